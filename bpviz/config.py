@@ -1,0 +1,368 @@
+"""The scenario format: one JSON document describing a network, its data and its training settings.
+
+Every entry point (CLI, upload, URL) goes through :func:`validate` (or :func:`load_json`, which parses text and
+then validates). Bad input raises :class:`ScenarioError` and nothing else; its message starts with the path of the
+offending field, e.g. ``weights[1][0][2]: expected a finite number, got "abc"``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax")
+LOSS_NAMES = ("half_sse", "mse", "bce", "cross_entropy")
+UPDATE_ORDERS = ("simultaneous", "output_first")
+
+MAX_HIDDEN_LAYERS = 6
+MAX_NEURONS = 8
+MAX_ABS_NUMBER = 1e6
+MAX_SAMPLES = 1000
+MAX_LEARNING_RATE = 100.0
+MAX_DOCUMENT_BYTES = 1_000_000
+MAX_NESTING = 32
+
+REQUIRED_KEYS = ("layers", "activations", "loss", "weights", "biases", "inputs", "targets", "learning_rate")
+OPTIONAL_KEYS = {"train_biases": True, "update_order": "simultaneous"}
+
+
+class ScenarioError(ValueError):
+    """A scenario document is invalid; ``path`` names the field, ``reason`` says what was wrong."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}" if path else reason)
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """A validated scenario. Arrays are float64; ``weights[l]`` has shape (layers[l+1], layers[l]).
+
+    ``inputs`` and ``targets`` always carry a sample axis, shape (n, layers[0]) and (n, layers[-1]);
+    ``batched`` remembers whether the document gave one sample or a list of samples.
+    """
+
+    layers: tuple[int, ...]
+    activations: tuple[str, ...]
+    loss: str
+    weights: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray, ...]
+    inputs: np.ndarray
+    targets: np.ndarray
+    learning_rate: float
+    train_biases: bool = True
+    update_order: str = "simultaneous"
+    batched: bool = field(default=False)
+
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers L (= number of non-input layers)."""
+        return len(self.layers) - 1
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.inputs.shape[0])
+
+    @property
+    def architecture(self) -> tuple:
+        """Hashable key of everything that shapes the symbolic forms (not the numbers)."""
+        return (self.layers, self.activations, self.loss)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document for this scenario (round-trips through :func:`validate`)."""
+        inputs = self.inputs.tolist() if self.batched else self.inputs[0].tolist()
+        targets = self.targets.tolist() if self.batched else self.targets[0].tolist()
+        return {
+            "layers": list(self.layers),
+            "activations": list(self.activations),
+            "loss": self.loss,
+            "weights": [w.tolist() for w in self.weights],
+            "biases": [b.tolist() for b in self.biases],
+            "inputs": inputs,
+            "targets": targets,
+            "learning_rate": self.learning_rate,
+            "train_biases": self.train_biases,
+            "update_order": self.update_order,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def replace(self, **changes: Any) -> Scenario:
+        """A copy with some fields changed, validated again (so the result is always a valid scenario)."""
+        doc = self.to_dict()
+        for key, value in changes.items():
+            if isinstance(value, np.ndarray):
+                value = value.tolist()
+            elif isinstance(value, (tuple, list)):
+                value = [v.tolist() if isinstance(v, np.ndarray) else v for v in value]
+            doc[key] = value
+        return validate(doc)
+
+    def with_parameters(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Scenario:
+        """A copy with new parameter arrays (no re-validation: used by the engine's update step)."""
+        return replace(
+            self,
+            weights=tuple(np.array(w, dtype=np.float64) for w in weights),
+            biases=tuple(np.array(b, dtype=np.float64) for b in biases),
+        )
+
+
+# ---------------------------------------------------------------- validation helpers
+
+
+def _show(value: Any) -> str:
+    """A short, JSON-like rendering of a bad value for an error message."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number(value: Any, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(path, f"expected a finite number, got {_show(value)}")
+    try:
+        x = float(value)
+    except OverflowError:
+        raise ScenarioError(path, "number too large") from None
+    if not math.isfinite(x):
+        raise ScenarioError(path, f"expected a finite number, got {_show(value)}")
+    if abs(x) > MAX_ABS_NUMBER:
+        raise ScenarioError(path, f"|value| must be at most {MAX_ABS_NUMBER:g}, got {x:g}")
+    return x
+
+
+def _list(value: Any, path: str, length: int | None = None, what: str = "a list") -> list:
+    if not isinstance(value, list):
+        raise ScenarioError(path, f"expected {what}, got {_show(value)}")
+    if length is not None and len(value) != length:
+        raise ScenarioError(path, f"expected {length} entries, got {len(value)}")
+    return value
+
+
+def _vector(value: Any, path: str, length: int) -> np.ndarray:
+    items = _list(value, path, length, what=f"a list of {length} numbers")
+    return np.array([_number(v, f"{path}[{i}]") for i, v in enumerate(items)], dtype=np.float64)
+
+
+def _samples(value: Any, path: str, width: int) -> tuple[np.ndarray, bool]:
+    """One sample (a list of numbers) or a list of samples; returns (array (n, width), batched)."""
+    items = _list(value, path, what="a list of numbers or a list of samples")
+    if items and all(isinstance(v, list) for v in items):
+        if len(items) > MAX_SAMPLES:
+            raise ScenarioError(path, f"at most {MAX_SAMPLES} samples, got {len(items)}")
+        rows = [_vector(v, f"{path}[{i}]", width) for i, v in enumerate(items)]
+        return np.array(rows, dtype=np.float64).reshape(len(rows), width), True
+    if not items:
+        raise ScenarioError(path, "expected at least one sample")
+    return _vector(items, path, width).reshape(1, width), False
+
+
+# ---------------------------------------------------------------- the validator
+
+
+def validate(doc: Any) -> Scenario:
+    """Check a parsed scenario document and return a :class:`Scenario`; raise :class:`ScenarioError` if bad."""
+    if not isinstance(doc, dict):
+        raise ScenarioError("(document)", f"expected a JSON object, got {_show(doc)}")
+    for key in doc:
+        if key not in REQUIRED_KEYS and key not in OPTIONAL_KEYS:
+            raise ScenarioError(str(key), "unknown key")
+    for key in REQUIRED_KEYS:
+        if key not in doc:
+            raise ScenarioError(key, "missing (required)")
+
+    layers_raw = _list(doc["layers"], "layers")
+    if not 2 <= len(layers_raw) <= MAX_HIDDEN_LAYERS + 2:
+        raise ScenarioError(
+            "layers", f"expected 2 to {MAX_HIDDEN_LAYERS + 2} layers (0 to {MAX_HIDDEN_LAYERS} hidden), "
+            f"got {len(layers_raw)}"
+        )
+    layers: list[int] = []
+    for i, n in enumerate(layers_raw):
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise ScenarioError(f"layers[{i}]", f"expected a whole number, got {_show(n)}")
+        if not 1 <= n <= MAX_NEURONS:
+            raise ScenarioError(f"layers[{i}]", f"expected 1 to {MAX_NEURONS} neurons, got {n}")
+        layers.append(n)
+    n_weight_layers = len(layers) - 1
+
+    acts = _list(doc["activations"], "activations", n_weight_layers, what="a list of activation names")
+    for i, a in enumerate(acts):
+        if a not in ACTIVATION_NAMES:
+            raise ScenarioError(
+                f"activations[{i}]", f"unknown activation {_show(a)}; choose one of {', '.join(ACTIVATION_NAMES)}"
+            )
+        if a == "softmax" and i != n_weight_layers - 1:
+            raise ScenarioError(f"activations[{i}]", "softmax is only allowed on the output layer")
+        if a == "softmax" and layers[-1] < 2:
+            raise ScenarioError(f"activations[{i}]", "softmax needs at least 2 outputs")
+
+    loss = doc["loss"]
+    if loss not in LOSS_NAMES:
+        raise ScenarioError("loss", f"unknown loss {_show(loss)}; choose one of {', '.join(LOSS_NAMES)}")
+
+    weights_raw = _list(doc["weights"], "weights", n_weight_layers)
+    weights = []
+    for l, w in enumerate(weights_raw):
+        rows = _list(w, f"weights[{l}]", layers[l + 1], what=f"a list of {layers[l + 1]} rows")
+        weights.append(np.array([_vector(r, f"weights[{l}][{j}]", layers[l]) for j, r in enumerate(rows)]))
+    biases_raw = _list(doc["biases"], "biases", n_weight_layers)
+    biases = [_vector(b, f"biases[{l}]", layers[l + 1]) for l, b in enumerate(biases_raw)]
+
+    inputs, batched_in = _samples(doc["inputs"], "inputs", layers[0])
+    targets, batched_t = _samples(doc["targets"], "targets", layers[-1])
+    if batched_in != batched_t:
+        raise ScenarioError("targets", "inputs and targets must both be one sample or both be lists of samples")
+    if inputs.shape[0] != targets.shape[0]:
+        raise ScenarioError(
+            "targets", f"expected one target per sample ({inputs.shape[0]}), got {targets.shape[0]}"
+        )
+
+    lr = _number(doc["learning_rate"], "learning_rate")
+    if not 0 < lr <= MAX_LEARNING_RATE:
+        raise ScenarioError("learning_rate", f"must be in (0, {MAX_LEARNING_RATE:g}], got {lr:g}")
+
+    train_biases = doc.get("train_biases", OPTIONAL_KEYS["train_biases"])
+    if not isinstance(train_biases, bool):
+        raise ScenarioError("train_biases", f"expected true or false, got {_show(train_biases)}")
+    order = doc.get("update_order", OPTIONAL_KEYS["update_order"])
+    if order not in UPDATE_ORDERS:
+        raise ScenarioError("update_order", f"expected one of {', '.join(UPDATE_ORDERS)}, got {_show(order)}")
+
+    _check_loss_pairing(loss, acts[-1], layers[-1], targets)
+
+    return Scenario(
+        layers=tuple(layers),
+        activations=tuple(acts),
+        loss=loss,
+        weights=tuple(weights),
+        biases=tuple(biases),
+        inputs=inputs,
+        targets=targets,
+        learning_rate=lr,
+        train_biases=train_biases,
+        update_order=order,
+        batched=batched_in,
+    )
+
+
+def loss_pairing_problem(loss: str, output_activation: str, n_outputs: int) -> str | None:
+    """Why ``loss`` cannot follow ``output_activation`` (None when the pairing is fine). Used by the UI too."""
+    if loss == "bce" and output_activation != "sigmoid":
+        return f"bce needs sigmoid outputs (values in (0, 1)), but the output activation is {output_activation}"
+    if loss == "cross_entropy" and output_activation != "softmax":
+        return f"cross_entropy needs softmax outputs, but the output activation is {output_activation}"
+    if loss == "cross_entropy" and n_outputs < 2:
+        return "cross_entropy needs at least 2 outputs"
+    return None
+
+
+def _check_loss_pairing(loss: str, out_act: str, n_out: int, targets: np.ndarray) -> None:
+    problem = loss_pairing_problem(loss, out_act, n_out)
+    if problem:
+        raise ScenarioError("loss", problem)
+    if loss in ("bce", "cross_entropy"):
+        bad = np.argwhere((targets < 0) | (targets > 1))
+        if bad.size:
+            s, k = (int(i) for i in bad[0])
+            raise ScenarioError(f"targets[{s}][{k}]" if targets.shape[0] > 1 else f"targets[{k}]",
+                                f"{loss} needs targets in [0, 1], got {targets[s, k]:g}")
+    if loss == "cross_entropy":
+        sums = targets.sum(axis=1)
+        bad_rows = np.flatnonzero(np.abs(sums - 1.0) > 1e-6)
+        if bad_rows.size:
+            s = int(bad_rows[0])
+            raise ScenarioError(f"targets[{s}]" if targets.shape[0] > 1 else "targets",
+                                f"cross_entropy needs targets that sum to 1, got {sums[s]:g}")
+
+
+# ---------------------------------------------------------------- parsing text
+
+
+def _reject_constant(name: str) -> float:
+    raise ScenarioError("(document)", f"{name} is not allowed: every number must be finite")
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of a parsed document, stopping early past ``limit``."""
+    stack = [(value, 1)]
+    deepest = 0
+    while stack:
+        v, d = stack.pop()
+        deepest = max(deepest, d)
+        if deepest > limit:
+            return deepest
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+    return deepest
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Parse scenario text safely (size-capped, no NaN/Infinity, bounded nesting); raise ScenarioError."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_DOCUMENT_BYTES:
+            raise ScenarioError("(document)", f"too large: at most {MAX_DOCUMENT_BYTES:,} bytes")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ScenarioError("(document)", "not UTF-8 text") from None
+    if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
+        raise ScenarioError("(document)", f"too large: at most {MAX_DOCUMENT_BYTES:,} bytes")
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant)
+    except ScenarioError:
+        raise
+    except RecursionError:
+        raise ScenarioError("(document)", f"nested too deeply (at most {MAX_NESTING} levels)") from None
+    except json.JSONDecodeError as exc:
+        raise ScenarioError("(document)", f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except ValueError as exc:  # e.g. an integer literal with thousands of digits
+        raise ScenarioError("(document)", f"invalid JSON: {exc}") from None
+    if _depth(doc, MAX_NESTING) > MAX_NESTING:
+        raise ScenarioError("(document)", f"nested too deeply (at most {MAX_NESTING} levels)")
+    return doc
+
+
+def load_json(text: str | bytes) -> Scenario:
+    """Parse and validate a scenario document given as JSON text."""
+    return validate(parse_json(text))
+
+
+# ---------------------------------------------------------------- presets
+
+SEED_DOCUMENT: dict[str, Any] = {
+    "layers": [2, 2, 2],
+    "activations": ["sigmoid", "sigmoid"],
+    "loss": "half_sse",
+    "weights": [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]],
+    "biases": [[0.35, 0.35], [0.60, 0.60]],
+    "inputs": [0.05, 0.10],
+    "targets": [0.01, 0.99],
+    "learning_rate": 0.5,
+    "train_biases": True,
+    "update_order": "simultaneous",
+}
+
+PRESET_DOCUMENTS: dict[str, dict[str, Any]] = {"seed": SEED_DOCUMENT}
+
+
+def preset_names() -> list[str]:
+    return list(PRESET_DOCUMENTS)
+
+
+def preset(name: str) -> Scenario:
+    """A built-in scenario by name (``seed`` is the worked example)."""
+    if name not in PRESET_DOCUMENTS:
+        raise ScenarioError("preset", f"unknown preset {_show(name)}; choose one of {', '.join(PRESET_DOCUMENTS)}")
+    return validate(copy.deepcopy(PRESET_DOCUMENTS[name]))

@@ -1,0 +1,15 @@
+"""The one translation function every user-facing string goes through (English now; Chinese, the seed's
+language, follows by adding a catalogue here)."""
+
+from __future__ import annotations
+
+LANGUAGES = ("en",)
+
+# language -> {English source string: translation}. English needs no catalogue.
+CATALOGUES: dict[str, dict[str, str]] = {"en": {}}
+
+
+def t(text: str, lang: str = "en", **values: object) -> str:
+    """Translate ``text`` into ``lang`` and fill its ``{placeholders}`` from ``values``."""
+    translated = CATALOGUES.get(lang, {}).get(text, text)
+    return translated.format(**values) if values else translated

@@ -1,0 +1,105 @@
+"""Names of neurons, values and parameters, in LaTeX and plain text.
+
+Networks with at most one hidden layer use the seed's names: inputs i1 i2 ..., hidden h1 h2 ..., outputs
+o1 o2 ...; ``net_`` and ``out_`` prefixes; weights w1, w2, ... numbered row-major, layer by layer (so the
+seed's w1..w8); biases b_{h1}, b_{o1} ... (one per neuron, as PyTorch's nn.Linear; the hand-worked seed writes
+b1 for the shared hidden bias and b2 for the shared output bias). Deeper networks use the general scheme
+x_k, z^{(l)}_j, a^{(l)}_j, w^{(l)}_{jk}, b^{(l)}_j, and every weight also keeps its flat number w1, w2, ...
+
+Layer index l counts from 0 (inputs); ``weights[l]`` connects layer l to layer l + 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .engine import ParamRef
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+
+
+@dataclass(frozen=True)
+class Names:
+    """Naming for one architecture (only the layer sizes matter)."""
+
+    layers: tuple[int, ...]
+
+    @property
+    def seed_style(self) -> bool:
+        return len(self.layers) <= 3
+
+    @property
+    def L(self) -> int:
+        return len(self.layers) - 1
+
+    # ------------------------------------------------------------ neurons
+
+    def node(self, l: int, j: int) -> str:
+        """Plain-text name of neuron j of layer l (i1, h1, o1 or x1, a⁽¹⁾₁)."""
+        if self.seed_style:
+            prefix = "i" if l == 0 else ("o" if l == self.L else "h")
+            return f"{prefix}{j + 1}"
+        if l == 0:
+            return f"x{j + 1}"
+        return f"n{f'({l})'.translate(_SUP)}{str(j + 1).translate(_SUB)}"
+
+    def net(self, l: int, j: int) -> str:
+        """LaTeX of the pre-activation of neuron (l, j): net_{h1} or z^{(1)}_{1} (inputs: their value)."""
+        if l == 0:
+            return self.input(j)
+        if self.seed_style:
+            return rf"net_{{{self.node(l, j)}}}"
+        return rf"z^{{({l})}}_{{{j + 1}}}"
+
+    def out(self, l: int, j: int) -> str:
+        """LaTeX of the activation of neuron (l, j): out_{h1} or a^{(1)}_{1} (inputs: i_{1} or x_{1})."""
+        if l == 0:
+            return self.input(j)
+        if self.seed_style:
+            return rf"out_{{{self.node(l, j)}}}"
+        return rf"a^{{({l})}}_{{{j + 1}}}"
+
+    def input(self, k: int) -> str:
+        return rf"i_{{{k + 1}}}" if self.seed_style else rf"x_{{{k + 1}}}"
+
+    def target(self, k: int) -> str:
+        return rf"t_{{{k + 1}}}"
+
+    def loss_share(self, k: int) -> str:
+        """LaTeX of output k's share of the loss: E_{o1} or E_{1}."""
+        return rf"E_{{{self.node(self.L, k)}}}" if self.seed_style else rf"E_{{{k + 1}}}"
+
+    def delta(self, l: int, j: int) -> str:
+        return rf"\delta_{{{self.node(l, j)}}}" if self.seed_style else rf"\delta^{{({l})}}_{{{j + 1}}}"
+
+    # ------------------------------------------------------------ parameters
+
+    def weight_number(self, l: int, j: int, k: int) -> int:
+        """Flat 1-based number of weights[l][j][k] (row-major, layer by layer: the seed's w1..w8)."""
+        return sum(self.layers[i] * self.layers[i + 1] for i in range(l)) + j * self.layers[l] + k + 1
+
+    def param(self, ref: ParamRef) -> str:
+        """Plain identifier of a parameter: w5, b_h1 (seed style) or w12, b2_1 (general)."""
+        if ref.kind == "w":
+            return f"w{self.weight_number(ref.layer, ref.row, ref.col)}"
+        if self.seed_style:
+            return f"b_{self.node(ref.layer + 1, ref.row)}"
+        return f"b{ref.layer + 1}_{ref.row + 1}"
+
+    def param_latex(self, ref: ParamRef) -> str:
+        """LaTeX of a parameter: w_{5}, b_{h1} (seed style) or w^{(2)}_{11}, b^{(2)}_{1} (general)."""
+        if ref.kind == "w":
+            if self.seed_style:
+                return rf"w_{{{self.weight_number(ref.layer, ref.row, ref.col)}}}"
+            sep = "," if max(self.layers) >= 10 else ""
+            return rf"w^{{({ref.layer + 1})}}_{{{ref.row + 1}{sep}{ref.col + 1}}}"
+        if self.seed_style:
+            return rf"b_{{{self.node(ref.layer + 1, ref.row)}}}"
+        return rf"b^{{({ref.layer + 1})}}_{{{ref.row + 1}}}"
+
+
+@lru_cache(maxsize=64)
+def names_for(layers: tuple[int, ...]) -> Names:
+    return Names(tuple(layers))
