@@ -1,0 +1,116 @@
+"""Command line: ``bpviz compute`` (numbers as JSON) and ``bpviz explain`` (the worked solution as a handout).
+
+Bad input exits with status 2 and one line ``error: <field path>: <what was wrong>``; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import numpy as np
+
+from . import engine
+from .config import MAX_DOCUMENT_BYTES, Scenario, ScenarioError, load_json, preset, preset_names
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
+
+
+def _read_source(path: str) -> bytes:
+    """Read at most MAX_DOCUMENT_BYTES + 1 bytes from a file or stdin ('-'), so a huge input cannot exhaust memory."""
+    try:
+        if path == "-":
+            return sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1)
+        with open(path, "rb") as fh:
+            return fh.read(MAX_DOCUMENT_BYTES + 1)
+    except FileNotFoundError:
+        raise ScenarioError(path, "no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(path, "is a directory, not a JSON file") from None
+    except OSError as exc:
+        raise ScenarioError(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+def load_scenario(path: str | None, preset_name: str | None) -> Scenario:
+    """The scenario named on the command line: a preset, or a JSON file / stdin."""
+    if preset_name is not None:
+        return preset(preset_name)
+    if path is None:
+        raise ScenarioError("FILE", "give a scenario file, '-' for stdin, or --preset NAME")
+    return load_json(_read_source(path))
+
+
+def _unbatch(arr: np.ndarray, batched: bool) -> Any:
+    return arr.tolist() if batched else arr[0].tolist()
+
+
+def compute(scenario: Scenario) -> dict[str, Any]:
+    """Forward values, loss, gradients, the scenario after one step and the gradient check, as JSON-able data.
+
+    ``forward.z`` and ``forward.a`` list the non-input layers (layer 1 .. L); with several samples each entry has a
+    sample axis.
+    """
+    trace = engine.forward(scenario)
+    grads = engine.backward(scenario, trace)
+    check = engine.gradient_check(scenario, grads=grads)
+    b = scenario.batched
+    return {
+        "forward": {
+            "z": [_unbatch(z, b) for z in trace.z[1:]],
+            "a": [_unbatch(a, b) for a in trace.a[1:]],
+            "outputs": _unbatch(trace.outputs, b),
+        },
+        "loss": trace.loss,
+        "loss_per_output": trace.loss_per_output.tolist(),
+        "gradients": {
+            "weights": [g.tolist() for g in grads.dE_dW],
+            "biases": [g.tolist() for g in grads.dE_db],
+        },
+        "updated": engine.step(scenario).to_dict(),
+        "gradient_check": {"max_relative_error": check.max_relative_error},
+    }
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bpviz", description="Backpropagation, step by step.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (
+        ("compute", "print forward values, loss, gradients and the updated parameters as JSON"),
+        ("explain", "print the complete worked solution (every step) as Markdown or LaTeX"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("file", nargs="?", help="scenario JSON file, or - for stdin")
+        p.add_argument("--preset", choices=preset_names(), help="use a built-in scenario instead of a file")
+        if name == "explain":
+            p.add_argument("--format", choices=("markdown", "latex"), default="markdown")
+            p.add_argument("--decimals", type=int, default=4, choices=range(1, 11), metavar="1..10")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``bpviz`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)  # argparse itself exits 2 with a usage line on bad flags
+    try:
+        scenario = load_scenario(args.file, args.preset)
+        if args.command == "compute":
+            out = json.dumps(compute(scenario), indent=2)
+        else:
+            from .explain import render
+
+            out = render(scenario, fmt=args.format, decimals=args.decimals)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # never a traceback for a user: one line, and a distinct status
+        print(f"error: internal error ({type(exc).__name__}: {exc}); please report it with your scenario file",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
