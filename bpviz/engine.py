@@ -323,25 +323,28 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-
     return np.abs(analytic - numeric) / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
 
 
-def gradient_check(scenario: Scenario, h: float = 1e-3, grads: Gradients | None = None) -> GradientCheck:
-    """Finite differences vs backprop for every parameter, in double precision.
+def numeric_gradient(scenario: Scenario, ref: ParamRef, h: float = 1e-3) -> float:
+    """dE/dp by finite differences, for one parameter, in double precision.
 
     Five-point central stencil  (−E(p+2h) + 8E(p+h) − 8E(p−h) + E(p−2h)) / 12h : truncation error O(h⁴), so a
     larger h keeps the rounding error (≈ ε·E/h) small too.
     """
+    values = {}
+    for shift in (2, 1, -1, -2):
+        W = [w.copy() for w in scenario.weights]
+        B = [b.copy() for b in scenario.biases]
+        if ref.kind == "w":
+            W[ref.layer][ref.row, ref.col] += shift * h
+        else:
+            B[ref.layer][ref.row] += shift * h
+        values[shift] = loss_value(scenario, W, B)
+    return (-values[2] + 8 * values[1] - 8 * values[-1] + values[-2]) / (12 * h)
+
+
+def gradient_check(scenario: Scenario, h: float = 1e-3, grads: Gradients | None = None) -> GradientCheck:
+    """Finite differences (:func:`numeric_gradient`) vs backprop for every parameter."""
     grads = backward(scenario) if grads is None else grads
     refs = parameter_refs(scenario)
-    numeric = np.empty(len(refs))
-    for i, ref in enumerate(refs):
-        values = {}
-        for shift in (2, 1, -1, -2):
-            W = [w.copy() for w in scenario.weights]
-            B = [b.copy() for b in scenario.biases]
-            if ref.kind == "w":
-                W[ref.layer][ref.row, ref.col] += shift * h
-            else:
-                B[ref.layer][ref.row] += shift * h
-            values[shift] = loss_value(scenario, W, B)
-        numeric[i] = (-values[2] + 8 * values[1] - 8 * values[-1] + values[-2]) / (12 * h)
+    numeric = np.array([numeric_gradient(scenario, ref, h) for ref in refs])
     analytic = np.array([gradient_of(grads, r) for r in refs])
     return GradientCheck(tuple(refs), numeric, analytic, relative_error(analytic, numeric))
