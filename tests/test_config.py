@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 
@@ -184,10 +185,8 @@ def test_only_scenario_error_for_arbitrary_documents():
         doc = copy.deepcopy(SEED_DOCUMENT)
         for _ in range(int(rng.integers(1, 3))):
             doc[keys[int(rng.integers(len(keys)))]] = junk[int(rng.integers(len(junk)))]
-        try:
+        with contextlib.suppress(ScenarioError):  # anything else propagates and fails the test
             validate(doc)
-        except ScenarioError:
-            pass
 
 
 def test_replace_revalidates():

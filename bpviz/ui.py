@@ -1,0 +1,478 @@
+"""The one Streamlit module: session state, the shared sidebar, step navigation, and the page error boundary.
+
+Pages stay thin: ``run_page(body)`` sets the page up, computes the forward/backward trace once, draws the sidebar
+and calls ``body(app, comp)``. The whole app state is one serialisable :class:`AppState` (``to_dict``/``from_dict``)
+kept under one session-state key; widget values are seeded from it (never the other way round), so navigating
+between pages (which drops widget state in Streamlit) loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from . import engine
+from .config import MAX_ABS_NUMBER, Scenario, ScenarioError, load_json, preset, preset_names, validate
+from .i18n import t
+from .naming import names_for
+from .walkthrough import Step, build_walkthrough
+
+STATE_KEY = "bpviz_app"
+SIDEBAR_PREFIX = "sb_"
+DEFAULT_DECIMALS = 4
+GRID = 0.01  # slider step: the seed's values (0.15, 0.05, ...) sit on this grid
+
+
+# ---------------------------------------------------------------- the app state
+
+
+@dataclass
+class AppState:
+    """Everything a share link must restore: scenario, current step of each page, display options."""
+
+    scenario: Scenario
+    decimals: int = DEFAULT_DECIMALS
+    lang: str = "en"
+    steps: dict[str, str] = field(default_factory=dict)  # page -> step key (stable across slider moves)
+    options: dict[str, Any] = field(default_factory=dict)  # page-specific display options (serialisable)
+    # session only (not shared): undo stack and the last message for the user
+    history: list[Scenario] = field(default_factory=list)
+    message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario.to_dict(),
+            "decimals": self.decimals,
+            "lang": self.lang,
+            "steps": dict(self.steps),
+            "options": dict(self.options),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AppState:
+        """Rebuild from :meth:`to_dict` output; the scenario goes through the one validator."""
+        if not isinstance(data, dict):
+            raise ScenarioError("(state)", "expected an object")
+        decimals = data.get("decimals", DEFAULT_DECIMALS)
+        if isinstance(decimals, bool) or not isinstance(decimals, int) or not 1 <= decimals <= 10:
+            raise ScenarioError("decimals", f"expected a whole number from 1 to 10, got {decimals!r}")
+        steps = data.get("steps", {})
+        if not isinstance(steps, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in steps.items()):
+            raise ScenarioError("steps", "expected an object of page names to step keys")
+        options = data.get("options", {})
+        if not isinstance(options, dict):
+            raise ScenarioError("options", "expected an object")
+        return cls(scenario=validate(data.get("scenario")), decimals=decimals,
+                   lang=str(data.get("lang", "en")), steps=dict(steps), options=dict(options))
+
+
+def init_state() -> AppState:
+    """The session's AppState, created once (guarded) from the seed example."""
+    if STATE_KEY not in st.session_state:
+        st.session_state[STATE_KEY] = AppState(scenario=preset("seed"))
+    return st.session_state[STATE_KEY]
+
+
+def app_state() -> AppState:
+    return init_state()
+
+
+def _forget_widgets(prefix: str = SIDEBAR_PREFIX) -> None:
+    """Drop widget values so they are seeded again from the AppState (after a change made elsewhere)."""
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        del st.session_state[key]
+
+
+def set_scenario(app: AppState, scenario: Scenario, *, remember: bool = True) -> None:
+    """Replace the scenario (e.g. after apply/upload/preset), keeping the old one for Undo."""
+    if remember:
+        app.history.append(app.scenario)
+        del app.history[:-50]  # bounded undo stack
+    app.scenario = scenario
+    _forget_widgets()
+
+
+def seed_widget(key: str, value: Any) -> None:
+    """Give a widget its value from the AppState if Streamlit does not hold one (first run, or after a page switch)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+# ---------------------------------------------------------------- computed once per run
+
+
+@dataclass(frozen=True)
+class Computed:
+    """The forward trace, backward gradients and walkthrough of the current scenario."""
+
+    trace: engine.Trace
+    grads: engine.Gradients
+    walkthrough: Any
+
+    def phase_indices(self, phases: tuple[str, ...]) -> list[int]:
+        keys = self.walkthrough.keys()
+        return [i for i, k in enumerate(keys) if k.split(":", 1)[0] in phases]
+
+
+def compute(app: AppState) -> Computed:
+    trace = engine.forward(app.scenario)
+    grads = engine.backward(app.scenario, trace)
+    wt = build_walkthrough(app.scenario, trace, grads, decimals=app.decimals, lang=app.lang)
+    return Computed(trace, grads, wt)
+
+
+def fmt(x: float, decimals: int) -> str:
+    """A number with the chosen decimals (no '-0.0000')."""
+    text = f"{x:.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+# ---------------------------------------------------------------- sidebar: scenario, sliders, file in/out
+
+
+def _snap(v: float) -> float:
+    """Values a slider reports land exactly on the 0.01 grid when they are meant to (0.15, not 0.15000000000000002)."""
+    snapped = round(v / GRID) * GRID
+    return float(round(snapped, 10)) if abs(v - snapped) < 1e-9 else float(v)
+
+
+def _slider_range(value: float, lo: float, hi: float) -> tuple[float, float]:
+    """A slider range that always contains the current value (weights may leave the default range in training)."""
+    return float(min(lo, np.floor(value))), float(max(hi, np.ceil(value)))
+
+
+def _on_param_slider(key: str, kind: str, l: int, j: int, k: int) -> None:
+    app = app_state()
+    v = _snap(float(st.session_state[key]))
+    W = [w.copy() for w in app.scenario.weights]
+    B = [b.copy() for b in app.scenario.biases]
+    if kind == "w":
+        W[l][j, k] = v
+    else:
+        B[l][j] = v
+    app.scenario = app.scenario.with_parameters(W, B)
+    app.message = None
+
+
+def _on_data_slider(key: str, field_name: str, sample: int, k: int) -> None:
+    app = app_state()
+    v = _snap(float(st.session_state[key]))
+    arr = getattr(app.scenario, field_name).copy()
+    arr[sample, k] = v
+    _try_replace(app, **{field_name: arr if app.scenario.batched else arr[0]})
+
+
+def _on_lr_slider(key: str) -> None:
+    app = app_state()
+    _try_replace(app, learning_rate=_snap(float(st.session_state[key])))
+
+
+def _try_replace(app: AppState, **changes: Any) -> None:
+    """Apply a change through the validator; on a bad value keep the last good state and say why."""
+    try:
+        app.scenario = app.scenario.replace(**changes)
+        app.message = None
+    except ScenarioError as exc:
+        app.message = t("Not applied: {error}", lang=app.lang, error=str(exc))
+        _forget_widgets()
+
+
+def _on_decimals() -> None:
+    app_state().decimals = int(st.session_state[f"{SIDEBAR_PREFIX}decimals"])
+
+
+def _on_preset() -> None:
+    app = app_state()
+    name = st.session_state[f"{SIDEBAR_PREFIX}preset"]
+    set_scenario(app, preset(name))
+    app.steps.clear()
+    app.message = None
+
+
+def reset() -> None:
+    """Back to the seed example (Undo still remembers where we were)."""
+    app = app_state()
+    set_scenario(app, preset("seed"))
+    app.steps.clear()
+    app.message = None
+
+
+def _on_upload() -> None:
+    app = app_state()
+    uploaded = st.session_state.get(f"{SIDEBAR_PREFIX}upload")
+    if uploaded is None:
+        return
+    try:
+        scenario = load_json(uploaded.getvalue())
+    except ScenarioError as exc:
+        app.message = t("Could not load {name}: {error}. The current scenario is kept.", lang=app.lang,
+                        name=uploaded.name, error=str(exc))
+        return
+    set_scenario(app, scenario)
+    app.steps.clear()
+    app.message = None
+
+
+def _slider(label: str, key: str, value: float, lo: float, hi: float, on_change: Callable, args: tuple,
+            help_text: str | None = None, decimals: int = DEFAULT_DECIMALS) -> None:
+    seed_widget(key, float(value))
+    lo, hi = _slider_range(float(st.session_state[key]), lo, hi)
+    st.slider(label, min_value=lo, max_value=hi, step=GRID, key=key, on_change=on_change, args=args,
+              format=f"%.{max(2, min(decimals, 6))}f", help=help_text)
+
+
+def sidebar(app: AppState) -> None:
+    """Scenario controls shared by every page."""
+    s = app.scenario
+    nm = names_for(s.layers)
+    sb = st.sidebar
+    lang = app.lang
+    with sb:
+        names = preset_names()
+        seed_widget(f"{SIDEBAR_PREFIX}preset", "seed" if "seed" in names else names[0])
+        st.selectbox(t("Example", lang=lang), names, key=f"{SIDEBAR_PREFIX}preset", on_change=_on_preset,
+                     help=t("Load a built-in scenario. 'seed' is the worked example.", lang=lang))
+        c1, c2 = st.columns(2)
+        c1.button(t("Reset to seed", lang=lang), on_click=reset, key=f"{SIDEBAR_PREFIX}reset",
+                  width="stretch")
+        c2.button(t("Undo", lang=lang), on_click=undo, key=f"{SIDEBAR_PREFIX}undo_sb",
+                  disabled=not app.history, width="stretch")
+        seed_widget(f"{SIDEBAR_PREFIX}decimals", app.decimals)
+        st.slider(t("Decimals shown", lang=lang), 1, 8, key=f"{SIDEBAR_PREFIX}decimals", on_change=_on_decimals)
+        if app.message:
+            st.warning(app.message)
+
+        sample = 0
+        with st.expander(t("Inputs and targets", lang=lang), expanded=True):
+            if s.batched:
+                seed_widget(f"{SIDEBAR_PREFIX}sample", 0)
+                sample = int(st.number_input(t("Sample", lang=lang), 0, s.n_samples - 1,
+                                             key=f"{SIDEBAR_PREFIX}sample"))
+            for k in range(s.layers[0]):
+                key = f"{SIDEBAR_PREFIX}x_{sample}_{k}"
+                _slider(nm.node(0, k), key, s.inputs[sample, k], -1.0, 1.0, _on_data_slider,
+                        (key, "inputs", sample, k), decimals=app.decimals)
+            bounded = s.loss in ("bce", "cross_entropy") or s.activations[-1] in ("sigmoid", "softmax")
+            for k in range(s.layers[-1]):
+                key = f"{SIDEBAR_PREFIX}t_{sample}_{k}"
+                _slider(f"t{k + 1}", key, s.targets[sample, k], 0.0 if bounded else -1.0, 1.0, _on_data_slider,
+                        (key, "targets", sample, k), decimals=app.decimals,
+                        help_text=t("Target (true value) of output {name}", lang=lang, name=nm.node(s.n_layers, k)))
+
+        with st.expander(t("Weights and biases", lang=lang), expanded=True):
+            layers_shown = range(s.n_layers)
+            n_params = sum(w.size + b.size for w, b in zip(s.weights, s.biases))
+            if n_params > 24:
+                seed_widget(f"{SIDEBAR_PREFIX}layer", s.n_layers - 1)
+                chosen = st.selectbox(
+                    t("Layer", lang=lang), list(range(s.n_layers)), key=f"{SIDEBAR_PREFIX}layer",
+                    format_func=lambda l: t("{a} → {b}", lang=lang, a=_layer_name(s, l), b=_layer_name(s, l + 1)))
+                layers_shown = [chosen]
+            for l in layers_shown:
+                st.caption(t("{a} → {b}", lang=lang, a=_layer_name(s, l), b=_layer_name(s, l + 1)))
+                for j in range(s.layers[l + 1]):
+                    for k in range(s.layers[l]):
+                        ref = engine.ParamRef("w", l, j, k)
+                        key = f"{SIDEBAR_PREFIX}w_{l}_{j}_{k}"
+                        _slider(f"{nm.param(ref)} ({nm.node(l, k)} → {nm.node(l + 1, j)})", key,
+                                s.weights[l][j, k], -1.0, 1.0, _on_param_slider, (key, "w", l, j, k),
+                                decimals=app.decimals)
+                for j in range(s.layers[l + 1]):
+                    ref = engine.ParamRef("b", l, j)
+                    key = f"{SIDEBAR_PREFIX}b_{l}_{j}"
+                    _slider(nm.param(ref), key, s.biases[l][j], -1.0, 1.0, _on_param_slider, (key, "b", l, j, -1),
+                            decimals=app.decimals)
+
+        key = f"{SIDEBAR_PREFIX}lr"
+        _slider(t("Learning rate η", lang=lang), key, s.learning_rate, 0.01, 2.0, _on_lr_slider, (key,),
+                decimals=app.decimals)
+
+        with st.expander(t("Scenario file (JSON)", lang=lang)):
+            st.download_button(t("Download scenario", lang=lang), data=s.to_json(), file_name="bpviz-scenario.json",
+                               mime="application/json", key=f"{SIDEBAR_PREFIX}download", width="stretch")
+            st.file_uploader(t("Load a scenario", lang=lang), type=["json"], key=f"{SIDEBAR_PREFIX}upload",
+                             on_change=_on_upload)
+
+
+def _layer_name(s: Scenario, l: int) -> str:
+    if l == 0:
+        return "inputs"
+    if l == s.n_layers:
+        return "outputs"
+    return f"hidden {l}" if s.n_layers > 2 else "hidden"
+
+
+def undo() -> None:
+    app = app_state()
+    if app.history:
+        app.scenario = app.history.pop()
+        _forget_widgets()
+        app.message = None
+
+
+def apply_update() -> None:
+    """One gradient-descent step on the current scenario (Undo brings the old one back)."""
+    app = app_state()
+    new = engine.step(app.scenario)
+    try:
+        new = validate(new.to_dict())  # NaN, inf or |w| > 1e6 after a huge step: explain, do not apply
+    except ScenarioError as exc:
+        app.message = t(
+            "The update was not applied: {error}. The learning rate is probably too large for these weights "
+            "(|w| may be at most {limit:g}); try a smaller η.", lang=app.lang, error=str(exc), limit=MAX_ABS_NUMBER)
+        return
+    set_scenario(app, new)
+    app.message = None
+
+
+# ---------------------------------------------------------------- step navigation and rendering
+
+
+def _nav_key(page: str) -> str:
+    return f"nav_{page}_step"
+
+
+def _on_nav_select(page: str) -> None:
+    app = app_state()
+    app.steps[page] = st.session_state[_nav_key(page)]
+
+
+def _on_nav_move(page: str, keys: list[str], delta: int) -> None:
+    app = app_state()
+    cur = app.steps.get(page, keys[0])
+    i = keys.index(cur) if cur in keys else 0
+    i = min(max(i + delta, 0), len(keys) - 1)
+    app.steps[page] = keys[i]
+    st.session_state[_nav_key(page)] = keys[i]
+
+
+def step_navigator(page: str, app: AppState, comp: Computed, phases: tuple[str, ...]) -> Step:
+    """Prev / jump list / Next for the steps of ``phases``; returns the current step."""
+    wt = comp.walkthrough
+    indices = comp.phase_indices(phases)
+    all_keys = wt.keys()
+    titles = wt.titles()
+    keys = [all_keys[i] for i in indices]
+    title_of = {all_keys[i]: titles[i] for i in indices}
+    number_of = {k: n for n, k in enumerate(keys, start=1)}
+    cur = app.steps.get(page)
+    if cur not in title_of:
+        cur = keys[0]
+        app.steps[page] = cur
+    nav = _nav_key(page)
+    if st.session_state.get(nav) not in title_of:
+        st.session_state[nav] = cur
+    c_prev, c_sel, c_next = st.columns([1, 6, 1], vertical_alignment="bottom")
+    pos = keys.index(cur)
+    c_prev.button("◀ " + t("Prev", lang=app.lang), key=f"nav_{page}_prev", on_click=_on_nav_move,
+                  args=(page, keys, -1), disabled=pos == 0, width="stretch")
+    c_sel.selectbox(t("Step", lang=app.lang), keys, key=nav, on_change=_on_nav_select, args=(page,),
+                    format_func=lambda k: f"{number_of[k]}/{len(keys)} · {title_of[k]}")
+    c_next.button(t("Next", lang=app.lang) + " ▶", key=f"nav_{page}_next", on_click=_on_nav_move,
+                  args=(page, keys, +1), disabled=pos == len(keys) - 1, width="stretch")
+    return wt[wt.index_of(cur)]
+
+
+def render_step(step: Step, app: AppState, value_label: str | None = None) -> None:
+    """Title, the formula, the formula with numbers, the value; for backward steps each chain-rule factor."""
+    st.markdown(f"### {step.title}")
+    st.latex(step.latex_symbolic)
+    st.latex(step.latex_numeric)
+    if step.factors:
+        st.markdown(t("**Each local derivative** (general form, then with numbers):", lang=app.lang))
+        for term_no, term in enumerate(step.factors, start=1):
+            if len(step.factors) > 1:
+                st.caption(t("Path {n}", lang=app.lang, n=term_no))
+            for f in term:
+                st.latex(rf"{f.symbol_latex} = {f.general_latex} = {f.numeric_latex} = {fmt(f.value, app.decimals)}")
+    for note in step.notes:
+        st.info(note)
+
+
+# ---------------------------------------------------------------- the page frame and error boundary
+
+
+def run_page(title: str, body: Callable[[AppState, Computed], None], *, icon: str = "🧠") -> None:
+    """Set up a page, draw the sidebar, run its body; an unexpected error becomes a short message, never a trace."""
+    st.set_page_config(page_title=f"bpviz · {title}", page_icon=icon, layout="wide")
+    app = init_state()
+    try:
+        sidebar(app)
+        comp = compute(app)
+        body(app, comp)
+    except Exception as exc:  # the error boundary: no traceback reaches a user
+        st.error(t(
+            "Something went wrong on this page ({kind}: {what}). Your scenario is kept. Press 'Reset to seed' in "
+            "the sidebar, or Undo, to continue.", lang=app.lang, kind=type(exc).__name__, what=str(exc)[:200]))
+        st.button(t("Reset to seed", lang=app.lang), on_click=reset, key="error_reset")
+
+
+def share_json(app: AppState) -> str:
+    return json.dumps(app.to_dict())
+
+
+# ---------------------------------------------------------------- small shared panels
+
+
+def remember_option(key: str) -> None:
+    """Copy a page option widget's value into the AppState (so it survives page switches and share links)."""
+    app_state().options[key] = st.session_state[key]
+
+
+def output_metrics(app: AppState, comp: Computed, sample: int = 0) -> None:
+    """One line of big numbers: every output and the total loss."""
+    s = app.scenario
+    nm = names_for(s.layers)
+    n_out = s.layers[-1]
+    cols = st.columns(min(n_out, 6) + 1)
+    for k in range(min(n_out, 6)):
+        cols[k].metric(f"out {nm.node(s.n_layers, k)}", fmt(comp.trace.outputs[sample, k], app.decimals),
+                       help=f"{comp.trace.outputs[sample, k]!r}")
+    cols[-1].metric(t("E total", lang=app.lang), fmt(comp.trace.loss, app.decimals), help=f"{comp.trace.loss!r}")
+
+
+def render_gradient_check(app: AppState, comp: Computed, ref: engine.ParamRef | None) -> None:
+    """Finite-difference estimate beside the backprop value for one parameter."""
+    if ref is None:
+        return
+    numeric = engine.numeric_gradient(app.scenario, ref)
+    analytic = engine.gradient_of(comp.grads, ref)
+    rel = float(engine.relative_error(np.array([analytic]), np.array([numeric]))[0])
+    name = names_for(app.scenario.layers).param(ref)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("Backprop ∂E/∂{p}", lang=app.lang, p=name), f"{analytic:.10f}")
+    c2.metric(t("Finite differences", lang=app.lang), f"{numeric:.10f}")
+    c3.metric(t("Relative error", lang=app.lang), f"{rel:.1e}")
+    st.caption(t("Numeric estimate: (−E(p+2h) + 8E(p+h) − 8E(p−h) + E(p−2h)) / 12h with h = 0.001. "
+                 "A relative error below 1e-6 means the two agree.", lang=app.lang))
+
+
+def loss_before_after(app: AppState, comp: Computed, after: Scenario) -> None:
+    e_after = engine.loss_value(after)
+    st.metric(t("E after this step", lang=app.lang), fmt(e_after, app.decimals),
+              delta=fmt(e_after - comp.trace.loss, app.decimals), delta_color="inverse",
+              help=t("E now: {now!r}; after one step: {after!r}", lang=app.lang, now=comp.trace.loss, after=e_after))
+
+
+def parameter_table(app: AppState, comp: Computed, after: Scenario) -> None:
+    """Every parameter: before, gradient, after (w⁺ = w − η·∂E/∂w)."""
+    s = app.scenario
+    nm = names_for(s.layers)
+    d = app.decimals
+    rows = []
+    for ref in engine.parameter_refs(s):
+        rows.append({
+            t("parameter", lang=app.lang): nm.param(ref),
+            t("before", lang=app.lang): fmt(engine.value_of(s, ref), d),
+            "∂E/∂p": fmt(engine.gradient_of(comp.grads, ref), d),
+            t("after", lang=app.lang): fmt(engine.value_of(after, ref), d),
+        })
+    st.markdown(t("**All parameters after one step** (η = {lr})", lang=app.lang, lr=fmt(s.learning_rate, d)))
+    if not s.train_biases:
+        st.caption(t("Biases are fixed (train_biases is false): they keep their value.", lang=app.lang))
+    st.dataframe(rows, hide_index=True, width="stretch", height=min(36 * (len(rows) + 1) + 2, 420))

@@ -1,0 +1,33 @@
+"""Update: every parameter moves against its gradient, w⁺ = w − η·∂E/∂w."""
+
+import streamlit as st
+
+from bpviz import engine, ui
+from bpviz.figures.network import network_figure
+from bpviz.i18n import t
+
+
+def body(app: ui.AppState, comp: ui.Computed) -> None:
+    s = app.scenario
+    st.title(t("Update", lang=app.lang))
+    st.caption(t("Gradient descent moves every parameter a small step against its gradient. The learning rate η "
+                 "sets the step size.", lang=app.lang))
+    step = ui.step_navigator("update", app, comp, ("update",))
+    after = engine.step(s)
+    graph, formula = st.columns([3, 2])
+    with graph:
+        fig = network_figure(s, comp.trace, comp.grads, step, mode="values", decimals=app.decimals, lang=app.lang)
+        st.plotly_chart(fig, key="update_graph", config={"displayModeBar": False})
+    with formula:
+        ui.render_step(step, app)
+        c1, c2, c3 = st.columns(3)
+        c1.button(t("Apply step", lang=app.lang), on_click=ui.apply_update, key="update_apply", type="primary",
+                  width="stretch", help=t("Continue from the updated weights", lang=app.lang))
+        c2.button(t("Undo", lang=app.lang), on_click=ui.undo, key="update_undo", disabled=not app.history,
+                  width="stretch")
+        c3.button(t("Reset to seed", lang=app.lang), on_click=ui.reset, key="update_reset", width="stretch")
+        ui.loss_before_after(app, comp, after)
+    ui.parameter_table(app, comp, after)
+
+
+ui.run_page(t("Update"), body)
