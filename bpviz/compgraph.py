@@ -1,0 +1,690 @@
+"""The loss as a computational graph of elementary operations (micrograd's ``draw_dot``), read off SymPy trees.
+
+The seed's point: the chain rule works because a composite function splits into elementary operations (add,
+multiply, exp, ...) whose local derivatives multiply along each path and *add up* where paths meet. This module
+builds that graph for one sample and runs the backward pass over it one operation at a time.
+
+Where the graph comes from. Every node is a SymPy sub-expression, never a hand-written op list:
+
+* each neuron contributes two small trees, ``net = Σ_k w_k·out_k + b`` and ``out = f(net)`` (from
+  :func:`symbolic.activation_expr`), and each output its loss share (from :data:`symbolic.SYM_LOSSES`), all over the
+  named symbols of :func:`symbolic.net_symbols`; ``E`` is the sum of the shares;
+* substituting these trees into each other gives back *exactly* :func:`symbolic.loss_expression` (checked once per
+  architecture when the full graph is built, see :func:`recomposed_loss`), so the graph is that expression's
+  tree, with the named intermediates (net_h1, out_h1, E_o1) kept as nodes. (Walking loss_expression alone
+  would lose them: SymPy distributes the sigmoid's minus sign into the sum, so net_h1 is no sub-tree there.)
+
+Presentation choices:
+
+* SymPy's n-ary ``Add`` / ``Mul`` stay n-ary (a neuron's net is one ``+`` with n + 1 inputs, as a student writes it).
+* Numeric constants are folded into the op label instead of being leaves: ``Mul(-1, x)`` is ``neg``, ``Add(1, x)``
+  is ``+ 1``, ``Mul(1/2, x)`` is ``× 1/2``, ``Pow(x, -1)`` is ``1/x`` (division = multiply by a reciprocal, as in
+  micrograd), ``Pow(x, 2)`` is ``x²``; a ``Piecewise`` that is an activation from the table is labelled by its name.
+* Equal sub-expressions are one node (a DAG): out_h1 feeds both output neurons, so its gradient is a *sum* of two
+  contributions, which is where backpropagation accumulates.
+
+Each edge carries the local derivative ∂parent/∂child, obtained by ``sympy.diff`` of the parent's op template and
+evaluated numerically. The symbolic structure is cached per architecture; a slider move only evaluates floats.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from . import engine, symbolic
+from .config import Scenario
+from .engine import ParamRef
+
+MAX_FULL_NODES = 60  # the seed's 2-2-2 sigmoid graph has 53 nodes; beyond ~60 a one-screen drawing gets unreadable
+
+LEAF_KINDS = ("input", "target", "weight", "bias", "activation", "net")
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+
+
+# ---------------------------------------------------------------- public data
+
+
+@dataclass(frozen=True)
+class OpNode:
+    """One node: a leaf (input, target, weight, bias, or an upstream value in a focus graph) or an operation.
+
+    ``value`` is the forward value ("data"), ``grad`` the final accumulated ∂E/∂node. ``formula`` is the node's
+    definition in terms of its children's ids (e.g. ``out_h1 = 1/v6``). ``rank`` = longest path to a root.
+    """
+
+    id: str
+    name: str  # display name: "w5", "out_h1", "E"; "" for an anonymous intermediate
+    op: str  # op label: "+", "×", "neg", "exp", "1/x", "x²", "sigmoid"...; "" for a leaf
+    kind: str  # "op" or one of LEAF_KINDS
+    value: float
+    grad: float
+    formula: str
+    children: tuple[str, ...]
+    consumers: tuple[str, ...]
+    rank: int
+    param: ParamRef | None = None
+    upstream: float | None = None  # root of a focus graph: ∂E/∂root from the engine (the backward seed)
+    reference_grad: float | None = None  # focus-graph leaf: the engine's total ∂E/∂leaf over all its consumers
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.kind != "op"
+
+
+@dataclass(frozen=True)
+class OpEdge:
+    """child → parent: ``local`` = ∂parent/∂child (``local_formula`` from sympy.diff), ``contribution`` = grad·local."""
+
+    index: int
+    parent: str
+    child: str
+    local: float
+    local_formula: str
+    contribution: float
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """Backward step ``index`` (1-based): node ``node`` pushes its gradient through ``edges`` to its children."""
+
+    index: int
+    node: str
+    edges: tuple[int, ...]
+    completed: tuple[str, ...]  # nodes whose gradient became final in this step
+
+
+@dataclass(frozen=True, eq=False)
+class OpGraph:
+    """The computational graph of one sample (``sample``) of a scenario; ``focus`` = (layer, neuron) or None."""
+
+    nodes: tuple[OpNode, ...]
+    edges: tuple[OpEdge, ...]
+    roots: tuple[str, ...]
+    order: tuple[str, ...]  # backward order: op nodes, reverse topological, one per step
+    steps: tuple[BackwardStep, ...]
+    sample: int
+    focus: tuple[int, int] | None
+    loss: float  # this sample's E (the root's value in a full graph; from the engine in a focus graph)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {n.id: n for n in self.nodes})
+
+    def node(self, node_id: str) -> OpNode:
+        return self._by_id[node_id]  # type: ignore[attr-defined]
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.steps)
+
+    def _clamp(self, k: int | None) -> int:
+        return self.n_steps if k is None else max(0, min(int(k), self.n_steps))
+
+    def current(self, k: int | None) -> str | None:
+        """The node processed in step k (None before the first step or when k is None = all done)."""
+        if k is None:
+            return None
+        k = self._clamp(k)
+        return self.steps[k - 1].node if k >= 1 else None
+
+    def gradients_after(self, k: int | None) -> dict[str, float]:
+        """∂E/∂node accumulated after k backward steps (roots hold their seed; untouched nodes are absent)."""
+        k = self._clamp(k)
+        grads = {r: (self.node(r).upstream if self.node(r).upstream is not None else 1.0) for r in self.roots}
+        for step in self.steps[:k]:
+            for e in step.edges:
+                edge = self.edges[e]
+                grads[edge.child] = grads.get(edge.child, 0.0) + edge.contribution
+        return grads
+
+    def final_after(self, k: int | None) -> frozenset[str]:
+        """Nodes whose gradient is complete after k steps: every consumer has pushed its contribution."""
+        k = self._clamp(k)
+        done = set(self.roots)
+        for step in self.steps[:k]:
+            done.update(step.completed)
+        return frozenset(done)
+
+    def traversed_after(self, k: int | None) -> frozenset[int]:
+        """Edge indices the backward pass has gone through after k steps."""
+        k = self._clamp(k)
+        return frozenset(e for step in self.steps[:k] for e in step.edges)
+
+    def param_gradients(self) -> dict[ParamRef, float]:
+        """∂E/∂p of this sample for every parameter leaf in the graph."""
+        return {n.param: n.grad for n in self.nodes if n.param is not None}
+
+    def op_counts(self) -> dict[str, int]:
+        """How many nodes of each op label (leaves under their kind)."""
+        counts: dict[str, int] = {}
+        for n in self.nodes:
+            key = n.op or n.kind
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+
+class GraphTooLarge(ValueError):
+    """The full loss graph of this architecture has too many nodes to draw; pick one neuron (``focus``)."""
+
+
+# ---------------------------------------------------------------- plain names
+
+
+def _net_name(nm, l: int, j: int) -> str:
+    if nm.seed_style:
+        return f"net_{nm.node(l, j)}"
+    return f"z{f'({l})'.translate(_SUP)}{str(j + 1).translate(_SUB)}"
+
+
+def _out_name(nm, l: int, j: int) -> str:
+    if l == 0:
+        return nm.node(0, j)
+    if nm.seed_style:
+        return f"out_{nm.node(l, j)}"
+    return f"a{f'({l})'.translate(_SUP)}{str(j + 1).translate(_SUB)}"
+
+
+def _share_name(nm, k: int) -> str:
+    return f"E_{nm.node(nm.L, k)}" if nm.seed_style else f"E_{k + 1}"
+
+
+# ---------------------------------------------------------------- op templates: label, value and local derivatives
+
+_X = tuple(sp.Symbol(f"x{i}", real=True) for i in range(16))
+
+
+def _number_text(c: sp.Expr) -> str:
+    if c.is_Rational and not c.is_Integer:
+        return f"{c.p}/{c.q}"
+    if c.is_Integer:
+        return str(int(c))
+    return f"{float(c):g}"
+
+
+def _op_label(template: sp.Expr) -> str:
+    """Short label of an op template over x0, x1, ... (constants folded in)."""
+    n = sum(1 for s in _X if s in template.free_symbols)
+    if isinstance(template, sp.Piecewise) and n == 1:
+        for name, act in symbolic.SYM_ACTIVATIONS.items():
+            if act.elementwise and template == act.f(_X[0]):
+                return name
+        return "piecewise"
+    if template.is_Add:
+        const = sum((a for a in template.args if a.is_Number), sp.Integer(0))
+        if const == 0:
+            return "+"
+        return f"+ {_number_text(const)}" if const > 0 else f"− {_number_text(-const)}"
+    if template.is_Mul:
+        coeff = sp.Mul(*[a for a in template.args if a.is_Number])
+        if coeff == 1:
+            return "×"
+        if coeff == -1 and n == 1:
+            return "neg"
+        return f"× {_number_text(coeff)}" if coeff > 0 else f"× ({_number_text(coeff)})"
+    if template.is_Pow:
+        base, exponent = template.args
+        if exponent == -1:
+            return "1/x"
+        if exponent == 2:
+            return "x²"
+        if exponent.is_Number:
+            return f"x^{_number_text(exponent)}"
+        return "pow"
+    if isinstance(template, sp.Function):
+        return template.func.__name__
+    return type(template).__name__.lower()
+
+
+@lru_cache(maxsize=256)
+def _template_function(template: sp.Expr, n: int) -> tuple[Callable, Callable, tuple[sp.Expr, ...]]:
+    """(fast, safe, derivatives): value and ∂template/∂x_i, i < n, as float functions (math; numpy on domain errors)."""
+    xs = _X[:n]
+    derivs = tuple(sp.diff(template, x) for x in xs)  # the local derivatives: sympy.diff of the op itself
+    fast = sp.lambdify(xs, [template, *derivs], modules="math")
+    safe = sp.lambdify(xs, [template, *derivs], modules="numpy")
+    return fast, safe, derivs
+
+
+def _evaluate(template: sp.Expr, n: int, args: list[float]) -> list[float]:
+    fast, safe, _ = _template_function(template, n)
+    try:
+        return [float(v) for v in fast(*args)]
+    except (ValueError, OverflowError, ZeroDivisionError):
+        # outside the op's domain (log of 0, exp overflow): IEEE inf/nan instead of an exception, like NumPy
+        with np.errstate(all="ignore"):
+            return [float(v) for v in safe(*args)]
+
+
+# ---------------------------------------------------------------- the symbolic structure (cached)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """Everything about the graph that does not depend on the numbers."""
+
+    ids: tuple[str, ...]
+    names: tuple[str, ...]
+    ops: tuple[str, ...]
+    kinds: tuple[str, ...]
+    sources: tuple[tuple, ...]  # leaves: where the value comes from; ops: ()
+    templates: tuple[sp.Expr | None, ...]
+    children: tuple[tuple[int, ...], ...]
+    formulas: tuple[str, ...]
+    local_formulas: tuple[tuple[str, ...], ...]  # per node, per child
+    roots: tuple[int, ...]
+    root_sources: tuple[tuple, ...]  # ("one",) or ("dE_da", l, k)
+    ranks: tuple[int, ...]
+    order: tuple[int, ...]  # op nodes, backward order
+
+
+class _Builder:
+    """Turns SymPy trees into deduplicated nodes (children before parents)."""
+
+    def __init__(self) -> None:
+        self.index: dict[sp.Expr, int] = {}
+        self.defined: dict[sp.Symbol, int] = {}  # a named symbol (net_h1, out_h1, E_o1) -> the node of its tree
+        self.leaf_info: dict[sp.Symbol, tuple[str, str, tuple]] = {}  # symbol -> (name, kind, source)
+        self.names: list[str] = []
+        self.kinds: list[str] = []
+        self.sources: list[tuple] = []
+        self.templates: list[sp.Expr | None] = []
+        self.children: list[tuple[int, ...]] = []
+
+    def _new(self, name: str, kind: str, source: tuple, template, children: tuple[int, ...]) -> int:
+        self.names.append(name)
+        self.kinds.append(kind)
+        self.sources.append(source)
+        self.templates.append(template)
+        self.children.append(children)
+        return len(self.names) - 1
+
+    def add(self, expr: sp.Expr) -> int:
+        if expr in self.defined:
+            return self.defined[expr]
+        if expr in self.index:
+            return self.index[expr]
+        if expr.is_Symbol:
+            if expr not in self.leaf_info:
+                raise ValueError(f"symbol {expr} is neither a leaf nor defined by an earlier tree")
+            name, kind, source = self.leaf_info[expr]
+            idx = self._new(name, kind, source, None, ())
+        else:
+            if isinstance(expr, sp.Piecewise):
+                # an activation with branches: one op over its variable(s), not a tree of comparisons
+                child_exprs = sorted(expr.free_symbols, key=str)
+                template = expr.xreplace(dict(zip(child_exprs, _X)))
+            else:
+                child_exprs = [a for a in expr.args if not a.is_Number]
+                it = iter(_X)
+                template = expr.func(*[a if a.is_Number else next(it) for a in expr.args])
+            if len(child_exprs) > len(_X):
+                raise ValueError("operation with too many operands")
+            kids = tuple(self.add(c) for c in child_exprs)
+            idx = self._new("", "op", (), template, kids)
+        self.index[expr] = idx
+        return idx
+
+    def define(self, symbol: sp.Symbol, expr: sp.Expr, name: str) -> int:
+        """``symbol := expr``; the node of ``expr`` is named (an identity activation names the net node twice)."""
+        idx = self.add(expr)
+        self.defined[symbol] = idx
+        self.names[idx] = f"{self.names[idx]} = {name}" if self.names[idx] else name
+        return idx
+
+
+def _register_leaves(b: _Builder, sy, layers: tuple[int, ...]) -> None:
+    nm = sy.names
+    for k, s in enumerate(sy.inputs):
+        b.leaf_info[s] = (nm.node(0, k), "input", ("input", k))
+    for k, s in enumerate(sy.targets):
+        b.leaf_info[s] = (f"t{k + 1}", "target", ("target", k))
+    for l in range(len(layers) - 1):
+        for j in range(layers[l + 1]):
+            for k in range(layers[l]):
+                ref = ParamRef("w", l, j, k)
+                b.leaf_info[sy.weights[l][j][k]] = (nm.param(ref), "weight", ("param", ref))
+            ref = ParamRef("b", l, j)
+            b.leaf_info[sy.biases[l][j]] = (nm.param(ref), "bias", ("param", ref))
+
+
+def _net_tree(sy, layers, l: int, j: int) -> sp.Expr:
+    """net_j of layer l over the previous layer's out symbols (the same sum loss_expression builds)."""
+    return sp.Add(*[sy.weights[l - 1][j][k] * sy.out[l - 1][k] for k in range(layers[l - 1])]) + sy.biases[l - 1][j]
+
+
+@lru_cache(maxsize=32)
+def _full_builder(architecture: tuple) -> tuple[_Builder, tuple[int, ...], dict]:
+    """The full loss graph: every neuron's net and out tree, every loss share, and E = Σ shares."""
+    layers, activations, loss = architecture
+    layers = tuple(layers)
+    sy = symbolic.net_symbols(layers)
+    nm = sy.names
+    L = len(layers) - 1
+    b = _Builder()
+    _register_leaves(b, sy, layers)
+    definitions: list[dict] = []  # per level, symbol -> tree (for the recomposition check)
+    for l in range(1, L + 1):
+        nets = {sy.net[l][j]: _net_tree(sy, layers, l, j) for j in range(layers[l])}
+        for j in range(layers[l]):
+            b.define(sy.net[l][j], nets[sy.net[l][j]], _net_name(nm, l, j))
+        outs = {
+            sy.out[l][j]: symbolic.activation_expr(activations[l - 1], sy.net[l][j], list(sy.net[l]))
+            for j in range(layers[l])
+        }
+        for j in range(layers[l]):
+            b.define(sy.out[l][j], outs[sy.out[l][j]], _out_name(nm, l, j))
+        definitions += [nets, outs]
+    K = layers[-1]
+    shares = {
+        sp.Symbol(nm.loss_share(k), real=True): symbolic.SYM_LOSSES[loss].share(sy.out[L][k], sy.targets[k], K)
+        for k in range(K)
+    }
+    if K == 1:
+        (share,) = shares.values()
+        root = b.define(sp.Symbol("E", real=True), share, "E")
+    else:
+        for k, (sym, tree) in enumerate(shares.items()):
+            b.define(sym, tree, _share_name(nm, k))
+        definitions.append(shares)
+        root = b.define(sp.Symbol("E", real=True), sp.Add(*shares), "E")
+    return b, (root,), {"definitions": definitions, "top": sp.Add(*shares) if K > 1 else None}
+
+
+def recomposed_loss(architecture: tuple) -> sp.Expr:
+    """Substitute the graph's named trees back into each other: equals ``symbolic.loss_expression`` exactly."""
+    b, roots, info = _full_builder(architecture)
+    expr = info["top"] if info["top"] is not None else None
+    levels = info["definitions"]
+    if expr is None:  # one output: the root is the share tree itself, over out symbols
+        layers, activations, loss = architecture
+        sy = symbolic.net_symbols(tuple(layers))
+        expr = symbolic.SYM_LOSSES[loss].share(sy.out[-1][0], sy.targets[0], 1)
+    for level in reversed(levels):
+        expr = expr.xreplace(level)
+    return expr
+
+
+@lru_cache(maxsize=64)
+def _focus_builder(architecture: tuple, focus: tuple[int, int]) -> tuple[_Builder, tuple[int, ...], dict]:
+    """One neuron: its net tree over the previous layer's outs (leaves) and its activation (the root).
+
+    A softmax neuron's net feeds every output of the layer, so those outputs are all roots (the other nets are
+    leaves); each root is seeded with the engine's ∂E/∂out.
+    """
+    layers, activations, loss = architecture
+    layers = tuple(layers)
+    l, j = focus
+    sy = symbolic.net_symbols(layers)
+    nm = sy.names
+    b = _Builder()
+    _register_leaves(b, sy, layers)
+    if l >= 2:
+        for k in range(layers[l - 1]):
+            b.leaf_info[sy.out[l - 1][k]] = (_out_name(nm, l - 1, k), "activation", ("a", l - 1, k))
+    b.define(sy.net[l][j], _net_tree(sy, layers, l, j), _net_name(nm, l, j))
+    act = activations[l - 1]
+    if symbolic.SYM_ACTIVATIONS[act].elementwise:
+        root = b.define(sy.out[l][j], symbolic.activation_expr(act, sy.net[l][j]), _out_name(nm, l, j))
+        return b, (root,), {"root_sources": (("dE_da", l, j),)}
+    for k in range(layers[l]):
+        if k != j:
+            b.leaf_info[sy.net[l][k]] = (_net_name(nm, l, k), "net", ("z", l, k))
+    roots = tuple(
+        b.define(sy.out[l][k], symbolic.activation_expr(act, sy.net[l][k], list(sy.net[l])), _out_name(nm, l, k))
+        for k in range(layers[l])
+    )
+    return b, roots, {"root_sources": tuple(("dE_da", l, k) for k in range(layers[l]))}
+
+
+@lru_cache(maxsize=64)
+def _spec(architecture: tuple, focus: tuple[int, int] | None) -> _Spec:
+    """Ids, labels, templates, formulas and the backward order of one graph (numbers come later)."""
+    if focus is None:
+        b, roots, info = _full_builder(architecture)
+        root_sources = (("one",),)
+        if recomposed_loss(architecture) != symbolic.loss_expression(architecture):
+            raise RuntimeError("the graph's trees do not recompose to symbolic.loss_expression")
+    else:
+        b, roots, info = _focus_builder(architecture, focus)
+        root_sources = info["root_sources"]
+    n = len(b.names)
+    # ids: a leaf or named node goes by its name, an anonymous intermediate by v1, v2, ... (creation order)
+    ids: list[str] = []
+    counter = 0
+    for i in range(n):
+        if b.names[i]:
+            ids.append(b.names[i].split(" = ")[-1] if b.kinds[i] == "op" else b.names[i])
+        else:
+            counter += 1
+            ids.append(f"v{counter}")
+    ops = [_op_label(t) if t is not None else "" for t in b.templates]
+    formulas: list[str] = []
+    local_formulas: list[tuple[str, ...]] = []
+    for i in range(n):
+        t = b.templates[i]
+        if t is None:
+            formulas.append(ids[i])
+            local_formulas.append(())
+            continue
+        kids = b.children[i]
+        named = {x: sp.Symbol(ids[c]) for x, c in zip(_X, kids)}
+        formulas.append(f"{ids[i]} = {sp.sstr(t.xreplace(named))}")
+        _, _, derivs = _template_function(t, len(kids))
+        local_formulas.append(
+            tuple(f"∂{ids[i]}/∂{ids[c]} = {sp.sstr(d.xreplace(named))}" for c, d in zip(kids, derivs))
+        )
+    # rank = longest path to a root: parents are created after their children, so walk creation order backwards
+    ranks = [-1] * n
+    for r in roots:
+        ranks[r] = 0
+    for i in range(n - 1, -1, -1):
+        if ranks[i] < 0:
+            continue
+        for c in b.children[i]:
+            ranks[c] = max(ranks[c], ranks[i] + 1)
+    # depth-first visiting order from the roots, to break ties top-to-bottom
+    seen: dict[int, int] = {}
+    stack = list(reversed(roots))
+    while stack:
+        i = stack.pop()
+        if i in seen:
+            continue
+        seen[i] = len(seen)
+        stack.extend(reversed(b.children[i]))
+    # backward order: by rank (every consumer has a smaller rank than its inputs) -> reverse topological
+    order = tuple(sorted((i for i in range(n) if b.kinds[i] == "op"), key=lambda i: (ranks[i], seen.get(i, n))))
+    return _Spec(
+        ids=tuple(ids),
+        names=tuple(b.names),
+        ops=tuple(ops),
+        kinds=tuple(b.kinds),
+        sources=tuple(b.sources),
+        templates=tuple(b.templates),
+        children=tuple(b.children),
+        formulas=tuple(formulas),
+        local_formulas=tuple(local_formulas),
+        roots=tuple(roots),
+        root_sources=tuple(root_sources),
+        ranks=tuple(ranks),
+        order=order,
+    )
+
+
+def node_count(architecture: tuple, focus: tuple[int, int] | None = None) -> int:
+    """Number of nodes of the full graph (or a focus graph) of this architecture."""
+    builder = _full_builder(architecture)[0] if focus is None else _focus_builder(architecture, focus)[0]
+    return len(builder.names)
+
+
+def full_graph_allowed(scenario: Scenario) -> bool:
+    """Whether the whole loss graph is small enough to draw (else draw one neuron with ``focus``)."""
+    return _full_node_count(scenario.architecture) <= MAX_FULL_NODES
+
+
+def _full_node_count(architecture: tuple) -> int:
+    """Node count of the full graph (the trees only: ~55 ms cold for the largest allowed network, then cached)."""
+    return node_count(architecture)
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def _check_focus(scenario: Scenario, focus) -> tuple[int, int] | None:
+    if focus is None:
+        return None
+    l, j = (int(v) for v in focus)
+    if not 1 <= l <= scenario.n_layers:
+        raise ValueError(f"focus layer must be 1..{scenario.n_layers} (0 is the input layer), got {l}")
+    if not 0 <= j < scenario.layers[l]:
+        raise ValueError(f"focus neuron must be 0..{scenario.layers[l] - 1}, got {j}")
+    return (l, j)
+
+
+def _single_sample(scenario: Scenario, sample: int) -> Scenario:
+    """The scenario restricted to one sample (the engine's per-sample gradients = this scenario's gradients)."""
+    if scenario.n_samples == 1:
+        return scenario
+    return replace(
+        scenario,
+        inputs=scenario.inputs[sample : sample + 1],
+        targets=scenario.targets[sample : sample + 1],
+        batched=False,
+    )
+
+
+def build_graph(scenario: Scenario, focus: tuple[int, int] | None = None, sample: int = 0) -> OpGraph:
+    """The computational graph of sample ``sample``'s loss (or of one neuron), with values and gradients.
+
+    Full graph: leaves are inputs, targets, weights and biases; the root E is seeded with ∂E/∂E = 1, so the
+    parameter leaves end with the gradient of this sample's loss (for a one-sample scenario: ``engine.backward``).
+    Focus graph (``focus=(layer, neuron)``, layer ≥ 1): leaves are the incoming activations (forward values from
+    the engine); the root out is seeded with the engine's ∂E/∂out. Raises :class:`GraphTooLarge` for a full graph
+    over ``MAX_FULL_NODES`` nodes.
+    """
+    if not 0 <= sample < scenario.n_samples:
+        raise ValueError(f"sample must be 0..{scenario.n_samples - 1}, got {sample}")
+    focus = _check_focus(scenario, focus)
+    if focus is None and not full_graph_allowed(scenario):
+        raise GraphTooLarge(
+            f"the full graph has more than {MAX_FULL_NODES} nodes; choose one neuron (focus=(layer, neuron))"
+        )
+    spec = _spec(scenario.architecture, focus)
+    one = _single_sample(scenario, sample)
+    trace = grads = None
+    if focus is not None:
+        trace = engine.forward(one)
+        grads = engine.backward(one, trace)
+
+    n = len(spec.ids)
+    values = [0.0] * n
+    locals_: list[list[float]] = [[] for _ in range(n)]
+    for i in range(n):  # creation order is topological (children first)
+        src = spec.sources[i]
+        if spec.templates[i] is None:
+            values[i] = _leaf_value(one, trace, src)
+        else:
+            kids = spec.children[i]
+            out = _evaluate(spec.templates[i], len(kids), [values[c] for c in kids])
+            values[i] = out[0]
+            locals_[i] = out[1:]
+
+    # backward: seed the roots, then each op node (reverse topological) pushes grad · local to its children
+    seeds: dict[int, float] = {}
+    for r, src in zip(spec.roots, spec.root_sources):
+        seeds[r] = 1.0 if src[0] == "one" else float(grads.dE_da[src[1]][0, src[2]])
+    grad = [0.0] * n
+    for r, g in seeds.items():
+        grad[r] = g
+    consumers: list[list[int]] = [[] for _ in range(n)]
+    for i in range(n):
+        for c in spec.children[i]:
+            consumers[c].append(i)
+    edge_rows: list[tuple[int, int, float, str, float]] = []
+    step_rows: list[tuple[int, tuple[int, ...]]] = []
+    for i in spec.order:
+        ids = []
+        for pos, c in enumerate(spec.children[i]):
+            contribution = grad[i] * locals_[i][pos]  # chain rule: ∂E/∂child += ∂E/∂parent · ∂parent/∂child
+            grad[c] += contribution
+            ids.append(len(edge_rows))
+            edge_rows.append((i, c, locals_[i][pos], spec.local_formulas[i][pos], contribution))
+        step_rows.append((i, tuple(ids)))
+
+    pending = [len(consumers[i]) for i in range(n)]
+    steps: list[BackwardStep] = []
+    for k, (i, eids) in enumerate(step_rows, start=1):
+        completed = []
+        for e in eids:
+            c = edge_rows[e][1]
+            pending[c] -= 1
+            if pending[c] == 0:
+                completed.append(spec.ids[c])
+        steps.append(BackwardStep(k, spec.ids[i], eids, tuple(completed)))
+
+    nodes = []
+    for i in range(n):
+        src = spec.sources[i]
+        param = src[1] if src and src[0] == "param" else None
+        reference = None
+        if focus is not None and src and src[0] in ("a", "input"):
+            layer, k = (src[1], src[2]) if src[0] == "a" else (0, src[1])
+            reference = float(grads.dE_da[layer][0, k])
+        nodes.append(
+            OpNode(
+                id=spec.ids[i],
+                name=spec.names[i],
+                op=spec.ops[i],
+                kind=spec.kinds[i],
+                value=values[i],
+                grad=grad[i],
+                formula=spec.formulas[i],
+                children=tuple(spec.ids[c] for c in spec.children[i]),
+                consumers=tuple(spec.ids[p] for p in consumers[i]),
+                rank=spec.ranks[i],
+                param=param,
+                upstream=seeds.get(i) if focus is not None else None,
+                reference_grad=reference,
+            )
+        )
+    edges = tuple(
+        OpEdge(e, spec.ids[p], spec.ids[c], local, formula, contribution)
+        for e, (p, c, local, formula, contribution) in enumerate(edge_rows)
+    )
+    loss = values[spec.roots[0]] if focus is None else float(trace.loss)
+    return OpGraph(
+        nodes=tuple(nodes),
+        edges=edges,
+        roots=tuple(spec.ids[r] for r in spec.roots),
+        order=tuple(spec.ids[i] for i in spec.order),
+        steps=tuple(steps),
+        sample=sample,
+        focus=focus,
+        loss=loss,
+    )
+
+
+def _leaf_value(scenario: Scenario, trace, source: tuple) -> float:
+    kind = source[0]
+    if kind == "input":
+        return float(scenario.inputs[0, source[1]])
+    if kind == "target":
+        return float(scenario.targets[0, source[1]])
+    if kind == "param":
+        return engine.value_of(scenario, source[1])
+    if kind == "a":
+        return float(trace.a[source[1]][0, source[2]])
+    if kind == "z":
+        return float(trace.z[source[1]][0, source[2]])
+    raise ValueError(f"unknown leaf source {source!r}")
+
+
+def is_finite_graph(graph: OpGraph) -> bool:
+    """Whether every value and gradient is finite (a naive exp can overflow where the engine's stable form does not)."""
+    return all(math.isfinite(n.value) and math.isfinite(n.grad) for n in graph.nodes)
