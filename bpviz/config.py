@@ -354,7 +354,72 @@ SEED_DOCUMENT: dict[str, Any] = {
     "update_order": "simultaneous",
 }
 
-PRESET_DOCUMENTS: dict[str, dict[str, Any]] = {"seed": SEED_DOCUMENT}
+# The other presets' weights were drawn once (bpviz.builder, then rounded to 2 places) and are written out here so
+# that a preset never changes when an initialiser does; tests/test_training.py checks that each one teaches its lesson.
+_XOR_INPUTS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+
+PRESET_DOCUMENTS: dict[str, dict[str, Any]] = {
+    "seed": SEED_DOCUMENT,
+    # Matt Mazur's "A Step by Step Backpropagation Example": same numbers, biases fixed, the output layer updated
+    # first and the hidden deltas computed through the updated output weights.
+    "mazur": {**copy.deepcopy(SEED_DOCUMENT), "train_biases": False, "update_order": "output_first"},
+    # XOR with 2 hidden sigmoids (uniform init, rng seed 1): learns it; many other seeds get stuck at E ≈ 0.06.
+    "xor_2_2_1": {
+        "layers": [2, 2, 1],
+        "activations": ["sigmoid", "sigmoid"],
+        "loss": "half_sse",
+        "weights": [[[0.02, 0.9], [-0.71, 0.9]], [[0.66, -0.18]]],
+        "biases": [[-0.38, -0.15], [0.1]],
+        "inputs": _XOR_INPUTS,
+        "targets": [[0.0], [1.0], [1.0], [0.0]],
+        "learning_rate": 2.0,
+        "train_biases": True,
+        "update_order": "simultaneous",
+    },
+    # XOR with 4 hidden sigmoids and binary cross-entropy (uniform init, rng seed 0): learns it in a few hundred steps.
+    "xor_2_4_1": {
+        "layers": [2, 4, 1],
+        "activations": ["sigmoid", "sigmoid"],
+        "loss": "bce",
+        "weights": [[[0.27, -0.46], [-0.92, -0.97], [0.63, 0.83], [0.21, 0.46]], [[0.71, -0.93, 0.46, -0.65]]],
+        "biases": [[0.09, 0.87, 0.63, -0.99], [0.73]],
+        "inputs": _XOR_INPUTS,
+        "targets": [[0.0], [1.0], [1.0], [0.0]],
+        "learning_rate": 1.0,
+        "train_biases": True,
+        "update_order": "simultaneous",
+    },
+    # Three classes, softmax + cross-entropy, one-hot targets (Xavier init, rng seed 0).
+    "softmax_3class": {
+        "layers": [2, 4, 3],
+        "activations": ["tanh", "softmax"],
+        "loss": "cross_entropy",
+        "weights": [
+            [[0.27, -0.46], [-0.92, -0.97], [0.63, 0.83], [0.21, 0.46]],
+            [[0.08, 0.81, 0.58, -0.92], [0.66, -0.86, 0.43, -0.6], [0.67, 0.08, -0.37, -0.14]],
+        ],
+        "biases": [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
+        "inputs": [[0.1, 0.9], [0.2, 0.7], [0.9, 0.1], [0.8, 0.3], [0.9, 0.9], [0.7, 0.8]],
+        "targets": [[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1]],
+        "learning_rate": 0.5,
+        "train_biases": True,
+        "update_order": "simultaneous",
+    },
+    # Dead ReLUs: h2 and h4 have negative weights and bias, so net < 0 for every input in [0, 1]²: their output
+    # is 0 and relu'(net) = 0, so every gradient of their weights and biases is exactly 0, and they never recover.
+    "relu_dead_units": {
+        "layers": [2, 4, 1],
+        "activations": ["relu", "sigmoid"],
+        "loss": "bce",
+        "weights": [[[0.6, 0.4], [-0.5, -0.8], [0.3, 0.7], [-0.9, -0.3]], [[0.5, -0.4, 0.7, 0.3]]],
+        "biases": [[0.1, -0.2, -0.1, -0.1], [-0.3]],
+        "inputs": _XOR_INPUTS,
+        "targets": [[0.0], [1.0], [1.0], [1.0]],
+        "learning_rate": 0.5,
+        "train_biases": True,
+        "update_order": "simultaneous",
+    },
+}
 
 
 def preset_names() -> list[str]:
