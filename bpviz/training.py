@@ -293,12 +293,24 @@ def _explain_divergence(final: Scenario, losses: np.ndarray, refs: tuple, proble
             ))
     best = float(np.min(losses))
     rising = losses[-1] > 1.5 * best and losses[-1] - best > 1e-12
+    jump = None
+    if kind == "param":
+        old = float(np.concatenate([w.ravel() for w in final.weights] + [b for b in final.biases])[i])
+        if not math.isfinite(value) or abs(value - old) > 10 * max(abs(old), 1.0):
+            jump = value - old
     if rising:
         parts.append(t(
             "Likely cause: the learning rate {lr} is too large. Each step overshoots the minimum and lands higher "
             "up the other side, so the error grows from step to step (it was lowest, {best}, at step {at}). "
             "Try a learning rate about ten times smaller, e.g. {smaller}.",
             lang, lr=f"{lr:g}", best=_fmt(best), at=int(np.argmin(losses)), smaller=f"{lr / 10:g}",
+        ))
+    elif jump is not None:
+        parts.append(t(
+            "Likely cause: one update (learning rate {lr} × gradient) would have moved {name} by {jump} at once: "
+            "the learning rate is far too large for gradients this big (large inputs make large gradients). "
+            "Try a smaller learning rate, or inputs scaled to about ±1.",
+            lang, lr=f"{lr:g}", name=name, jump=_fmt(jump),
         ))
     else:
         parts.append(t(
