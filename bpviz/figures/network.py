@@ -1,0 +1,533 @@
+"""The network figure: neurons left to right, every weight an edge, the current walkthrough step highlighted.
+
+``network_figure(scenario, trace, grads, step)`` is a pure function returning a ``go.Figure``. Two modes:
+``"values"`` labels neurons with net/out and edges with weights; ``"gradients"`` labels neurons with
+δ = ∂E/∂net and edges with ∂E/∂w. Edge colour is the sign (Okabe-Ito blue #0072B2 positive, vermillion
+#D55E00 negative), edge width the magnitude. On-screen numbers are rounded to ``decimals`` and use the
+typographic minus "−" (U+2212); hover texts carry the full ``repr`` of every float.
+
+Layout: the plot's axes are in *nominal pixels* (a plot area ``NOMINAL_WIDTH`` wide and ``height`` minus margins
+high); node sizes, fonts and label boxes are chosen in those pixels, so the label placer (greedy, first free
+spot along the edge among a fixed list of fractions) knows what overlaps. A wider screen only adds room.
+
+How tests (and Streamlit's AppTest, reading the figure JSON) find things. Keys: neuron ``"n:l:j"``, weight edge
+``"w:l:j:k"`` (= weights[l][j][k], from neuron (l, k) to (l + 1, j)), bias edge ``"b:l:j"`` (= biases[l][j], into
+neuron (l + 1, j)), bias node ``"bn:l"`` (the "+1" feeding layer l + 1).
+
+- trace ``"nodes"``: every neuron, ``customdata`` = keys, ``hovertext`` = full-precision description.
+- trace ``"highlighted-nodes"``: exactly the step's neurons (``customdata`` = their keys; empty without a step).
+- trace ``"edge-hover"``: one invisible marker per non-highlighted edge (weights and biases), ``customdata`` = keys.
+- trace ``"highlighted-edges"``: one marker per highlighted edge (step.edges, every edge of step.paths, and
+  step.bias_edges), ``customdata`` = keys.
+- traces ``"edges:<kind>:<sign>:<bucket>:<state>"``: the drawn lines, grouped by kind (w/b), sign, width bucket and
+  state (normal/dim/highlight), ``meta["keys"]`` = keys of the edges they draw. ``"highlight-halo"`` underlines
+  the highlighted ones.
+- trace ``"node-values"``: the numbers under the neurons (``text``), ``customdata`` = neuron keys;
+  trace ``"targets"``: targets and loss shares next to the outputs.
+- edge labels are layout annotations named ``"label:<edge key>"``.
+- ``layout.meta`` = {"mode", "sample", "highlighted_nodes", "highlighted_edges", "labelled_edges"}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..config import Scenario
+from ..engine import Gradients, ParamRef, Trace
+from ..i18n import t
+from ..naming import Names, names_for
+from ..walkthrough import Step
+
+MODES = ("values", "gradients")
+
+# Okabe-Ito: distinguishable with every common colour-vision deficiency
+INPUT_COLOUR = "#009E73"
+HIDDEN_COLOUR = "#56B4E9"
+OUTPUT_COLOUR = "#E69F00"
+BIAS_COLOUR = "#DDDDDD"
+POSITIVE_COLOUR = "#0072B2"
+NEGATIVE_COLOUR = "#D55E00"
+ZERO_COLOUR = "#999999"
+HALO_COLOUR = "rgba(240, 228, 66, 0.9)"  # Okabe-Ito yellow, a highlighter pen under the edge
+TEXT_COLOUR = "#111111"
+DIM_OPACITY = 0.18
+
+NOMINAL_WIDTH = 1000  # plot-area width (px) the layout is planned for; wider screens only add room
+MARGIN = {"l": 8, "r": 8, "t": 46, "b": 8}
+WIDTH_BUCKETS = 4
+# where along an edge (fraction from its source) a label may go, in order of preference
+LABEL_SPOTS = (0.3, 0.7, 0.5, 0.38, 0.62, 0.22, 0.78, 0.45, 0.55, 0.15, 0.85)
+MAX_ALL_LABELS = 40  # nets with more edges than this only label highlighted edges
+MAX_PATH_LABELS = 24  # at most this many highlighted edges get labels (the step's own edges always do)
+_SHADOW = "1px 1px 1px white, -1px -1px 1px white, 1px -1px 1px white, -1px 1px 1px white, 0 0 3px white"
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    """Pixel sizes for one architecture: big nets get smaller nodes and fonts so nothing collides."""
+
+    node_d: float
+    name_font: float
+    value_font: float
+    edge_font: float
+    bias_d: float
+    line_scale: float
+    height: int
+
+
+def _sizes(max_width: int) -> _Sizes:
+    if max_width <= 2:
+        return _Sizes(60, 20, 16, 16, 34, 1.0, 520)
+    if max_width <= 4:
+        return _Sizes(48, 17, 14, 14, 30, 0.9, 520)
+    if max_width <= 6:
+        return _Sizes(34, 13, 12, 13, 24, 0.75, 540)
+    return _Sizes(28, 14, 10.5, 12, 20, 0.6, 560)
+
+
+def _fmt(v: float, decimals: int) -> str:
+    """Rounded for the screen, typographic minus, no "−0.0000"."""
+    if abs(v) >= 10 ** 5:
+        s = f"{v:.{max(decimals, 1)}e}"
+    else:
+        s = f"{v:.{decimals}f}"
+        if float(s) == 0.0:
+            s = f"{0.0:.{decimals}f}"
+    return s.replace("-", "\u2212")
+
+
+def _text_box(text: str, font: float) -> tuple[float, float]:
+    """Estimated (width, height) in px of a (possibly <br>-split) text at ``font`` px."""
+    lines = text.split("<br>")
+    return max(len(s) for s in lines) * 0.6 * font, len(lines) * font * 1.3
+
+
+def _plain(names: Names, what: str, l: int, j: int) -> str:
+    """Plain-text net/out name: net_h1 / out_h1 (seed style) or z⁽¹⁾₁ / a⁽¹⁾₁."""
+    node = names.node(l, j)
+    if names.seed_style:
+        return f"{what}_{node}"
+    return ("z" if what == "net" else "a") + node[1:]
+
+
+def _keys_of(step: Step | None) -> tuple[set, set, set, set]:
+    """(node keys, weight-edge keys, bias-edge keys, the step's own edge keys) highlighted by ``step``."""
+    if step is None:
+        return set(), set(), set(), set()
+    nodes = {f"n:{l}:{j}" for l, j in step.nodes}
+    own = {f"w:{l}:{j}:{k}" for l, j, k in step.edges}
+    edges = set(own) | {f"w:{l}:{j}:{k}" for path in step.paths for l, j, k in path}
+    bias = {f"b:{l}:{j}" for l, j in step.bias_edges}
+    return nodes, edges, bias, own | bias
+
+
+@dataclass
+class _Edge:
+    key: str
+    kind: str  # "w" or "b"
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    shown: float  # the number the edge shows (weight or ∂E/∂w)
+    label: str
+    hover: str
+
+
+class _Placer:
+    """Greedy label placement: boxes in nominal px, first spot along the edge that overlaps nothing.
+
+    Overlap cost is area times the obstacle's weight: labels and nodes weigh ``HARD``, the numbers under the
+    neurons 1 (a label may graze them if nothing else fits, but never another label).
+    """
+
+    HARD = 25.0
+
+    def __init__(self, boxes: list[tuple[float, float, float, float]], weights: list[float]) -> None:
+        self.boxes = np.array(boxes, dtype=float).reshape(-1, 4)  # x0, y0, x1, y1
+        self.weights = np.array(weights, dtype=float)
+        self.cost = 0.0
+
+    def _overlap(self, box: np.ndarray) -> float:
+        b = self.boxes
+        w = np.minimum(b[:, 2], box[2]) - np.maximum(b[:, 0], box[0])
+        h = np.minimum(b[:, 3], box[3]) - np.maximum(b[:, 1], box[1])
+        return float(np.dot(self.weights, np.clip(w, 0, None) * np.clip(h, 0, None)))
+
+    def place(self, e: _Edge, w: float, h: float) -> tuple[float, float]:
+        """Centre of the cheapest spot for a w x h label on edge ``e`` (the first free one if any)."""
+        best, best_cost = None, np.inf
+        for f in LABEL_SPOTS:
+            x, y = e.x0 + f * (e.x1 - e.x0), e.y0 + f * (e.y1 - e.y0)
+            box = np.array([x - w / 2 - 2, y - h / 2 - 2, x + w / 2 + 2, y + h / 2 + 2])
+            cost = self._overlap(box)
+            if cost < best_cost:
+                best, best_cost = (x, y, box), cost
+            if cost == 0:
+                break
+        self.boxes = np.vstack([self.boxes, best[2]])
+        self.weights = np.append(self.weights, self.HARD)
+        self.cost += best_cost
+        return best[0], best[1]
+
+
+def _place_labels(edges: list[_Edge], boxes: list, weights: list, font: float,
+                  variants: list) -> tuple[dict[str, tuple[float, float, str]], float]:
+    """Place every edge's label, trying each text variant; the first collision-free one wins, else the cheapest."""
+    best: tuple[dict, float] = ({}, np.inf)
+    for variant in variants:
+        placer = _Placer(boxes, weights)
+        out = {}
+        for e in edges:
+            text = variant(e)
+            w, h = _text_box(text, font)
+            out[e.key] = (*placer.place(e, w + 8, h + 2), text)
+        if placer.cost < best[1]:
+            best = (out, placer.cost)
+        if placer.cost == 0:
+            break
+    return best
+
+
+def network_figure(
+    scenario: Scenario,
+    trace: Trace,
+    grads: Gradients,
+    step: Step | None = None,
+    mode: str = "values",
+    decimals: int = 4,
+    sample: int = 0,
+    lang: str = "en",
+) -> go.Figure:
+    """The network as a Plotly figure: neurons, weighted edges, biases, targets and loss, ``step`` highlighted."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if not 0 <= sample < scenario.n_samples:
+        raise ValueError(f"sample must be in [0, {scenario.n_samples}), got {sample}")
+    layers = scenario.layers
+    L = len(layers) - 1
+    names = names_for(layers)
+    sz = _sizes(max(layers))
+    r, rb = sz.node_d / 2, sz.bias_d / 2
+    vf = sz.value_font
+    grad_mode = mode == "gradients"
+    hi_nodes, hi_edges, hi_bias, own_edges = _keys_of(step)
+    dimming = step is not None
+
+    # ------------------------------------------------------------ texts under the neurons and next to the outputs
+    def node_value_text(l: int, j: int) -> str:
+        if l == 0:
+            return _fmt(trace.a[0][sample, j], decimals)
+        if grad_mode:
+            return f"δ {_fmt(grads.dE_dz[l][sample, j], decimals)}"
+        net, out = (t("net", lang), t("out", lang)) if names.seed_style else ("z", "a")
+        return f"{net} {_fmt(trace.z[l][sample, j], decimals)}<br>{out} {_fmt(trace.a[l][sample, j], decimals)}"
+
+    def loss_share_name(k: int) -> str:
+        return f"E_{names.node(L, k)}" if names.seed_style else f"E{k + 1}"
+
+    value_texts = [[node_value_text(l, j) for j in range(n)] for l, n in enumerate(layers)]
+    target_texts = [
+        f"t{k + 1} = {_fmt(scenario.targets[sample, k], decimals)}<br>"
+        f"{loss_share_name(k)} = {_fmt(trace.loss_share[sample, k], decimals)}"
+        for k in range(layers[-1])
+    ]
+    text_h = max(_text_box(s, vf)[1] for col in value_texts for s in col)
+
+    # ------------------------------------------------------------ geometry in nominal px
+    height = sz.height
+    plot_h = height - MARGIN["t"] - MARGIN["b"]
+    input_w = max(_text_box(s, vf)[0] for s in value_texts[0])
+    target_w = max(_text_box(s, vf)[0] for s in target_texts)
+    left_pad = max(r, input_w / 2) + 10
+    right_pad = r + 10 + target_w + 12
+    col_w = (NOMINAL_WIDTH - left_pad - right_pad) / L
+    top_pad = r + 12
+    bias_gap = r + 4 + text_h + 6 + rb  # lowest neuron's centre to the bias row: its numbers fit in between
+    bottom_pad = rb + 10
+    rows = max(layers) - 1
+    row_h = min(190.0, (plot_h - top_pad - bias_gap - bottom_pad) / rows) if rows else 0.0
+    used = top_pad + rows * row_h + bias_gap + bottom_pad
+    top_y = plot_h - top_pad - max(0.0, plot_h - used) / 2
+    xs = [left_pad + l * col_w for l in range(L + 1)]
+    ys = [[top_y - ((max(layers) - n) / 2 + j) * row_h for j in range(n)] for n in layers]
+    y_bias = top_y - rows * row_h - bias_gap
+
+    # ------------------------------------------------------------ neurons
+    node_keys, node_x, node_y, node_names, node_colours, node_hover = [], [], [], [], [], []
+    for l, n in enumerate(layers):
+        colour = INPUT_COLOUR if l == 0 else (OUTPUT_COLOUR if l == L else HIDDEN_COLOUR)
+        for j in range(n):
+            node_keys.append(f"n:{l}:{j}")
+            node_x.append(xs[l])
+            node_y.append(ys[l][j])
+            node_names.append(names.node(l, j))
+            node_colours.append(colour)
+            node_hover.append(_node_hover(scenario, trace, grads, names, l, j, sample, lang))
+    node_x_arr, node_y_arr = np.array(node_x), np.array(node_y)
+    node_dim = np.array([dimming and k not in hi_nodes for k in node_keys])
+
+    # ------------------------------------------------------------ edges (weights, then biases)
+    edges: list[_Edge] = []
+    for l in range(L):
+        W, dW = scenario.weights[l], grads.dE_dW[l]
+        for j in range(layers[l + 1]):
+            for k in range(layers[l]):
+                ref = ParamRef("w", l, j, k)
+                pname = names.param(ref)
+                shown = dW[j, k] if grad_mode else W[j, k]
+                label = f"∂E/∂{pname} = {_fmt(shown, decimals)}" if grad_mode else f"{pname} = {_fmt(shown, decimals)}"
+                hover = (
+                    f"<b>{pname}</b>: {names.node(l, k)} → {names.node(l + 1, j)}<br>"
+                    f"{t('weight', lang)} {pname} = {float(W[j, k])!r}<br>"
+                    f"∂E/∂{pname} = {float(dW[j, k])!r}"
+                )
+                edges.append(_Edge(f"w:{l}:{j}:{k}", "w", xs[l], ys[l][k], xs[l + 1], ys[l + 1][j],
+                                   float(shown), label, hover))
+    for l in range(L):
+        B, dB = scenario.biases[l], grads.dE_db[l]
+        for j in range(layers[l + 1]):
+            ref = ParamRef("b", l, j)
+            pname = names.param(ref)
+            shown = dB[j] if grad_mode else B[j]
+            label = f"∂E/∂{pname} = {_fmt(shown, decimals)}" if grad_mode else f"{pname} = {_fmt(shown, decimals)}"
+            hover = (
+                f"<b>{pname}</b>: +1 → {names.node(l + 1, j)}<br>"
+                f"{t('bias', lang)} {pname} = {float(B[j])!r}<br>"
+                f"∂E/∂{pname} = {float(dB[j])!r}"
+            )
+            edges.append(_Edge(f"b:{l}:{j}", "b", xs[l], y_bias, xs[l + 1], ys[l + 1][j], float(shown), label, hover))
+    if scenario.n_samples > 1:
+        note = "<br>" + t("(∂E/∂ of the batch mean loss, {n} samples)", lang, n=scenario.n_samples)
+        for e in edges:
+            e.hover += note
+    hi_all = hi_edges | hi_bias
+
+
+    # ------------------------------------------------------------ edge labels: all on small nets, else highlighted ones
+    obstacles = [(x - r - 2, y - r - 2, x + r + 2, y + r + 2) for x, y in zip(node_x, node_y)]
+    obstacles += [(xs[l] - rb - 2, y_bias - rb - 2, xs[l] + rb + 2, y_bias + rb + 2) for l in range(L)]
+    weights = [_Placer.HARD] * len(obstacles)
+    for x, y, s in zip(node_x, node_y, [s for col in value_texts for s in col]):
+        w, h = _text_box(s, vf)
+        obstacles.append((x - w / 2, y - r - 3 - h, x + w / 2, y - r - 1))
+        weights.append(1.0)
+    for k, s in enumerate(target_texts):
+        w, h = _text_box(s, vf)
+        obstacles.append((xs[L] + r + 8, ys[L][k] - h / 2, xs[L] + r + 12 + w, ys[L][k] + h / 2))
+        weights.append(_Placer.HARD)
+    ef = sz.edge_font
+    variants = [lambda e: e.label, lambda e: e.label.replace(" = ", "<br>"), lambda e: e.label.split(" = ")[1]]
+    if col_w < 210:  # a one-line "w12 = −0.1234" would not fit between two columns
+        variants = variants[1:]
+    labels: dict[str, tuple[float, float, str]] = {}
+    cost = np.inf
+    if len(edges) <= MAX_ALL_LABELS:
+        # every edge, in a fixed order, so labels stay put from one step to the next
+        labels, cost = _place_labels(edges, obstacles, weights, ef, variants[:2])
+    if cost > 0:
+        hi_list = [e for e in edges if e.key in hi_all]
+        if len(hi_list) > MAX_PATH_LABELS:
+            hi_list = [e for e in hi_list if e.key in own_edges]
+        labels = _place_labels(hi_list, obstacles, weights, ef, variants)[0]
+
+    # ------------------------------------------------------------ build traces
+    traces: list[dict] = []  # plain dicts: go.Figure validates them once
+    magnitude = np.array([abs(e.shown) for e in edges])
+    top = magnitude.max() if magnitude.size and magnitude.max() > 0 else 1.0
+    buckets = np.minimum((magnitude / top * WIDTH_BUCKETS).astype(int), WIDTH_BUCKETS - 1)
+    groups: dict[tuple[str, str, int, str], list[int]] = {}
+    for i, e in enumerate(edges):
+        sign = "+" if e.shown > 0 else ("-" if e.shown < 0 else "0")
+        state = "highlight" if e.key in hi_all else ("dim" if dimming else "normal")
+        groups.setdefault((e.kind, sign, int(buckets[i]), state), []).append(i)
+    state_order = {"dim": 0, "normal": 1, "highlight": 2}
+    ordered = sorted(groups.items(), key=lambda kv: (state_order[kv[0][3]], kv[0]))
+
+    hi_idx = [i for i, e in enumerate(edges) if e.key in hi_all]
+    if hi_idx:
+        widths = [1.6 + 1.4 * b for b in buckets[hi_idx]]
+        traces.append(_lines("highlight-halo", edges, hi_idx, HALO_COLOUR, (max(widths) + 10) * sz.line_scale,
+                             "solid", 1.0))
+    for (kind, sign, bucket, state), idx in ordered:
+        colour = {"+": POSITIVE_COLOUR, "-": NEGATIVE_COLOUR, "0": ZERO_COLOUR}[sign]
+        width = (1.6 + 1.4 * bucket) * sz.line_scale + (1.5 if state == "highlight" else 0.0)
+        traces.append(_lines(f"edges:{kind}:{sign}:{bucket}:{state}", edges, idx, colour, width,
+                             "dot" if kind == "b" else "solid", DIM_OPACITY if state == "dim" else 1.0))
+
+    # bias nodes "+1"
+    bias_keys = [f"bn:{l}" for l in range(L)]
+    bias_dim = [dimming and not any(k.startswith(f"b:{l}:") for k in hi_bias) for l in range(L)]
+    traces.append(dict(
+        type="scatter", name="bias-nodes", x=np.array(xs[:L]), y=np.full(L, y_bias), mode="markers+text",
+        text=np.array(["+1"] * L, dtype=object), textposition="middle center",
+        textfont={"size": max(11, vf), "color": TEXT_COLOUR},
+        marker={"size": sz.bias_d, "color": BIAS_COLOUR, "line": {"color": "#555555", "width": 1.5},
+                "opacity": np.where(bias_dim, DIM_OPACITY + 0.15, 1.0)},
+        customdata=np.array(bias_keys, dtype=object),
+        hovertext=np.array([t("+1: the constant input that multiplies the biases of layer {l}", lang, l=l + 1)
+                            for l in range(L)], dtype=object),
+        hoverinfo="text", showlegend=False,
+    ))
+    # neurons
+    text_colour = np.where(node_dim, f"rgba(17,17,17,{DIM_OPACITY + 0.2})", TEXT_COLOUR)
+    traces.append(dict(
+        type="scatter", name="nodes", x=node_x_arr, y=node_y_arr, mode="markers+text",
+        text=np.array(node_names, dtype=object), textposition="middle center",
+        textfont={"size": sz.name_font, "color": text_colour, "weight": "bold"},
+        marker={"size": sz.node_d, "color": np.array(node_colours, dtype=object),
+                "line": {"color": "#333333", "width": 1.5}, "opacity": np.where(node_dim, DIM_OPACITY + 0.12, 1.0)},
+        customdata=np.array(node_keys, dtype=object), hovertext=np.array(node_hover, dtype=object),
+        hoverinfo="text", showlegend=False,
+    ))
+    hi_pos = [i for i, k in enumerate(node_keys) if k in hi_nodes]
+    traces.append(dict(
+        type="scatter", name="highlighted-nodes", x=node_x_arr[hi_pos], y=node_y_arr[hi_pos], mode="markers+text",
+        text=np.array([node_names[i] for i in hi_pos], dtype=object), textposition="middle center",
+        textfont={"size": sz.name_font, "color": TEXT_COLOUR, "weight": "bold"},
+        marker={"size": sz.node_d + (4 if sz.node_d >= 40 else 2),
+                "color": np.array([node_colours[i] for i in hi_pos], dtype=object),
+                "line": {"color": "#000000", "width": 4 if sz.node_d >= 40 else 3}},
+        customdata=np.array([node_keys[i] for i in hi_pos], dtype=object),
+        hovertext=np.array([node_hover[i] for i in hi_pos], dtype=object), hoverinfo="text", showlegend=False,
+    ))
+    # numbers under the neurons (white halo keeps them readable where an edge passes behind)
+    flat_values = [s for col in value_texts for s in col]
+    traces.append(dict(
+        type="scatter", name="node-values", x=node_x_arr, y=node_y_arr - r - 2, mode="text",
+        text=np.array(flat_values, dtype=object), textposition="bottom center",
+        textfont={"size": vf, "color": text_colour, "shadow": _SHADOW},
+        customdata=np.array(node_keys, dtype=object), hoverinfo="skip", showlegend=False,
+    ))
+    # targets and loss shares next to the outputs
+    out_dim = node_dim[-layers[-1]:]
+    traces.append(dict(
+        type="scatter", name="targets", x=np.full(layers[-1], xs[L] + r + 10), y=np.array(ys[L]), mode="text",
+        text=np.array(target_texts, dtype=object), textposition="middle right",
+        textfont={"size": vf, "color": np.where(out_dim, f"rgba(17,17,17,{DIM_OPACITY + 0.2})", TEXT_COLOUR)},
+        customdata=np.array([f"t:{k}" for k in range(layers[-1])], dtype=object), hoverinfo="skip",
+        showlegend=False,
+    ))
+    # hover carriers on the edges (Plotly cannot hover on line segments)
+    carriers = _hover_points(edges, labels)
+    for name, pick in (("edge-hover", lambda e: e.key not in hi_all), ("highlighted-edges", lambda e: e.key in hi_all)):
+        idx = [i for i, e in enumerate(edges) if pick(e)]
+        traces.append(dict(
+            type="scatter", name=name, x=carriers[idx, 0] if idx else np.array([]),
+            y=carriers[idx, 1] if idx else np.array([]),
+            mode="markers", marker={"size": 16, "color": "rgba(0,0,0,0)"},
+            customdata=np.array([edges[i].key for i in idx], dtype=object),
+            hovertext=np.array([edges[i].hover for i in idx], dtype=object), hoverinfo="text", showlegend=False,
+        ))
+
+    # ------------------------------------------------------------ annotations: edge labels, legend, loss
+    annotations = []
+    colour_of = {"+": POSITIVE_COLOUR, "-": NEGATIVE_COLOUR, "0": ZERO_COLOUR}
+    for e in edges:
+        if e.key not in labels:
+            continue
+        x, y, text = labels[e.key]
+        sign = "+" if e.shown > 0 else ("-" if e.shown < 0 else "0")
+        highlighted = e.key in hi_all
+        annotations.append({
+            "name": f"label:{e.key}", "x": x, "y": y, "text": text, "showarrow": False,
+            "font": {"size": ef, "color": TEXT_COLOUR}, "bgcolor": "rgba(255,255,255,0.92)",
+            "bordercolor": colour_of[sign], "borderwidth": 2 if highlighted else 1, "borderpad": 2,
+            "opacity": 1.0 if highlighted or not dimming else 0.45,
+        })
+    what = t("∂E/∂w", lang) if grad_mode else t("weight", lang)
+    legend = (
+        f'<span style="color:{POSITIVE_COLOUR}">━━</span> {what} &gt; 0   '
+        f'<span style="color:{NEGATIVE_COLOUR}">━━</span> {what} &lt; 0   '
+        + t("width ∝ |{what}|", lang, what=what) + "   ┈ " + t("bias", lang) + "   "
+        + t("hover for full precision", lang)
+    )
+    annotations.append({"name": "legend", "x": 0, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "left",
+                        "yanchor": "bottom", "text": legend, "showarrow": False, "font": {"size": 14},
+                        "yshift": 6})
+    loss_name = "E_total" if names.seed_style else "E"
+    loss_text = f"<b>{loss_name} = {_fmt(trace.loss, decimals)}</b>"
+    if scenario.n_samples > 1:
+        loss_text = (t("sample {s} of {n}", lang, s=sample + 1, n=scenario.n_samples)
+                     + f": E = {_fmt(float(trace.loss_share[sample].sum()), decimals)}   "
+                     + t("batch mean", lang) + " " + loss_text)
+    annotations.append({"name": "loss", "x": 1, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "right",
+                        "yanchor": "bottom", "text": loss_text, "showarrow": False, "font": {"size": 16},
+                        "yshift": 6, "hovertext": f"{loss_name} = {trace.loss!r}"})
+
+    layout = {
+        "height": height, "autosize": True, "margin": MARGIN, "showlegend": False,
+        "paper_bgcolor": "white", "plot_bgcolor": "white", "uirevision": f"network:{layers}",
+        "dragmode": False, "hovermode": "closest", "hoverlabel": {"font": {"size": 14}, "bgcolor": "white"},
+        "xaxis": {"range": [0, NOMINAL_WIDTH], "visible": False, "fixedrange": True},
+        "yaxis": {"range": [0, plot_h], "visible": False, "fixedrange": True},
+        "annotations": annotations,
+        "meta": {
+            "mode": mode, "sample": sample,
+            "highlighted_nodes": sorted(hi_nodes), "highlighted_edges": sorted(hi_all),
+            "labelled_edges": sorted(labels),
+        },
+    }
+    return go.Figure(data=traces, layout=layout)
+
+
+def _lines(name: str, edges: list[_Edge], idx: list[int], colour: str, width: float, dash: str,
+           opacity: float) -> dict:
+    """One line trace drawing several edges, separated by NaN gaps."""
+    x = np.full(3 * len(idx), np.nan)
+    y = np.full(3 * len(idx), np.nan)
+    x[0::3] = [edges[i].x0 for i in idx]
+    x[1::3] = [edges[i].x1 for i in idx]
+    y[0::3] = [edges[i].y0 for i in idx]
+    y[1::3] = [edges[i].y1 for i in idx]
+    return dict(
+        type="scatter", name=name, x=x, y=y, mode="lines", line={"color": colour, "width": width, "dash": dash},
+        opacity=opacity, hoverinfo="skip", showlegend=False, meta={"keys": [edges[i].key for i in idx]},
+    )
+
+
+def _hover_points(edges: list[_Edge], labels: dict) -> np.ndarray:
+    """One hover point per edge: on its label if it has one, else its midpoint, nudged along the edge when two
+    midpoints coincide (crossing diagonals share theirs)."""
+    taken: list[tuple[float, float]] = []
+    points = np.empty((len(edges), 2))
+    for i, e in enumerate(edges):
+        if e.key in labels:
+            points[i] = labels[e.key][:2]
+            taken.append(tuple(points[i]))
+            continue
+        for f in (0.5, 0.4, 0.6, 0.3, 0.7):
+            p = (e.x0 + f * (e.x1 - e.x0), e.y0 + f * (e.y1 - e.y0))
+            if all(abs(p[0] - q[0]) + abs(p[1] - q[1]) > 6 for q in taken[-64:]):
+                break
+        points[i] = p
+        taken.append(p)
+    return points
+
+
+def _node_hover(scenario: Scenario, trace: Trace, grads: Gradients, names: Names, l: int, j: int, sample: int,
+                lang: str) -> str:
+    """Full-precision description of neuron (l, j) for the hover box."""
+    L = scenario.n_layers
+    node = names.node(l, j)
+    if l == 0:
+        return (f"<b>{node}</b> — " + t("input {k}", lang, k=j + 1) + "<br>"
+                f"{node} = {float(trace.a[0][sample, j])!r}<br>"
+                f"∂E/∂{node} = {float(grads.dE_da[0][sample, j])!r}")
+    kind = t("output neuron {k}", lang, k=j + 1) if l == L else t("hidden neuron {k} of layer {l}", lang, k=j + 1, l=l)
+    net, out = _plain(names, "net", l, j), _plain(names, "out", l, j)
+    act = scenario.activations[l - 1]
+    text = (f"<b>{node}</b> — {kind} ({act})<br>"
+            f"{net} = {float(trace.z[l][sample, j])!r}  (" + t("weighted sum + bias", lang) + ")<br>"
+            f"{out} = {act}({net}) = {float(trace.a[l][sample, j])!r}<br>"
+            f"δ = ∂E/∂{net} = {float(grads.dE_dz[l][sample, j])!r}<br>"
+            f"∂E/∂{out} = {float(grads.dE_da[l][sample, j])!r}")
+    if l == L:
+        text += (f"<br>{t('target', lang)} t{j + 1} = {float(scenario.targets[sample, j])!r}"
+                 f"<br>{t('loss share', lang)} = {float(trace.loss_share[sample, j])!r}")
+    if scenario.n_samples > 1:
+        text += "<br>" + t("sample {s} of {n}", lang, s=sample + 1, n=scenario.n_samples)
+    return text

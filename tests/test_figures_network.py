@@ -1,0 +1,299 @@
+"""The network figure: seed numbers on screen, full precision on hover, highlights = the step, any size builds."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+
+import numpy as np
+import plotly.io as pio
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bpviz import engine
+from bpviz.config import preset, validate
+from bpviz.figures import network
+from bpviz.figures.network import network_figure
+from bpviz.walkthrough import Step
+
+OUT_H1 = "0.5932699921071872"  # ../shared/seed/README.md, full precision
+
+
+def _step(nodes=(), edges=(), bias_edges=(), paths=(), phase="forward") -> Step:
+    return Step(index=0, phase=phase, key="test", title="test", latex_symbolic="", latex_numeric="", value=0.0,
+                nodes=tuple(nodes), edges=tuple(edges), bias_edges=tuple(bias_edges), paths=tuple(paths))
+
+
+# the seed's forward step for out_h1, and the backward step for w1 with its two output paths
+OUT_H1_STEP = _step(nodes=((0, 0), (0, 1), (1, 0)), edges=((0, 0, 0), (0, 0, 1)), bias_edges=((0, 0),))
+W1_STEP = _step(nodes=((0, 0), (1, 0), (2, 0), (2, 1)), edges=((0, 0, 0),), phase="backward",
+                paths=(((0, 0, 0), (1, 0, 0)), ((0, 0, 0), (1, 1, 0))))
+
+
+def _figure(scenario, step=None, **kw):
+    trace = engine.forward(scenario)
+    return network_figure(scenario, trace, engine.backward(scenario, trace), step, **kw)
+
+
+def _trace(fig, name):
+    found = [tr for tr in fig.data if tr.name == name]
+    assert len(found) == 1, f"expected one trace named {name!r}, got {len(found)}"
+    return found[0]
+
+
+def _keys(fig, name) -> set[str]:
+    data = _trace(fig, name).customdata
+    return set() if data is None else {str(k) for k in data}
+
+
+def _label(fig, key) -> str:
+    found = [a.text for a in fig.layout.annotations if a.name == f"label:{key}"]
+    assert found, f"no label for {key}"
+    return found[0]
+
+
+def _random_scenario(layers: list[int], seed: int, n_samples: int = 1):
+    rng = np.random.default_rng(seed)
+    L = len(layers) - 1
+
+    def samples(width, low):
+        rows = rng.uniform(low, 1, (n_samples, width)).round(3).tolist()
+        return rows if n_samples > 1 else rows[0]
+
+    return validate({
+        "layers": layers, "activations": ["tanh"] * (L - 1) + ["sigmoid"], "loss": "half_sse",
+        "weights": [rng.uniform(-2, 2, (layers[l + 1], layers[l])).round(4).tolist() for l in range(L)],
+        "biases": [rng.uniform(-1, 1, layers[l + 1]).round(4).tolist() for l in range(L)],
+        "inputs": samples(layers[0], -1), "targets": samples(layers[-1], 0), "learning_rate": 0.5,
+    })
+
+
+def _all_edge_keys(layers) -> set[str]:
+    w = {f"w:{l}:{j}:{k}" for l in range(len(layers) - 1) for j in range(layers[l + 1]) for k in range(layers[l])}
+    return w | {f"b:{l}:{j}" for l in range(len(layers) - 1) for j in range(layers[l + 1])}
+
+
+# ---------------------------------------------------------------- the seed on screen
+
+
+def test_seed_values_mode_shows_names_and_rounded_numbers():
+    fig = _figure(preset("seed"))
+    w5 = _label(fig, "w:1:0:0")
+    assert "w5" in w5 and "0.4" in w5
+    assert "w1" in _label(fig, "w:0:0:0") and "0.15" in _label(fig, "w:0:0:0")
+    assert "b_h1" in _label(fig, "b:0:0")
+    values = " ".join(_trace(fig, "node-values").text)
+    assert "0.5933" in values and "0.7514" in values and "0.3775" in values
+    assert list(_trace(fig, "nodes").text) == ["i1", "i2", "h1", "h2", "o1", "o2"]
+    targets = " ".join(_trace(fig, "targets").text)
+    assert "0.0100" in targets and "0.9900" in targets
+    assert any("0.2984" in a.text for a in fig.layout.annotations if a.name == "loss")
+    # every one of the seed's 12 parameters is labelled
+    assert {a.name for a in fig.layout.annotations if a.name.startswith("label:")} == {
+        f"label:{k}" for k in _all_edge_keys((2, 2, 2))}
+
+
+def test_seed_gradients_mode_shows_deltas_and_edge_gradients():
+    fig = _figure(preset("seed"), mode="gradients")
+    w5 = _label(fig, "w:1:0:0")
+    assert "0.0822" in w5 and "w5" in w5 and "0.4000" not in w5
+    assert "\u22120.0226" in _label(fig, "w:1:1:0")  # w7's gradient is negative: typographic minus
+    assert "0.0004" in _label(fig, "w:0:0:0")
+    values = list(_trace(fig, "node-values").text)
+    assert "δ" in values[4] and "0.1385" in values[4]  # δ_o1 = ∂E/∂net_o1
+
+
+def test_hover_carries_full_precision():
+    fig = _figure(preset("seed"))
+    hovers = list(_trace(fig, "nodes").hovertext)
+    assert OUT_H1 in hovers[2]
+    assert "0.7513650695523157" in hovers[4]
+    edge_hover = dict(zip(_trace(fig, "edge-hover").customdata, _trace(fig, "edge-hover").hovertext))
+    assert "0.4" in edge_hover["w:1:0:0"] and "0.0821670405" in edge_hover["w:1:0:0"]
+    assert repr(float(engine.backward(preset("seed")).dE_db[0][0])) in edge_hover["b:0:0"]
+
+
+def test_seed_fonts_are_projector_sized():
+    fig = _figure(preset("seed"), OUT_H1_STEP)
+    assert _trace(fig, "nodes").textfont.size >= 14
+    assert _trace(fig, "node-values").textfont.size >= 14
+    assert all(a.font.size >= 14 for a in fig.layout.annotations)
+
+
+def _label_boxes(fig):
+    """(x0, y0, x1, y1) of every edge label in the figure's (nominal pixel) coordinates."""
+    boxes = []
+    for a in fig.layout.annotations:
+        if a.name.startswith("label:"):
+            w, h = network._text_box(a.text, a.font.size)
+            boxes.append((a.x - w / 2 - 4, a.y - h / 2 - 1, a.x + w / 2 + 4, a.y + h / 2 + 1))
+    return boxes
+
+
+def _overlaps(a, b) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+
+
+@pytest.mark.parametrize("mode", ["values", "gradients"])
+def test_seed_labels_do_not_overlap_each_other_or_nodes(mode):
+    fig = _figure(preset("seed"), mode=mode)
+    labels = _label_boxes(fig)
+    assert len(labels) == 12
+    for a, b in itertools.combinations(labels, 2):
+        assert not _overlaps(a, b)
+    nodes = _trace(fig, "nodes")
+    r = nodes.marker.size / 2
+    for x, y in zip(nodes.x, nodes.y):
+        for box in labels:
+            assert not _overlaps((x - r, y - r, x + r, y + r), box)
+
+
+# ---------------------------------------------------------------- highlighting
+
+
+def test_forward_step_highlights_exactly_its_elements():
+    fig = _figure(preset("seed"), OUT_H1_STEP)
+    assert _keys(fig, "highlighted-nodes") == {"n:0:0", "n:0:1", "n:1:0"}
+    assert _keys(fig, "highlighted-edges") == {"w:0:0:0", "w:0:0:1", "b:0:0"}
+    assert _keys(fig, "edge-hover") == _all_edge_keys((2, 2, 2)) - {"w:0:0:0", "w:0:0:1", "b:0:0"}
+    assert fig.layout.meta["highlighted_edges"] == sorted({"w:0:0:0", "w:0:0:1", "b:0:0"})
+    # highlighted lines are drawn at full opacity, the rest dimmed
+    for tr in fig.data:
+        if tr.name.startswith("edges:"):
+            assert (tr.opacity == 1.0) == tr.name.endswith(":highlight")
+
+
+def test_hidden_weight_step_shows_both_output_paths():
+    fig = _figure(preset("seed"), W1_STEP, mode="gradients")
+    keys = _keys(fig, "highlighted-edges")
+    assert keys == {"w:0:0:0", "w:1:0:0", "w:1:1:0"}  # w1, then h1→o1 (w5) and h1→o2 (w7)
+    drawn = set()
+    for tr in fig.data:
+        if tr.name.startswith("edges:") and tr.name.endswith(":highlight"):
+            drawn |= set(tr.meta["keys"])
+    assert drawn == keys
+    assert set(_trace(fig, "highlight-halo").meta["keys"]) == keys
+    for key in keys:
+        label = [a for a in fig.layout.annotations if a.name == f"label:{key}"][0]
+        assert label.opacity == 1.0
+
+
+def test_without_step_nothing_is_highlighted_or_dimmed():
+    fig = _figure(preset("seed"))
+    assert _keys(fig, "highlighted-nodes") == set() and _keys(fig, "highlighted-edges") == set()
+    assert all(tr.opacity == 1.0 for tr in fig.data if tr.name.startswith("edges:"))
+    assert set(np.atleast_1d(_trace(fig, "nodes").marker.opacity)) == {1.0}
+
+
+# ---------------------------------------------------------------- any architecture
+
+LAYERS = st.lists(st.integers(1, 8), min_size=2, max_size=8)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(layers=LAYERS, seed=st.integers(0, 2**16), mode=st.sampled_from(["values", "gradients"]), data=st.data())
+def test_any_architecture_builds_with_highlights_equal_to_the_step(layers, seed, mode, data):
+    scenario = _random_scenario(layers, seed)
+    L = len(layers) - 1
+    all_nodes = [(l, j) for l in range(L + 1) for j in range(layers[l])]
+    all_edges = [(l, j, k) for l in range(L) for j in range(layers[l + 1]) for k in range(layers[l])]
+    all_bias = [(l, j) for l in range(L) for j in range(layers[l + 1])]
+    nodes = data.draw(st.lists(st.sampled_from(all_nodes), max_size=6, unique=True))
+    edges = data.draw(st.lists(st.sampled_from(all_edges), max_size=10, unique=True))
+    bias = data.draw(st.lists(st.sampled_from(all_bias), max_size=3, unique=True))
+    path = data.draw(st.lists(st.sampled_from(all_edges), max_size=4, unique=True))
+    step = _step(nodes, edges, bias, paths=(tuple(path),) if path else ())
+    fig = _figure(scenario, step, mode=mode)
+
+    assert _keys(fig, "highlighted-nodes") == {f"n:{l}:{j}" for l, j in nodes}
+    hi = {f"w:{l}:{j}:{k}" for l, j, k in [*edges, *path]} | {f"b:{l}:{j}" for l, j in bias}
+    assert _keys(fig, "highlighted-edges") == hi
+    # every edge has exactly one hover carrier, every neuron one node
+    carriers = list(_trace(fig, "edge-hover").customdata) + list(_trace(fig, "highlighted-edges").customdata)
+    assert sorted(carriers) == sorted(_all_edge_keys(layers))
+    assert len(_keys(fig, "nodes")) == sum(layers)
+    # nothing outside the fixed axis ranges (so nothing is clipped)
+    x0, x1 = fig.layout.xaxis.range
+    y0, y1 = fig.layout.yaxis.range
+    nodes_tr = _trace(fig, "nodes")
+    r = nodes_tr.marker.size / 2
+    assert min(nodes_tr.x) - r >= x0 and max(nodes_tr.x) + r <= x1
+    assert min(nodes_tr.y) - r >= y0 and max(nodes_tr.y) + r <= y1
+    for box in _label_boxes(fig):
+        assert x0 <= box[0] and box[2] <= x1 and y0 <= box[1] and box[3] <= y1
+    # small nets label every edge; big ones only highlighted edges
+    labelled = {a.name.removeprefix("label:") for a in fig.layout.annotations if a.name.startswith("label:")}
+    if len(_all_edge_keys(layers)) > network.MAX_ALL_LABELS:
+        assert labelled <= hi
+    assert 480 <= fig.layout.height <= 560
+
+
+def test_big_net_without_step_has_no_edge_labels_but_hover_everywhere():
+    layers = [8] * 8
+    fig = _figure(_random_scenario(layers, 3), mode="gradients")
+    assert not [a for a in fig.layout.annotations if a.name.startswith("label:")]
+    assert _keys(fig, "edge-hover") == _all_edge_keys(layers)
+    assert len([tr for tr in fig.data]) < 40  # grouped traces, not one per edge
+
+
+def test_big_net_fan_in_labels_do_not_overlap():
+    layers = [8] * 8
+    step = _step(nodes=[(2, k) for k in range(8)] + [(3, 4)], edges=[(2, 4, k) for k in range(8)],
+                 bias_edges=[(2, 4)])
+    fig = _figure(_random_scenario(layers, 1), step)
+    labels = _label_boxes(fig)
+    assert len(labels) == 9
+    for a, b in itertools.combinations(labels, 2):
+        assert not _overlaps(a, b)
+
+
+def test_multi_sample_scenario_shows_the_chosen_sample():
+    scenario = _random_scenario([2, 3, 2], 7, n_samples=3)
+    trace = engine.forward(scenario)
+    fig = network_figure(scenario, trace, engine.backward(scenario, trace), sample=2)
+    assert repr(float(trace.a[1][2, 0])) in _trace(fig, "nodes").hovertext[2]
+    assert any("3 of 3" in a.text for a in fig.layout.annotations if a.name == "loss")
+    with pytest.raises(ValueError):
+        network_figure(scenario, trace, engine.backward(scenario, trace), sample=3)
+
+
+def test_bad_mode_is_rejected():
+    with pytest.raises(ValueError):
+        _figure(preset("seed"), mode="weights")
+
+
+def test_figure_json_round_trip_keeps_names_and_keys():
+    """What Streamlit's AppTest sees: the figure JSON."""
+    fig = _figure(preset("seed"), W1_STEP)
+    doc = json.loads(fig.to_json())
+    by_name = {tr["name"]: tr for tr in doc["data"]}
+    assert set(by_name["highlighted-edges"]["customdata"]) == {"w:0:0:0", "w:1:0:0", "w:1:1:0"}
+    assert set(by_name["highlighted-nodes"]["customdata"]) == {"n:0:0", "n:1:0", "n:2:0", "n:2:1"}
+    assert doc["layout"]["uirevision"]
+    again = pio.from_json(fig.to_json())
+    assert _keys(again, "highlighted-edges") == _keys(fig, "highlighted-edges")
+
+
+def test_deterministic():
+    assert _figure(preset("seed"), W1_STEP).to_json() == _figure(preset("seed"), W1_STEP).to_json()
+
+
+def test_build_is_fast():
+    big = _random_scenario([8] * 8, 5)
+    step = _step(nodes=[(3, 0)], edges=[(2, 0, k) for k in range(8)])
+    for scenario in (preset("seed"), big):
+        _figure(scenario, step if scenario is big else OUT_H1_STEP)  # warm plotly's lazy imports
+    timings = {}
+    for name, scenario, st_ in (("seed", preset("seed"), OUT_H1_STEP), ("6x8", big, step)):
+        trace = engine.forward(scenario)
+        grads = engine.backward(scenario, trace)
+        best = np.inf
+        for _ in range(3):
+            t0 = time.perf_counter()
+            network_figure(scenario, trace, grads, st_)
+            best = min(best, time.perf_counter() - t0)
+        timings[name] = best
+    # targets are 20 ms / 80 ms on an idle machine; generous bounds here because the test machine is shared
+    assert timings["seed"] < 0.2 and timings["6x8"] < 0.5, timings
