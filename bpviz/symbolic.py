@@ -8,8 +8,9 @@ Nothing in this module parses user text: symbols are built from names the code g
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import sympy as sp
@@ -130,3 +131,558 @@ def loss_expression(architecture: tuple) -> sp.Expr:
         a = [activation_expr(act, z, zs) for z in zs]
     K = layers[-1]
     return sp.Add(*[SYM_LOSSES[loss].share(a[k], sy.targets[k], K) for k in range(K)])
+
+
+# ================================================================ the chain rule, derived
+#
+# Every local derivative below comes from ``sympy.diff`` of the table definitions above, rewritten in terms of the
+# out symbols where that is the classic form (sigmoid' = out (1 - out)). All of it is built once per architecture
+# (``_forms``, an lru_cache): each general form is printed once to LaTeX, and a numeric *template* is made from the
+# same print with every symbol replaced by a slot. A call then only formats numbers into slots; the values of the
+# factors are read from the engine's Trace / Gradients (recorded, not recomputed).
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One local derivative in a chain-rule product, e.g. ∂out_o1/∂net_o1 = out_o1(1 − out_o1) = 0.1868."""
+
+    symbol_latex: str  # \frac{\partial out_{o1}}{\partial net_{o1}}
+    general_latex: str  # out_{o1} \left(1 - out_{o1}\right)   (derived by sympy.diff)
+    numeric_latex: str  # 0.7514 \cdot \left(1 - 0.7514\right)
+    value: float
+    general_expr: sp.Expr | None = field(default=None, compare=False, repr=False)  # the sympy form behind it
+
+
+@dataclass(frozen=True)
+class ChainRule:
+    """∂E/∂p for one parameter as a factorised chain of named local derivatives.
+
+    ``terms`` is a sum of products: ∂E/∂p = Σ_terms Π_factors (one term per path, e.g. per output for a hidden
+    weight of a one-hidden-layer net, per neuron of the next layer in the delta recursion of deeper nets).
+    ``symbolic_latex``, ``general_latex`` and ``numeric_latex`` are whole equations starting with ``lhs_latex``.
+    ``value`` is sample ``sample``'s gradient (the chain shown); ``batch_value`` is the engine's dE_dW, the mean
+    over ``n_samples`` samples (equal to ``value`` when there is one sample).
+    """
+
+    ref: ParamRef
+    lhs_latex: str
+    symbolic_latex: str
+    terms: tuple[tuple[Factor, ...], ...]
+    numeric_latex: str
+    value: float
+    general_latex: str = ""
+    batch_value: float = float("nan")
+    n_samples: int = 1
+    sample: int = 0
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def format_number(x: float, decimals: int = 4) -> str:
+    """``x`` rounded to ``decimals`` places, trailing zeros dropped (0.15, 0.3775); scientific LaTeX when a
+    non-zero number would round to 0 (4.386 \\times 10^{-5}), so tiny gradients do not read as zero."""
+    x = float(x)
+    if x != 0.0 and abs(x) < 0.5 * 10.0 ** (-decimals):
+        mant, exp = f"{x:.{max(decimals - 1, 1)}e}".split("e")
+        return rf"{mant} \times 10^{{{int(exp)}}}"
+    text = f"{x:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def substituted(x: float, decimals: int = 4) -> str:
+    """A number as it goes into a formula: negative and scientific numbers parenthesised."""
+    text = format_number(x, decimals)
+    return rf"\left({text}\right)" if text.startswith("-") or "times" in text else text
+
+
+def partial_latex(num: str, den: str) -> str:
+    """Leibniz notation ∂num/∂den (notation only: the derivatives themselves come from sympy.diff)."""
+    return rf"\frac{{\partial {num}}}{{\partial {den}}}"
+
+
+def _wrap(latex: str, expr: sp.Expr | None) -> str:
+    """Parenthesise a printed sum when it becomes one factor of a product."""
+    return rf"\left({latex}\right)" if isinstance(expr, (sp.Add, sp.Piecewise)) else latex
+
+
+# ---------------------------------------------------------------- LaTeX templates with numeric slots
+
+# where a symbol's number comes from: ("a", l, j) out (l = 0: inputs), ("z", l, j) net, ("t", k) target,
+# ("w", l, j, k) weight, ("b", l, j) bias
+Source = tuple
+
+
+class Template:
+    """A LaTeX string with slots for numbers, printed once from a SymPy expression.
+
+    A top-level Piecewise (relu, leaky_relu and their derivatives) keeps one template per branch and shows the
+    branch that applies, with its condition in numbers.
+    """
+
+    __slots__ = ("parts", "slots", "branches")
+
+    def __init__(self, parts: tuple[str, ...], slots: tuple[Source, ...], branches: tuple = ()) -> None:
+        self.parts = parts
+        self.slots = slots
+        self.branches = branches  # ((condition function, args sources, condition template, branch template), ...)
+
+    def fill(self, num: Callable[[Source], float], sub: Callable[[Source], str]) -> str:
+        """The template with numbers: ``num(source)`` gives a float, ``sub(source)`` its substituted text."""
+        if self.branches:
+            for cond_fn, args, cond_tpl, tpl in self.branches:
+                if cond_fn(*[num(s) for s in args]):
+                    return rf"{tpl.fill(num, sub)} \quad \left({cond_tpl.fill(num, sub)}\right)"
+            return ""
+        out = [self.parts[0]]
+        for slot, part in zip(self.slots, self.parts[1:]):
+            out.append(sub(slot))
+            out.append(part)
+        return "".join(out)
+
+
+def _slot_template(latex: str, sources: dict[sp.Symbol, Source], free: set) -> Template:
+    """Cut ``latex`` at every occurrence of a symbol's printed name (longest names first, not inside a word)."""
+
+
+    names = {sp.latex(s): sources[s] for s in free if s in sources}
+    if not names:
+        return Template((latex,), ())
+    pattern = re.compile(
+        r"(?<![A-Za-z\\])(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + ")"
+    )
+    pieces = pattern.split(latex)  # text, name, text, name, ..., text
+    return Template(tuple(pieces[0::2]), tuple(names[n] for n in pieces[1::2]))
+
+
+def make_template(expr: sp.Expr, sources: dict[sp.Symbol, Source], order: str | None = None) -> Template:
+    """The numeric template of ``expr`` (products printed with \\cdot so numbers are never juxtaposed)."""
+    kw = {"mul_symbol": "dot"}
+    if order:
+        kw["order"] = order
+    if isinstance(expr, sp.Piecewise):
+        branches = []
+        previous: list = []
+        for value, cond in expr.args:
+            shown = cond if cond is not sp.true else sp.And(*[sp.Not(c) for c in previous])
+            if shown is sp.true:  # a single unconditional branch
+                return make_template(value, sources, order)
+            syms = sorted(shown.free_symbols, key=str)
+            fn = sp.lambdify(syms, shown, "math")
+            branches.append((
+                fn,
+                tuple(sources[s] for s in syms),
+                _slot_template(sp.latex(shown, **kw), sources, shown.free_symbols),
+                make_template(value, sources, order),
+            ))
+            previous.append(cond)
+        return Template(("",), (), tuple(branches))
+    return _slot_template(sp.latex(expr, **kw), sources, expr.free_symbols)
+
+
+# ---------------------------------------------------------------- derivations (once per activation / loss)
+
+_Z, _A = sp.Symbol("z", real=True), sp.Symbol("a", real=True)
+
+
+def in_terms_of_out(d: sp.Expr, z: sp.Symbol, a: sp.Symbol, fz: sp.Expr) -> sp.Expr:
+    """Rewrite a derivative of f(z) in terms of a = f(z): substitute f(z) -> a, then eliminate what is left of z
+    (e.g. sigmoid: e^{-z} = (1 - a)/a from solving a = 1/(1 + e^{-z}))."""
+    d = d.subs(fz, a)
+    if d.has(z) and not fz.has(sp.Piecewise):
+        for g in sorted((g for g in d.atoms(sp.Function) if g.has(z)), key=str):
+            G = sp.Dummy("G")
+            inner = fz.subs(g, G)
+            if inner.has(z):
+                continue
+            sols = sp.solve(sp.Eq(a, inner), G)
+            if len(sols) == 1:
+                d = d.subs(g, sols[0])
+    return sp.factor_terms(d) if not d.has(z) else d
+
+
+@lru_cache(maxsize=64)
+def activation_derivative(name: str) -> sp.Expr:
+    """d f / d z of an elementwise activation, by sympy.diff, in terms of out ``a`` (and ``z`` where needed)."""
+    fz = activation_expr(name, _Z)
+    return in_terms_of_out(sp.diff(fz, _Z), _Z, _A, fz)
+
+
+@lru_cache(maxsize=64)
+def loss_derivative(loss: str, K: int) -> sp.Expr:
+    """∂E_k/∂o_k of one output's share, by sympy.diff (in the generic symbols ``a`` = o_k and ``t``)."""
+    t = sp.Symbol("t", real=True)
+    return sp.diff(SYM_LOSSES[loss].share(_A, t, K), _A)
+
+
+@lru_cache(maxsize=64)
+def _softmax_generic(K: int, loss: str) -> tuple:
+    """Generic softmax forms for K outputs: (zs, outs, ts, jac[k][j] = ∂a_k/∂z_j, delta[j] = ∂E/∂z_j).
+
+    Derived with sympy.diff in z, then e^{z_i} -> a_i (softmax is unchanged when every e^{z_i} is scaled, and
+    Σ a_i = 1); for cross_entropy the targets sum to 1 too, which turns δ_j into a_j − t_j.
+    """
+    zs = sp.symbols(f"z1:{K + 1}", real=True)
+    outs = sp.symbols(f"a1:{K + 1}", real=True)
+    ts = sp.symbols(f"t1:{K + 1}", real=True)
+    fs = [activation_expr("softmax", z, list(zs)) for z in zs]
+
+    def rewrite(d: sp.Expr) -> sp.Expr:
+        d = d.subs({sp.exp(zs[i]): outs[i] for i in range(K)})
+        d = sp.expand(sp.cancel(d.subs(sp.Add(*outs), 1)))
+        d = sp.expand(sp.cancel(d)).subs(sp.Add(*outs), 1)
+        return d
+
+    jac = tuple(tuple(sp.factor_terms(rewrite(sp.diff(fs[k], zs[j]))) for j in range(K)) for k in range(K))
+    E = sp.Add(*[SYM_LOSSES[loss].share(fs[k], ts[k], K) for k in range(K)])
+    deltas = []
+    for j in range(K):
+        d = rewrite(sp.diff(E, zs[j]))
+        if loss == "cross_entropy":
+            d = sp.collect(sp.expand(d), outs[j]).subs(sp.Add(*ts), 1)
+        deltas.append(sp.factor_terms(d))
+    return zs, outs, ts, jac, tuple(deltas)
+
+
+# ---------------------------------------------------------------- per-architecture forms and chain plans
+
+
+@dataclass(frozen=True, eq=False)
+class FactorForm:
+    """A local derivative's symbolic side: its name, its sympy-derived general form, its numeric template, and
+    where the engine recorded its value (("dE_da", k), ("fprime", l, j), ("jac", k, j), ("delta", l, j),
+    ("a", l, k), ("w", l, i, j), ("one",))."""
+
+    symbol_latex: str
+    general_latex: str
+    expr: sp.Expr | None
+    template: Template
+    value_src: tuple
+
+
+@dataclass(frozen=True, eq=False)
+class ChainPlan:
+    """Everything about one parameter's chain rule that does not depend on the numbers."""
+
+    ref: ParamRef
+    lhs_latex: str
+    symbolic_latex: str
+    general_latex: str
+    terms: tuple[tuple[FactorForm, ...], ...]
+    prefix: int  # factors [0, prefix) differ between terms; the rest is common to all terms (printed once)
+
+
+def _render(terms: tuple[tuple, ...], prefix: int, show: Callable) -> str:
+    """Σ_terms Π_factors as LaTeX, the common tail factored out: (a·b + c·d)·e·f."""
+    if len(terms) == 1:
+        return r" \cdot ".join(show(f) for f in terms[0])
+    inner = " + ".join(r" \cdot ".join(show(f) for f in term[:prefix]) for term in terms)
+    tail = [show(f) for f in terms[0][prefix:]]
+    return r" \cdot ".join([rf"\left({inner}\right)"] + tail)
+
+
+def _common_tail(terms: tuple[tuple, ...]) -> int:
+    """Length of the per-term prefix once the factors shared by every term (the same objects) are split off."""
+    n = min(len(t) for t in terms)
+    shared = 0
+    while shared < n and len(terms) > 1 and all(t[-1 - shared] is terms[0][-1 - shared] for t in terms):
+        shared += 1
+    return len(terms[0]) - shared
+
+
+class Forms:
+    """The symbolic forms of one architecture (layers, activations, loss), built lazily and kept.
+
+    Obtain through :func:`forms` (cached per architecture); the forward/loss templates of the walkthrough live
+    here too so that every formula is printed by SymPy exactly once per architecture.
+    """
+
+    def __init__(self, architecture: tuple) -> None:
+        layers, activations, loss = architecture
+        self.layers, self.activations, self.loss = tuple(layers), tuple(activations), loss
+        self.L = len(layers) - 1
+        self.K = layers[-1]
+        self.sy = net_symbols(self.layers)
+        self.nm = self.sy.names
+        self.softmax = activations[-1] == "softmax"
+        self.fused_softmax = self.softmax and loss == "cross_entropy"
+        sy = self.sy
+        src: dict[sp.Symbol, Source] = {}
+        for l in range(self.L + 1):
+            for j in range(layers[l]):
+                src[sy.out[l][j]] = ("a", l, j)
+                if l:
+                    src[sy.net[l][j]] = ("z", l, j)
+        for k, t in enumerate(sy.targets):
+            src[t] = ("t", k)
+        for l in range(self.L):
+            for j in range(layers[l + 1]):
+                src[sy.biases[l][j]] = ("b", l, j)
+                for k in range(layers[l]):
+                    src[sy.weights[l][j][k]] = ("w", l, j, k)
+        self.sources = src
+        self._cache: dict[tuple, object] = {}
+
+    def _cached(self, key: tuple, build: Callable[[], object]):
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = build()
+        return hit
+
+    def _factor(self, symbol_latex: str, expr: sp.Expr, value_src: tuple) -> FactorForm:
+        return FactorForm(symbol_latex, sp.latex(expr), expr, make_template(expr, self.sources), value_src)
+
+    # ------------------------------------------------------------ expressions of one neuron
+
+    def net_expr(self, m: int, j: int) -> sp.Expr:
+        """net of neuron (m, j) = Σ_k w_jk out_k + b_j (evaluated: for sympy.diff)."""
+        sy = self.sy
+        return self._cached(("net", m, j), lambda: sp.Add(
+            *[sy.weights[m - 1][j][k] * sy.out[m - 1][k] for k in range(self.layers[m - 1])], sy.biases[m - 1][j]
+        ))
+
+    def out_expr(self, m: int, j: int) -> sp.Expr:
+        """out of neuron (m, j) = f(net) from the activation table."""
+        return activation_expr(self.activations[m - 1], self.sy.net[m][j], list(self.sy.net[m]))
+
+    # ------------------------------------------------------------ local derivatives (each by sympy.diff)
+
+    def act_factor(self, m: int, j: int) -> FactorForm:
+        """∂out/∂net of an elementwise activation, in terms of out (e.g. sigmoid: out (1 − out))."""
+        def build() -> FactorForm:
+            sy = self.sy
+            expr = activation_derivative(self.activations[m - 1]).xreplace({_Z: sy.net[m][j], _A: sy.out[m][j]})
+            return self._factor(partial_latex(self.nm.out(m, j), self.nm.net(m, j)), expr, ("fprime", m, j))
+        return self._cached(("act", m, j), build)
+
+    def loss_factor(self, k: int, share: bool) -> FactorForm:
+        """∂E/∂out_k (or ∂E_k/∂out_k, the same number: E_k is the only share that depends on out_k)."""
+        def build() -> FactorForm:
+            sy = self.sy
+            expr = loss_derivative(self.loss, self.K).xreplace(
+                {_A: sy.out[self.L][k], sp.Symbol("t", real=True): sy.targets[k]}
+            )
+            num = self.nm.loss_share(k) if share else "E"
+            return self._factor(partial_latex(num, self.nm.out(self.L, k)), expr, ("dE_da", k))
+        return self._cached(("loss", k, share), build)
+
+    def _softmax_map(self) -> dict:
+        zs, outs, ts, _, _ = _softmax_generic(self.K, self.loss)
+        sy = self.sy
+        return {**dict(zip(zs, sy.net[self.L])), **dict(zip(outs, sy.out[self.L])), **dict(zip(ts, sy.targets))}
+
+    def jac_factor(self, k: int, j: int) -> FactorForm:
+        """∂out_k/∂net_j of the softmax output layer, e.g. −out_1 out_2 (k ≠ j)."""
+        def build() -> FactorForm:
+            expr = _softmax_generic(self.K, self.loss)[3][k][j].xreplace(self._softmax_map())
+            return self._factor(partial_latex(self.nm.out(self.L, k), self.nm.net(self.L, j)), expr, ("jac", k, j))
+        return self._cached(("jac", k, j), build)
+
+    def out_delta_factor(self, j: int) -> FactorForm:
+        """∂E/∂net_j of a softmax output: the sum over all outputs (for cross_entropy: out_j − t_j)."""
+        def build() -> FactorForm:
+            expr = _softmax_generic(self.K, self.loss)[4][j].xreplace(self._softmax_map())
+            return self._factor(partial_latex("E", self.nm.net(self.L, j)), expr, ("delta", self.L, j))
+        return self._cached(("odelta", j), build)
+
+    def param_factor(self, ref: ParamRef) -> FactorForm:
+        """∂net/∂w = the incoming out (∂net/∂b = 1)."""
+        def build() -> FactorForm:
+            m, j = ref.layer + 1, ref.row
+            expr = sp.diff(self.net_expr(m, j), self.sy.param(ref))
+            src = ("a", ref.layer, ref.col) if ref.kind == "w" else ("one",)
+            return self._factor(partial_latex(self.nm.net(m, j), self.nm.param_latex(ref)), expr, src)
+        return self._cached(("param", ref), build)
+
+    def net_out_factor(self, m: int, i: int, j: int) -> FactorForm:
+        """∂net^{(m)}_i/∂out^{(m−1)}_j = the weight between them."""
+        def build() -> FactorForm:
+            expr = sp.diff(self.net_expr(m, i), self.sy.out[m - 1][j])
+            return self._factor(partial_latex(self.nm.net(m, i), self.nm.out(m - 1, j)), expr, ("w", m - 1, i, j))
+        return self._cached(("netout", m, i, j), build)
+
+    def delta_factor(self, m: int, i: int) -> FactorForm:
+        """δ^{(m)}_i = ∂E/∂z^{(m)}_i, known from the step before (the delta recursion)."""
+        def build() -> FactorForm:
+            return FactorForm(self.nm.delta(m, i), partial_latex("E", self.nm.net(m, i)), None,
+                              Template(("", ""), (("delta", m, i),)), ("delta", m, i))
+        return self._cached(("delta", m, i), build)
+
+    # ------------------------------------------------------------ one parameter's chain
+
+    def plan(self, ref: ParamRef) -> ChainPlan:
+        return self._cached(("plan", ref), lambda: self._plan(ref))
+
+    def _plan(self, ref: ParamRef) -> ChainPlan:
+        nm, L = self.nm, self.L
+        m, j = ref.layer + 1, ref.row
+        lhs = partial_latex("E", nm.param_latex(ref))
+        pf = self.param_factor(ref)
+        extra = ""
+        if m == L:
+            if self.fused_softmax:
+                terms = ((self.out_delta_factor(j), pf),)
+            elif self.softmax:
+                terms = tuple((self.loss_factor(i, False), self.jac_factor(i, j), pf) for i in range(self.K))
+            else:
+                terms = ((self.loss_factor(j, False), self.act_factor(L, j), pf),)
+        elif L == 2:
+            # one hidden layer (the seed): one path per output, each with its own factors
+            fa = self.act_factor(1, j)
+            if self.softmax:
+                terms = tuple((self.out_delta_factor(i), self.net_out_factor(2, i, j), fa, pf) for i in range(self.K))
+                labels = [partial_latex("E", nm.out(1, j))]
+            else:
+                terms = tuple(
+                    (self.loss_factor(i, True), self.act_factor(2, i), self.net_out_factor(2, i, j), fa, pf)
+                    for i in range(self.K)
+                )
+                labels = [partial_latex(nm.loss_share(i), nm.out(1, j)) for i in range(self.K)]
+            prefix = _common_tail(terms)
+            head = " + ".join(labels)
+            head = rf"\left({head}\right)" if len(labels) > 1 else head
+            extra = r" \cdot ".join([head, fa.symbol_latex, pf.symbol_latex]) + " = "
+        else:
+            # deeper nets: the delta recursion δ_j = f'(z_j) Σ_i w_ij δ_i, not a sum over every path
+            fa = self.act_factor(m, j)
+            terms = tuple(
+                (self.net_out_factor(m + 1, i, j), self.delta_factor(m + 1, i), fa, pf)
+                for i in range(self.layers[m + 1])
+            )
+            delta = nm.delta(m, j)
+            wsum = " + ".join(rf"{t[0].general_latex} {t[1].symbol_latex}" for t in terms)
+            wsum = rf"\left({wsum}\right)" if len(terms) > 1 else wsum
+            extra = rf"{delta} \cdot {pf.symbol_latex}, \qquad {delta} = {wsum} \cdot {fa.symbol_latex}"
+        prefix = _common_tail(terms)
+        chain = _render(terms, prefix, lambda f: f.symbol_latex)
+        if extra and L > 2:
+            symbolic = rf"{lhs} = {extra}"
+        else:
+            symbolic = rf"{lhs} = {extra}{chain}"
+        general = rf"{lhs} = " + _render(terms, prefix, lambda f: _wrap(f.general_latex, f.expr))
+        return ChainPlan(ref, lhs, symbolic, general, terms, prefix)
+
+    # ------------------------------------------------------------ forward and loss formulas (walkthrough)
+
+    def net_formula(self, m: int, j: int) -> tuple[str, Template]:
+        """net_{h1} = w_{1} i_{1} + w_{2} i_{2} + b_{h1}: (symbolic LaTeX of the right side, numeric template)."""
+        def build():
+            sy = self.sy
+            shown = sp.Add(
+                *[sp.Mul(sy.weights[m - 1][j][k], sy.out[m - 1][k], evaluate=False)
+                  for k in range(self.layers[m - 1])],
+                sy.biases[m - 1][j], evaluate=False,
+            )
+            return sp.latex(shown, order="none"), make_template(shown, self.sources, order="none")
+        return self._cached(("netf", m, j), build)
+
+    def out_formula(self, m: int, j: int) -> tuple[str, Template]:
+        """out_{h1} = 1 / (1 + e^{-net_{h1}}) (or the layer's activation)."""
+        def build():
+            expr = self.out_expr(m, j)
+            return sp.latex(expr), make_template(expr, self.sources)
+        return self._cached(("outf", m, j), build)
+
+    def share_formula(self, k: int) -> tuple[str, Template]:
+        """E_{o1} = ½ (out_{o1} − t_1)² (or the loss's share of output k)."""
+        def build():
+            sy = self.sy
+            expr = SYM_LOSSES[self.loss].share(sy.out[self.L][k], sy.targets[k], self.K)
+            return sp.latex(expr), make_template(expr, self.sources)
+        return self._cached(("sharef", k), build)
+
+
+@lru_cache(maxsize=8)
+def forms(architecture: tuple) -> Forms:
+    """The (lazily filled) symbolic forms of one architecture, shared by every call with that architecture."""
+    return Forms(architecture)
+
+
+# ---------------------------------------------------------------- numbers of one scenario
+
+
+class Numbers:
+    """The numbers of one scenario and sample, read from the engine's records (nothing is recomputed here
+    except the activation derivatives, which come from the engine's own ``da_dz``)."""
+
+    def __init__(self, scenario, trace, grads, sample: int = 0, decimals: int = 4) -> None:
+        from .engine import ACTIVATIONS
+
+        if not 0 <= sample < scenario.n_samples:
+            raise IndexError(f"sample {sample} out of range (the scenario has {scenario.n_samples})")
+        self.scenario, self.trace, self.grads = scenario, trace, grads
+        self.s, self.decimals = sample, decimals
+        self._acts = ACTIVATIONS
+        self._fprime: dict[int, object] = {}
+        self._jac = None
+        self._text: dict[tuple, str] = {}
+
+    def num(self, src: tuple) -> float:
+        kind, s = src[0], self.s
+        if kind == "a":
+            return float(self.trace.a[src[1]][s, src[2]])
+        if kind == "z":
+            return float(self.trace.z[src[1]][s, src[2]])
+        if kind == "w":
+            return float(self.scenario.weights[src[1]][src[2], src[3]])
+        if kind == "b":
+            return float(self.scenario.biases[src[1]][src[2]])
+        if kind == "t":
+            return float(self.trace.targets[s, src[1]])
+        if kind == "delta":
+            return float(self.grads.dE_dz[src[1]][s, src[2]])
+        if kind == "dE_da":
+            return float(self.grads.dE_da[-1][s, src[1]])
+        if kind == "fprime":
+            l = src[1]
+            if l not in self._fprime:
+                act = self._acts[self.scenario.activations[l - 1]]
+                self._fprime[l] = act.da_dz(self.trace.z[l][s], self.trace.a[l][s])
+            return float(self._fprime[l][src[2]])
+        if kind == "jac":
+            if self._jac is None:
+                self._jac = self._acts["softmax"].da_dz(self.trace.z[-1][s], self.trace.a[-1][s])
+            return float(self._jac[src[1], src[2]])
+        if kind == "one":
+            return 1.0
+        raise KeyError(src)
+
+    def sub(self, src: tuple) -> str:
+        text = self._text.get(src)
+        if text is None:
+            text = self._text[src] = substituted(self.num(src), self.decimals)
+        return text
+
+    def fmt(self, x: float) -> str:
+        return format_number(x, self.decimals)
+
+
+def chain_rule_from(numbers: Numbers, ref: ParamRef) -> ChainRule:
+    """:func:`chain_rule` with a prepared :class:`Numbers` (the walkthrough shares one across steps)."""
+    sc, grads, s = numbers.scenario, numbers.grads, numbers.s
+    plan = forms(sc.architecture).plan(ref)
+    num, sub = numbers.num, numbers.sub
+    terms = tuple(
+        tuple(Factor(f.symbol_latex, f.general_latex, f.template.fill(num, sub), num(f.value_src), f.expr)
+              for f in term)
+        for term in plan.terms
+    )
+    m = ref.layer + 1
+    # sample s's gradient: δ_j · out_k (the engine's dE_dW is the mean of this over samples)
+    value = float(grads.dE_dz[m][s, ref.row]) * (float(numbers.trace.a[ref.layer][s, ref.col]) if ref.kind == "w"
+                                                   else 1.0)
+    rhs = _render(terms, plan.prefix, lambda f: substituted(f.value, numbers.decimals))
+    numeric = rf"{plan.lhs_latex} = {rhs} = {numbers.fmt(value)}"
+    batch = float(grads.dE_dW[ref.layer][ref.row, ref.col] if ref.kind == "w" else grads.dE_db[ref.layer][ref.row])
+    return ChainRule(ref, plan.lhs_latex, plan.symbolic_latex, terms, numeric, value, plan.general_latex,
+                     batch, sc.n_samples, s)
+
+
+def chain_rule(scenario, trace, grads, ref: ParamRef, decimals: int = 4, sample: int = 0) -> ChainRule:
+    """∂E/∂p for parameter ``ref`` as a chain of named local derivatives, with sample ``sample``'s numbers.
+
+    ``trace`` and ``grads`` are the engine's ``forward`` / ``backward`` results for ``scenario``.
+    """
+    return chain_rule_from(Numbers(scenario, trace, grads, sample, decimals), ref)
