@@ -347,6 +347,19 @@ def test_figure_layout_boxes_do_not_overlap():
             assert abs(x1 - x2) >= BOX_W or abs(y1 - y2) >= BOX_H
 
 
+def test_long_edges_are_routed_between_boxes():
+    from bpviz.figures.compgraph import BOX_H, BOX_W, layout
+
+    s = validate({**preset("seed").to_dict(), "loss": "bce"})  # bce: t1 feeds ops three columns apart
+    g = build_graph(s)
+    pos, routes = layout(g)
+    assert any(len(r) > 2 for r in routes.values())
+    for r in routes.values():
+        for x, y in r[1:-1]:  # bend points sit in the gaps, never inside a box
+            for bx, by in pos.values():
+                assert not (abs(x - bx) <= BOX_W / 2 + 1e-9 and abs(y - by) < BOX_H / 2)
+
+
 def test_focus_figure_builds():
     s = _random_scenario(_Fixed(3), (3, 4, 4, 3), "relu", "softmax", "cross_entropy")
     g = build_graph(s, focus=(3, 1))

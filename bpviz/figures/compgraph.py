@@ -34,6 +34,7 @@ EDGE_PENDING = "#c8c8c8"
 EDGE_TRAVERSED = "#3a8f3a"
 EDGE_CURRENT = "#d62728"
 GRAD_COLOR = "#b03a2e"
+MONO = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 
 
 def fmt(value: float, decimals: int = 4) -> str:
@@ -46,33 +47,69 @@ def fmt(value: float, decimals: int = 4) -> str:
     return "0" if text.lstrip("-").strip("0.") == "" else text.replace("-", "−")
 
 
-def layout_positions(graph: OpGraph) -> dict[str, tuple[float, float]]:
-    """(x, y) of every node: x by rank (roots right), y near the mean of the node's consumers, boxes never overlap."""
+WIDE_COLUMNS = 17  # the seed's graph has 17 ranks; wider graphs switch to compact box text
+DUMMY_H = 0.12  # height reserved in a column for an edge passing through it
+
+
+def layout(graph: OpGraph) -> tuple[dict[str, tuple[float, float]], dict[int, list[tuple[float, float]]]]:
+    """Node centres and edge routes. x by rank (roots right); an edge spanning several ranks passes through a
+    reserved slot in every column between (Sugiyama's dummy nodes), so it never crosses a box. In each column
+    items sit near the mean y of their consumers, kept apart by a minimum gap."""
     max_rank = max(n.rank for n in graph.nodes)
     order_key = {nid: i for i, nid in enumerate(graph.order)}
-    tiebreak = {n.id: (order_key.get(n.id, len(order_key)), i) for i, n in enumerate(graph.nodes)}
+    # layout items: real nodes, plus one dummy per edge per column it passes through
+    rank: dict[str, int] = {n.id: n.rank for n in graph.nodes}
+    ups: dict[str, list[str]] = {n.id: [] for n in graph.nodes}  # item -> the items it feeds (to its right)
+    tiebreak: dict[str, tuple] = {n.id: (order_key.get(n.id, len(order_key)), i) for i, n in enumerate(graph.nodes)}
+    chains: dict[int, list[str]] = {}
+    for e in graph.edges:
+        prev = e.parent
+        chain = []
+        for r in range(rank[e.parent] + 1, rank[e.child]):
+            d = f"~{e.index}.{r}"
+            rank[d] = r
+            ups[d] = [prev]
+            tiebreak[d] = tiebreak[e.child]
+            chain.append(d)
+            prev = d
+        ups[e.child].append(prev)
+        chains[e.index] = chain
+    height = {item: (BOX_H if not item.startswith("~") else DUMMY_H) for item in rank}
+    pad = ROW - BOX_H
     by_rank: dict[int, list[str]] = {}
-    for n in graph.nodes:
-        by_rank.setdefault(n.rank, []).append(n.id)
+    for item, r in rank.items():
+        by_rank.setdefault(r, []).append(item)
     y: dict[str, float] = {}
     for r in range(max_rank + 1):
-        ids = by_rank.get(r, [])
-        if r == 0:
-            desired = {nid: 0.0 for nid in ids}
-        else:
-            desired = {
-                nid: sum(y[c] for c in graph.node(nid).consumers) / len(graph.node(nid).consumers) for nid in ids
-            }
-        ids.sort(key=lambda nid: (desired[nid], tiebreak[nid]))
+        items = by_rank.get(r, [])
+        desired = {it: (sum(y[u] for u in ups[it]) / len(ups[it]) if ups[it] else 0.0) for it in items}
+        items.sort(key=lambda it: (desired[it], tiebreak[it]))
         placed: list[float] = []
-        for nid in ids:
-            want = desired[nid]
-            placed.append(want if not placed else max(want, placed[-1] + ROW))
-        # shift the column so that, on average, boxes sit where their consumers want them
-        shift = sum(desired[nid] - p for nid, p in zip(ids, placed)) / max(len(ids), 1)
-        for nid, p in zip(ids, placed):
-            y[nid] = p + shift
-    return {n.id: ((max_rank - n.rank) * COLUMN, y[n.id]) for n in graph.nodes}
+        for i, it in enumerate(items):
+            want = desired[it]
+            if placed:
+                want = max(want, placed[-1] + (height[items[i - 1]] + height[it]) / 2 + pad)
+            placed.append(want)
+        # shift the column so that, on average, items sit where their consumers want them
+        shift = sum(desired[it] - p for it, p in zip(items, placed)) / max(len(items), 1)
+        for it, p in zip(items, placed):
+            y[it] = p + shift
+    pos = {n.id: ((max_rank - n.rank) * COLUMN, y[n.id]) for n in graph.nodes}
+    routes: dict[int, list[tuple[float, float]]] = {}
+    for e in graph.edges:
+        (xc, yc), (xp, yp) = pos[e.child], pos[e.parent]
+        points = [(xc + BOX_W / 2, yc)]
+        for d in reversed(chains[e.index]):  # child side first
+            xd = (max_rank - rank[d]) * COLUMN
+            points += [(xd - BOX_W / 2, y[d]), (xd + BOX_W / 2, y[d])]
+        points.append((xp - BOX_W / 2, yp))
+        routes[e.index] = points
+    return pos, routes
+
+
+def layout_positions(graph: OpGraph) -> dict[str, tuple[float, float]]:
+    """(x, y) of every node (see :func:`layout`)."""
+    return layout(graph)[0]
 
 
 def _node_hover(graph: OpGraph, nid: str, grads: dict[str, float], final: frozenset[str], decimals: int,
@@ -107,7 +144,7 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
     final = graph.final_after(k)
     traversed = graph.traversed_after(k)
     current_edges = set(graph.steps[k - 1].edges) if current is not None else set()
-    pos = layout_positions(graph)
+    pos, routes = layout(graph)
     fig = go.Figure()
 
     # ---- edges: from the child's right side to the parent's left side
@@ -122,10 +159,8 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
         xs: list[float | None] = []
         ys: list[float | None] = []
         for i in eids:
-            e = graph.edges[i]
-            (xc, yc), (xp, yp) = pos[e.child], pos[e.parent]
-            xs += [xc + BOX_W / 2, xp - BOX_W / 2, None]
-            ys += [yc, yp, None]
+            xs += [p[0] for p in routes[i]] + [None]
+            ys += [p[1] for p in routes[i]] + [None]
         color, width = style[name]
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line={"color": color, "width": width},
                                  hoverinfo="skip", showlegend=False, meta=eids))
@@ -133,9 +168,9 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
     # ---- edge hover markers (and a visible label of the local derivative on the current edges)
     ex, ey, etext, ecustom = [], [], [], []
     for e in graph.edges:
-        (xc, yc), (xp, yp) = pos[e.child], pos[e.parent]
-        ex.append((xc + BOX_W / 2 + xp - BOX_W / 2) / 2)
-        ey.append((yc + yp) / 2)
+        (xa, ya), (xb, yb) = routes[e.index][-2:]  # hover point: middle of the last segment, next to the parent
+        ex.append((xa + xb) / 2)
+        ey.append((ya + yb) / 2)
         ecustom.append(e.index)
         lines = [e.local_formula, t("local derivative = {v}", lang, v=repr(e.local))]
         if e.index in traversed:
@@ -174,23 +209,26 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
             fig.add_annotation(x=x, y=y - BOX_H / 2, text=f"<b>{n.id}</b>", showarrow=False, yshift=7,
                                font={"size": 10, "color": "#1f3f7f"})
 
+    # wide graphs (more than ~17 columns on a 1280 px screen): smaller text, no "d"/"g" prefixes, so values fit
+    compact = max(n.rank for n in graph.nodes) + 1 > WIDE_COLUMNS
+    d_prefix, g_prefix = ("", "") if compact else ("d ", "g ")
     texts, hovers, xs, ys, ids = [], [], [], [], []
     for n in graph.nodes:
         x, y = pos[n.id]
         head = f"<b>{n.op}</b>" if n.op else f"<b>{n.name}</b>"
         if n.id in grads:
             mark = "" if n.id in final else "…"
-            grad_text = f"<span style='color:{GRAD_COLOR}'>g {fmt(grads[n.id], decimals)}{mark}</span>"
+            grad_text = f"<span style='color:{GRAD_COLOR}'>{g_prefix}{fmt(grads[n.id], decimals)}{mark}</span>"
         else:
-            grad_text = "<span style='color:#bbbbbb'>g ·</span>"
-        texts.append(f"{head}<br>d {fmt(n.value, decimals)}<br>{grad_text}")
+            grad_text = f"<span style='color:#bbbbbb'>{g_prefix}·</span>"
+        texts.append(f"{head}<br>{d_prefix}{fmt(n.value, decimals)}<br>{grad_text}")
         hovers.append(_node_hover(graph, n.id, grads, final, decimals, lang))
         xs.append(x)
         ys.append(y)
         ids.append(n.id)
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers+text", name="nodes", text=texts, customdata=ids,
                              hovertext=hovers, hoverinfo="text", textposition="middle center",
-                             textfont={"size": 11, "family": "DejaVu Sans Mono, Menlo, Consolas, monospace"},
+                             textfont={"size": 10 if compact else 11, "family": MONO},
                              marker={"size": 30, "color": "rgba(0,0,0,0)", "symbol": "square"},
                              showlegend=False))
     if current is not None:
@@ -209,8 +247,12 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
         title = t("Forward pass done: E = {e}. Backward: start at E with ∂E/∂E = 1", lang, e=fmt(graph.loss, decimals))
     else:
         title = t("Backward pass done: every node holds ∂E/∂node", lang)
-    legend = t("each box: op (or leaf name) · d = forward value · g = gradient ∂E/∂node (… = still accumulating)",
-               lang)
+    if compact:
+        legend = t("each box: op (or leaf name) · forward value · gradient ∂E/∂node in red (… = still accumulating)",
+                   lang)
+    else:
+        legend = t("each box: op (or leaf name) · d = forward value · g = gradient ∂E/∂node (… = still accumulating)",
+                   lang)
     if current is not None:
         legend += " · " + t("local = ∂parent/∂child of this step's edges (every edge: hover)", lang)
 
