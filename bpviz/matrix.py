@@ -1,0 +1,443 @@
+"""The backward pass in vector/matrix form, with the engine's actual numbers, as LaTeX the UI renders (KaTeX).
+
+Column vectors throughout; ``W^{(l)}`` has shape (layers[l], layers[l-1]) and is the engine's ``weights[l-1]``:
+
+    δ^{(L)}      = ∇_a E ⊙ f'(z^{(L)})                 (softmax: J_softmax(z)ᵀ ∇_a E, J = diag(o) − o oᵀ)
+    ∂E/∂W^{(l)}  = δ^{(l)} a^{(l-1)ᵀ}                   (outer product; a^{(0)} = x)
+    ∂E/∂b^{(l)}  = δ^{(l)}
+    δ^{(l)}      = (W^{(l+1)ᵀ} δ^{(l+1)}) ⊙ f'(z^{(l)})
+
+Steps come in the order the backward pass computes them: δ^{(L)}, then for l = L … 1: ∂E/∂W^{(l)}, ∂E/∂b^{(l)},
+δ^{(l-1)} (no δ for the inputs). Every step's ``value`` is the engine's own array (``Gradients``), recorded, not
+recomputed; the intermediate products shown on the way (W ᵀδ, the Jacobian product, the per-sample outer product)
+are computed here, and the tests check each against the engine.
+
+Batches: δ and a are per sample, so δ steps show sample ``sample``. The engine's ``dE_dW`` / ``dE_db`` are the
+gradient of the batch loss, the *mean* over samples: a W step shows that sample's outer product δ_s a_sᵀ in
+numbers, then the mean (the engine's ``dE_dW``) as the result. This stays readable for any batch size (the batch
+form Δ Aᵀ / n would need an n-column matrix).
+
+Numbers are rounded to ``decimals`` places; within one matrix every entry gets the same number of places, and
+trailing zeros shared by all entries are dropped (the inputs 0.05, 0.10 print as 0.05, 0.10, not 0.0500, 0.1000).
+Highlighting one entry uses ``\\boxed`` and ``\\textcolor``, both in KaTeX's supported-function list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+import numpy as np
+
+from .config import Scenario
+from .engine import ACTIVATIONS, LOSSES, Gradients, ParamRef, Trace
+from .i18n import t
+from .naming import names_for
+
+HIGHLIGHT_COLOR = "#d62728"  # the red the figures use for "this one"
+
+_SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+
+# f in LaTeX, and f'(z) written elementwise in terms of a (or z) of the same layer
+_F_LATEX = {
+    "sigmoid": r"\sigma",
+    "tanh": r"\tanh",
+    "relu": r"\operatorname{relu}",
+    "leaky_relu": r"\operatorname{lrelu}",
+    "identity": r"\operatorname{id}",
+    "softmax": r"\operatorname{softmax}",
+}
+
+
+def _f_prime_formula(act: str, l: int) -> str:
+    a, z = rf"a^{{({l})}}", rf"z^{{({l})}}"
+    return {
+        "sigmoid": rf"{a} \odot \left(1 - {a}\right)",
+        "tanh": rf"1 - {a} \odot {a}",
+        "relu": rf"\left[{z} > 0\right]",
+        "leaky_relu": rf"\left[{z} > 0\right] + 0.01 \left[{z} \le 0\right]",
+        "identity": r"1",
+    }[act]
+
+
+# ---------------------------------------------------------------- numbers and matrices in LaTeX
+
+
+def _places(values: np.ndarray, decimals: int) -> int:
+    """Fewest places p <= decimals that show every entry exactly as it looks at ``decimals`` places."""
+    target = np.round(values, decimals)
+    for p in range(decimals):
+        if np.array_equal(np.round(values, p), target):
+            return p
+    return decimals
+
+
+def format_number(x: float, places: int) -> str:
+    """``x`` with exactly ``places`` decimals; an exact 0 as ``0``. A non-zero x that would print as 0 gets two
+    significant digits in powers of ten instead (a vanishing gradient is small, not zero)."""
+    if x == 0.0:
+        return "0"  # exactly zero (a dead relu, a zero input): say so, unlike a value that rounds to 0
+    text = f"{x:.{places}f}"
+    if float(text) == 0.0:
+        mantissa, exponent = f"{x:.1e}".split("e")
+        return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
+    return text
+
+
+def bmatrix(
+    values: np.ndarray | Sequence,
+    decimals: int = 4,
+    highlight: tuple[int, int] | None = None,
+    color: str = HIGHLIGHT_COLOR,
+) -> str:
+    r"""``\begin{bmatrix}…\end{bmatrix}`` of a 2-D array, or of a 1-D array as a column vector.
+
+    ``highlight`` = (row, col), 0-based (col 0 for a vector), boxes that entry and colours it.
+    """
+    m = np.asarray(values, dtype=np.float64)
+    if m.ndim == 1:
+        m = m.reshape(-1, 1)
+    if m.ndim != 2:
+        raise ValueError(f"expected a vector or a matrix, got shape {m.shape}")
+    places = _places(m, decimals) if m.size else 0
+    rows = []
+    for i, row in enumerate(m):
+        cells = []
+        for j, x in enumerate(row):
+            cell = format_number(float(x), places)
+            if highlight is not None and (i, j) == tuple(highlight):
+                cell = rf"\boxed{{\textcolor{{{color}}}{{{cell}}}}}"
+            cells.append(cell)
+        rows.append(" & ".join(cells))
+    return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+
+
+def row_vector(values: np.ndarray, decimals: int = 4) -> str:
+    """A vector written as a row (a transposed column vector)."""
+    return bmatrix(np.asarray(values, dtype=np.float64).reshape(1, -1), decimals)
+
+
+# ---------------------------------------------------------------- steps
+
+
+@dataclass(frozen=True, eq=False)
+class MatrixStep:
+    """One matrix-form step of the backward pass.
+
+    ``key`` is 'delta', 'dE_dW' or 'dE_db'; ``layer`` is l in δ^{(l)}, W^{(l)}, b^{(l)} (1 = first weight layer,
+    so the engine arrays are ``dE_dz[l]``, ``dE_dW[l-1]``, ``dE_db[l-1]``). ``value`` is the engine's array: δ of
+    sample ``sample`` (1-D), or the batch-mean dE_dW (2-D) / dE_db (1-D). ``derivation`` holds supporting LaTeX
+    lines shown between the general and the numeric equation (∇_a E, f', the softmax Jacobian, why δ = o − t).
+    ``sample_value`` is, for batched W/b steps, the shown sample's own outer product δ_s a_sᵀ (or δ_s).
+    ``computed`` names every array this module computes itself rather than reading from the engine (f'(z), the
+    softmax Jacobian and its product, the outer product), so a test can hold each against the engine's numbers.
+    """
+
+    index: int
+    key: str
+    layer: int
+    title: str
+    latex_general: str
+    latex_numeric: str
+    value: np.ndarray
+    derivation: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    sample: int = 0
+    sample_value: np.ndarray | None = None
+    symbol_latex: str = ""
+    computed: tuple[tuple[str, np.ndarray], ...] = ()
+
+
+def _sup(l: int) -> str:
+    return f"({l})".translate(_SUP)
+
+
+def _delta(l: int, s: str = "") -> str:
+    return rf"\delta^{{({l})}}{s}"
+
+
+def _act_vec(l: int, s: str = "") -> str:
+    """a^{(l)} (x for the inputs), optionally with a sample subscript."""
+    return rf"x{s}" if l == 0 else rf"a^{{({l})}}{s}"
+
+
+def _act_T(l: int, s: str = "") -> str:
+    """a^{(l)ᵀ} with the transpose inside the superscript (a^{(l)}^{\top} is a double superscript in TeX)."""
+    return rf"x^{{\top}}{s}" if l == 0 else rf"a^{{({l})\top}}{s}"
+
+
+def _dE_da(l: int) -> str:
+    return rf"\frac{{\partial E}}{{\partial a^{{({l})}}}}"
+
+
+def _dW(l: int) -> str:
+    return rf"\frac{{\partial E}}{{\partial W^{{({l})}}}}"
+
+
+def _db(l: int) -> str:
+    return rf"\frac{{\partial E}}{{\partial b^{{({l})}}}}"
+
+
+def _grad_a_latex(loss: str, L: int, K: int) -> tuple[str, Callable[[str, str], str]]:
+    """(general LaTeX, filler) of ∂E/∂a^{(L)} for the loss; the filler writes the formula with given a and t."""
+    a = _act_vec(L)
+    if loss == "half_sse":  # ½ Σ (a − t)²
+        return rf"{a} - t", lambda av, tv: rf"{av} - {tv}"
+    if loss == "mse":  # (1/K) Σ (a − t)²
+        return (rf"\frac{{2}}{{K}}\left({a} - t\right)",
+                lambda av, tv: rf"\frac{{2}}{{{K}}}\left({av} - {tv}\right)")
+    if loss == "bce":  # −(1/K) Σ [t log a + (1 − t) log(1 − a)]
+        return (
+            rf"\frac{{1}}{{K}}\left({a} - t\right) \oslash \left({a} \odot (1 - {a})\right)",
+            lambda av, tv: rf"\frac{{1}}{{{K}}}\left({av} - {tv}\right) \oslash "
+            rf"\left({av} \odot \left(1 - {av}\right)\right)",
+        )
+    if loss == "cross_entropy":  # −Σ t log a
+        return rf"-\,t \oslash {a}", lambda av, tv: rf"-\,{tv} \oslash {av}"
+    raise ValueError(f"unknown loss {loss!r}")
+
+
+def _iverson_note(act: str, lang: str) -> tuple[str, ...]:
+    if act in ("relu", "leaky_relu"):
+        return (t("[z > 0] is 1 where z > 0 and 0 elsewhere (entry by entry).", lang),)
+    return ()
+
+
+def _equation(rows: Sequence[tuple[str, Sequence[str]]], wide: bool) -> str:
+    """``lhs = rhs₁ = rhs₂ …`` for each row; several rows, or ``wide`` matrices, go into an aligned block with
+    (when wide) one ``=`` per line, so an 8×8 product stays within a page column."""
+    if len(rows) == 1 and not wide:
+        lhs, parts = rows[0]
+        return " = ".join([lhs, *parts])
+    lines = []
+    for lhs, parts in rows:
+        if wide:
+            lines += [rf"{lhs} &= {parts[0]}", *(rf"&= {p}" for p in parts[1:])]
+        else:
+            lines.append(rf"{lhs} &= " + " = ".join(parts))
+    return r"\begin{aligned} " + r" \\ ".join(lines) + r" \end{aligned}"
+
+
+WIDE = 4  # matrices with more columns than this get one "=" per line
+
+
+def _output_delta_step(
+    scenario: Scenario, trace: Trace, grads: Gradients, s: int, d: int, sub: str, lang: str
+) -> MatrixStep:
+    """δ^{(L)} from ∂E/∂a^{(L)}: elementwise, through the Jacobian (softmax), or the loss's fused closed form."""
+    L = scenario.n_layers
+    K = scenario.layers[-1]
+    wide = K > WIDE
+    act_name = scenario.activations[-1]
+    act = ACTIVATIONS[act_name]
+    loss = LOSSES[scenario.loss]
+    z, o, tgt = trace.z[L][s], trace.a[L][s], trace.targets[s]
+    dE_da, delta = grads.dE_da[L][s], grads.dE_dz[L][s]
+    fused = loss.fused_activation == act_name
+    a_L, dE_da_sym = _act_vec(L), _dE_da(L)
+    ga_general, ga_numbers = _grad_a_latex(scenario.loss, L, K)
+    derivation = [rf"{dE_da_sym} = {ga_general} = {ga_numbers(bmatrix(o, d), bmatrix(tgt, d))} = {bmatrix(dE_da, d)}"]
+    notes: list[str] = []
+    computed: list[tuple[str, np.ndarray]] = []
+    if act.elementwise:
+        f_prime = act.da_dz(z, o)
+        computed.append(("f_prime", f_prime))
+        notes.extend(_iverson_note(act_name, lang))
+        fp = rf"{_F_LATEX[act_name]}'\!\left(z^{{({L})}}\right)"
+        general = rf"{_delta(L)} = {dE_da_sym} \odot {fp}"
+        derivation.append(rf"{fp} = {_f_prime_formula(act_name, L)} = {bmatrix(f_prime, d)}")
+        product = rf"{bmatrix(dE_da, d)} \odot {bmatrix(f_prime, d)}"
+        if fused:
+            # bce after sigmoid: ∂E/∂z_j = (1/K)(o_j − t_j)/(o_j(1 − o_j)) · o_j(1 − o_j) = (o_j − t_j)/K
+            general += rf" = \frac{{1}}{{K}}\left({a_L} - t\right)"
+            derivation.append(
+                r"\frac{\partial E}{\partial z_j} = \frac{\partial E}{\partial o_j}\,o_j(1 - o_j)"
+                r" = \frac{1}{K}\,\frac{o_j - t_j}{o_j(1 - o_j)}\,o_j(1 - o_j) = \frac{o_j - t_j}{K}"
+            )
+            elementwise_product = dE_da * f_prime
+            computed.append(("elementwise_product", elementwise_product))
+            derivation.append(rf"{product} = {bmatrix(elementwise_product, d)}")
+            numeric = _equation([(_delta(L, sub), [
+                rf"\frac{{1}}{{{K}}}\left({bmatrix(o, d)} - {bmatrix(tgt, d)}\right)", bmatrix(delta, d)])], False)
+            notes.append(t("With a sigmoid output, bce's derivative simplifies: the o(1 − o) of σ′ cancels, "
+                           "leaving δ = (o − t)/K. The engine uses this form: it stays exact when o saturates.",
+                           lang))
+        else:
+            numeric = _equation([(_delta(L, sub), [product, bmatrix(delta, d)])], False)
+    else:
+        # softmax: J[j, k] = ∂o_j/∂z_k = o_j (δ_jk − o_k) = (diag(o) − o oᵀ)[j, k]; δ = Jᵀ ∂E/∂a
+        J = act.da_dz(z, o)
+        jacobian_value = J.T @ dE_da
+        computed += [("jacobian", J), ("jacobian_product", jacobian_value)]
+        jacobian_def = rf",\quad J = \frac{{\partial {a_L}}}{{\partial z^{{({L})}}}}"
+        general = rf"{_delta(L)} = J^{{\top}} {dE_da_sym}" + (r" = o - t" if fused else "") + jacobian_def
+        derivation.append(rf"J = \operatorname{{diag}}(o) - o\,o^{{\top}} = {bmatrix(J, d)}")
+        jacobian_product = rf"{bmatrix(J.T, d)} {bmatrix(dE_da, d)}"
+        notes.append(t("Softmax is not elementwise: every output o = a{sup} depends on every z, so f′ is the "
+                       "Jacobian matrix J (symmetric: Jᵀ = J) and the elementwise product ⊙ becomes the matrix "
+                       "product Jᵀ · ∂E/∂a.", lang, sup=_sup(L)))
+        if fused:
+            derivation.append(
+                r"\frac{\partial E}{\partial z_j} = \sum_k \frac{\partial E}{\partial o_k}\frac{\partial o_k}"
+                r"{\partial z_j} = \sum_k \left(-\frac{t_k}{o_k}\right) o_k\left(\delta_{kj} - o_j\right)"
+                r" = -t_j + o_j \sum_k t_k = o_j - t_j"
+            )
+            derivation.append(_equation([(rf"J^{{\top}} {dE_da_sym}", [jacobian_product,
+                                                                         bmatrix(jacobian_value, d)])], wide))
+            numeric = _equation([(_delta(L, sub), ["o - t", rf"{bmatrix(o, d)} - {bmatrix(tgt, d)}",
+                                                   bmatrix(delta, d)])], False)
+            notes.append(t("Here δₖⱼ is 1 when k = j and 0 otherwise, and Σₖ tₖ = 1 because the targets are "
+                           "probabilities. The engine uses the closed form o − t.", lang))
+        else:
+            numeric = _equation([(_delta(L, sub), [rf"J^{{\top}} {dE_da_sym}", jacobian_product,
+                                                   bmatrix(delta, d)])], wide)
+    title = t("Output layer error δ{sup}", lang, sup=_sup(L))
+    return MatrixStep(0, "delta", L, title, general, numeric, np.array(delta), tuple(derivation), tuple(notes), s,
+                      symbol_latex=_delta(L), computed=tuple(computed))
+
+
+def _hidden_delta_step(
+    scenario: Scenario, trace: Trace, grads: Gradients, l: int, s: int, d: int, sub: str, lang: str
+) -> MatrixStep:
+    """δ^{(l)} = (W^{(l+1)ᵀ} δ^{(l+1)}) ⊙ f'(z^{(l)})."""
+    act_name = scenario.activations[l - 1]
+    act = ACTIVATIONS[act_name]  # softmax only on the output layer (validated), so elementwise here
+    W = scenario.weights[l]  # W^{(l+1)}
+    f_prime = act.da_dz(trace.z[l][s], trace.a[l][s])
+    dE_da, delta = grads.dE_da[l][s], grads.dE_dz[l][s]
+    fp = rf"{_F_LATEX[act_name]}'\!\left(z^{{({l})}}\right)"
+    general = rf"{_delta(l)} = \left(W^{{({l + 1})\top}} {_delta(l + 1)}\right) \odot {fp}"
+    derivation = (rf"{fp} = {_f_prime_formula(act_name, l)} = {bmatrix(f_prime, d)}",)
+    numeric = _equation([(_delta(l, sub), [
+        rf"\left({bmatrix(W.T, d)} {bmatrix(grads.dE_dz[l + 1][s], d)}\right) \odot {bmatrix(f_prime, d)}",
+        rf"{bmatrix(dE_da, d)} \odot {bmatrix(f_prime, d)}",  # W ᵀδ is the engine's dE/da of layer l
+        bmatrix(delta, d),
+    ])], W.shape[0] > WIDE)
+    notes = (t("W{sup}ᵀ δ{sup} sends each error back along the weights it came through: entry k sums "
+               "wⱼₖ · δⱼ over the neurons j of layer {l1}.", lang, sup=_sup(l + 1), l1=l + 1),
+             *_iverson_note(act_name, lang))
+    title = t("Error of layer {l}: δ{sup}", lang, l=l, sup=_sup(l))
+    return MatrixStep(0, "delta", l, title, general, numeric, np.array(delta), derivation, notes, s,
+                      symbol_latex=_delta(l), computed=(("f_prime", f_prime),))
+
+
+def _weight_step(
+    scenario: Scenario, trace: Trace, grads: Gradients, l: int, s: int, d: int, sub: str, lang: str
+) -> MatrixStep:
+    """∂E/∂W^{(l)} = δ^{(l)} a^{(l-1)ᵀ} (the batch mean of these outer products)."""
+    n = scenario.n_samples
+    wide = scenario.layers[l - 1] > WIDE
+    delta, a_prev = grads.dE_dz[l][s], trace.a[l - 1][s]
+    value = grads.dE_dW[l - 1]
+    outer = np.outer(delta, a_prev)  # (δ aᵀ)_jk = δ_j · a_k: row j = receiving neuron, column k = sending neuron
+    numbers = rf"{bmatrix(delta, d)} {row_vector(a_prev, d)}"
+    title = t("Weight gradient ∂E/∂W{sup}", lang, sup=_sup(l))
+    notes = [t("Entry (j, k) is δⱼ · aₖ: the error of neuron j times the activation that feeds weight wⱼₖ.", lang)]
+    mean = rf"\frac{{1}}{{{n}}} \sum_{{s=1}}^{{{n}}} {_delta(l, '_{s}')}\, {_act_T(l - 1, '_{s}')}"
+    if n == 1:
+        general = rf"{_dW(l)} = {_delta(l)}\, {_act_T(l - 1)}"
+        numeric = _equation([(_dW(l), [numbers, bmatrix(value, d)])], wide)
+        sample_value = None
+    else:
+        general = rf"{_dW(l)} = \frac{{1}}{{n}} \sum_{{s=1}}^{{n}} {_delta(l, '_{s}')}\, {_act_T(l - 1, '_{s}')}"
+        numeric = _equation([(rf"{_delta(l, sub)}\, {_act_T(l - 1, sub)}", [numbers, bmatrix(outer, d)]),
+                             (rf"{_dW(l)} = {mean}", [bmatrix(value, d)])], wide)
+        sample_value = outer
+        notes.append(t("E is the mean loss over the {n} samples, so ∂E/∂W is the mean of the per-sample outer "
+                       "products δ aᵀ. Shown: sample {s}'s product, then the mean over all samples.",
+                       lang, n=n, s=s + 1))
+    return MatrixStep(0, "dE_dW", l, title, general, numeric, np.array(value), (), tuple(notes), s, sample_value,
+                      symbol_latex=_dW(l), computed=(("outer", outer),))
+
+
+def _bias_step(scenario: Scenario, grads: Gradients, l: int, s: int, d: int, sub: str, lang: str) -> MatrixStep:
+    """∂E/∂b^{(l)} = δ^{(l)} (the batch mean of the deltas)."""
+    n = scenario.n_samples
+    delta = grads.dE_dz[l][s]
+    value = grads.dE_db[l - 1]
+    title = t("Bias gradient ∂E/∂b{sup}", lang, sup=_sup(l))
+    notes = [t("∂zⱼ/∂bⱼ = 1, so each bias gradient is its neuron's δ.", lang)]
+    if n == 1:
+        general = rf"{_db(l)} = {_delta(l)}"
+        numeric = _equation([(_db(l), [_delta(l), bmatrix(value, d)])], False)
+        sample_value = None
+    else:
+        general = rf"{_db(l)} = \frac{{1}}{{n}} \sum_{{s=1}}^{{n}} {_delta(l, '_{s}')}"
+        numeric = _equation([(_delta(l, sub), [bmatrix(delta, d)]),
+                             (rf"{_db(l)} = \frac{{1}}{{{n}}} \sum_{{s=1}}^{{{n}}} {_delta(l, '_{s}')}",
+                              [bmatrix(value, d)])], False)
+        sample_value = np.array(delta)
+        notes.append(t("Mean of the {n} samples' δ; shown: sample {s}'s δ, then the mean.", lang, n=n, s=s + 1))
+    return MatrixStep(0, "dE_db", l, title, general, numeric, np.array(value), (), tuple(notes), s, sample_value,
+                      symbol_latex=_db(l))
+
+
+def matrix_steps(
+    scenario: Scenario, trace: Trace, grads: Gradients, decimals: int = 4, sample: int = 0, lang: str = "en"
+) -> list[MatrixStep]:
+    """The backward pass in matrix form: δ^{(L)}, then per layer l = L … 1: ∂E/∂W^{(l)}, ∂E/∂b^{(l)}, δ^{(l-1)}."""
+    n = scenario.n_samples
+    if not 0 <= sample < n:
+        raise ValueError(f"sample must be in 0..{n - 1}, got {sample}")
+    if decimals < 0:
+        raise ValueError(f"decimals must be >= 0, got {decimals}")
+    sub = "" if n == 1 else rf"_{{s={sample + 1}}}"
+    L = scenario.n_layers
+    steps = [_output_delta_step(scenario, trace, grads, sample, decimals, sub, lang)]
+    for l in range(L, 0, -1):
+        steps.append(_weight_step(scenario, trace, grads, l, sample, decimals, sub, lang))
+        steps.append(_bias_step(scenario, grads, l, sample, decimals, sub, lang))
+        if l > 1:
+            steps.append(_hidden_delta_step(scenario, trace, grads, l - 1, sample, decimals, sub, lang))
+    if n > 1:
+        note = t("Sample {s} of {n}: δ and a are per sample.", lang, s=sample + 1, n=n)
+        steps = [_with(st, notes=(note, *st.notes)) if st.key == "delta" else st for st in steps]
+    return [_with(st, index=i) for i, st in enumerate(steps)]
+
+
+def _with(step: MatrixStep, **changes) -> MatrixStep:
+    return replace(step, **changes)
+
+
+# ---------------------------------------------------------------- link to the scalar steps
+
+
+class MatrixEntry(NamedTuple):
+    """Where a scalar parameter's gradient sits: step index, 0-based (row, col) (col 0 for a bias), and a sentence
+    (with 1-based entries, as in maths)."""
+
+    step_index: int
+    row: int
+    col: int
+    text: str
+
+
+def step_index(layers: Sequence[int], key: str, layer: int) -> int:
+    """Index in :func:`matrix_steps` of the step (``key``, ``layer``) for a network with these layer sizes."""
+    L = len(layers) - 1
+    if not 1 <= layer <= L:
+        raise ValueError(f"layer must be in 1..{L}, got {layer}")
+    if key == "delta" and layer == 0:
+        raise ValueError("there is no δ step for the inputs")
+    # per layer, from the output down: δ^{(l)}, ∂E/∂W^{(l)}, ∂E/∂b^{(l)}
+    return 3 * (L - layer) + {"delta": 0, "dE_dW": 1, "dE_db": 2}[key]
+
+
+def matrix_entry_for(ref: ParamRef, layers: Sequence[int], lang: str = "en") -> MatrixEntry:
+    """Which entry of which gradient matrix a scalar parameter's gradient is, e.g. ∂E/∂w5 = entry (1,1) of ∂E/∂W⁽²⁾."""
+    names = names_for(tuple(layers))
+    l = ref.layer + 1
+    if ref.kind == "w":
+        idx = step_index(layers, "dE_dW", l)
+        text = t("∂E/∂{param} is entry ({row},{col}) of ∂E/∂W{sup}", lang, param=names.param(ref),
+                 row=ref.row + 1, col=ref.col + 1, sup=_sup(l))
+        return MatrixEntry(idx, ref.row, ref.col, text)
+    idx = step_index(layers, "dE_db", l)
+    text = t("∂E/∂{param} is entry {row} of ∂E/∂b{sup}", lang, param=names.param(ref), row=ref.row + 1, sup=_sup(l))
+    return MatrixEntry(idx, ref.row, 0, text)
+
+
+def highlighted_latex(step: MatrixStep, row: int, col: int, decimals: int = 4, color: str = HIGHLIGHT_COLOR) -> str:
+    r"""``symbol = [matrix]`` for a step's value with entry (row, col) (0-based) boxed and coloured."""
+    return rf"{step.symbol_latex} = {bmatrix(step.value, decimals, highlight=(row, col), color=color)}"
