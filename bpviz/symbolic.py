@@ -205,7 +205,9 @@ def partial_latex(num: str, den: str) -> str:
 
 def _wrap(latex: str, expr: sp.Expr | None) -> str:
     """Parenthesise a printed sum when it becomes one factor of a product."""
-    return rf"\left({latex}\right)" if isinstance(expr, (sp.Add, sp.Piecewise)) else latex
+    if isinstance(expr, (sp.Add, sp.Piecewise)) or (expr is not None and expr.could_extract_minus_sign()):
+        return rf"\left({latex}\right)"
+    return latex
 
 
 # ---------------------------------------------------------------- LaTeX templates with numeric slots
@@ -222,23 +224,29 @@ class Template:
     branch that applies, with its condition in numbers.
     """
 
-    __slots__ = ("parts", "slots", "branches")
+    __slots__ = ("parts", "slots", "branches", "bare")
 
     def __init__(self, parts: tuple[str, ...], slots: tuple[Source, ...], branches: tuple = ()) -> None:
         self.parts = parts
         self.slots = slots
         self.branches = branches  # ((condition function, args sources, condition template, branch template), ...)
+        # a slot the printer already wrapped in \left( \right) (e.g. a superscripted symbol squared) gets no
+        # second pair of parentheses
+        self.bare = tuple(
+            parts[i].endswith(r"\left(") and parts[i + 1].startswith(r"\right)") for i in range(len(slots))
+        )
 
-    def fill(self, num: Callable[[Source], float], sub: Callable[[Source], str]) -> str:
-        """The template with numbers: ``num(source)`` gives a float, ``sub(source)`` its substituted text."""
+    def fill(self, num: Callable[[Source], float], sub: Callable[[Source, bool], str]) -> str:
+        """The template with numbers: ``num(source)`` gives a float, ``sub(source, bare)`` its text in the formula
+        (``bare``: already parenthesised by the printer)."""
         if self.branches:
             for cond_fn, args, cond_tpl, tpl in self.branches:
                 if cond_fn(*[num(s) for s in args]):
                     return rf"{tpl.fill(num, sub)} \quad \left({cond_tpl.fill(num, sub)}\right)"
             return ""
         out = [self.parts[0]]
-        for slot, part in zip(self.slots, self.parts[1:]):
-            out.append(sub(slot))
+        for slot, bare, part in zip(self.slots, self.bare, self.parts[1:]):
+            out.append(sub(slot, bare))
             out.append(part)
         return "".join(out)
 
@@ -649,10 +657,13 @@ class Numbers:
             return 1.0
         raise KeyError(src)
 
-    def sub(self, src: tuple) -> str:
-        text = self._text.get(src)
+    def sub(self, src: tuple, bare: bool = False) -> str:
+        """The number of ``src`` as it goes into a formula (parenthesised if negative, unless ``bare``)."""
+        key = (src, bare)
+        text = self._text.get(key)
         if text is None:
-            text = self._text[src] = substituted(self.num(src), self.decimals)
+            x = self.num(src)
+            text = self._text[key] = format_number(x, self.decimals) if bare else substituted(x, self.decimals)
         return text
 
     def fmt(self, x: float) -> str:
