@@ -1,0 +1,58 @@
+"""Helpers for the AppTest page tests: open a page, read every visible text, read the Plotly figures."""
+
+from __future__ import annotations
+
+import json
+
+from streamlit.testing.v1 import AppTest
+
+TEXT_ELEMENTS = ("markdown", "latex", "caption", "info", "warning", "success", "title", "header", "subheader")
+
+
+def open_page(page: str | None = None) -> AppTest:
+    """The app from its entry script (paths resolve relative to this file), switched to ``page`` if given."""
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Everything a user can read: text elements, metric labels and values, table cells."""
+    parts: list[str] = []
+    for kind in TEXT_ELEMENTS:
+        parts += [str(el.value) for el in at.get(kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    for df in at.dataframe:
+        parts.append(df.value.to_string())
+    return "\n".join(parts)
+
+
+def latex(at: AppTest) -> list[str]:
+    return [el.value for el in at.latex]
+
+
+def figures(at: AppTest) -> list[dict]:
+    """Plotly figure JSON of every chart on the page (AppTest has no plotly accessor)."""
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def trace_named(fig: dict, name: str) -> dict | None:
+    return next((tr for tr in fig["data"] if tr.get("name") == name), None)
+
+
+def highlighted(fig: dict) -> tuple[set[str], set[str]]:
+    """Keys of the highlighted neurons and edges of a network figure."""
+    nodes = trace_named(fig, "highlighted-nodes") or {}
+    edges = trace_named(fig, "highlighted-edges") or {}
+    return set(nodes.get("customdata") or []), set(edges.get("customdata") or [])
+
+
+def assert_clean(at: AppTest) -> None:
+    """No exception element and no error box on the page."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]

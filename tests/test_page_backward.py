@@ -1,0 +1,61 @@
+"""AppTest: the Backward pass page."""
+
+from __future__ import annotations
+
+import pytest
+
+from .apptest_util import assert_clean, figures, highlighted, latex, open_page, texts
+
+PAGE = "pages/2_Backward_pass.py"
+
+
+@pytest.fixture
+def at():
+    return open_page(PAGE)
+
+
+def test_starts_at_w5_with_seed_gradient(at):
+    assert_clean(at)
+    joined = "\n".join(latex(at))
+    assert "w_{5}" in joined and "0.0822" in joined
+    # the three local derivatives of the seed's derivation
+    for number in ("0.7414", "0.1868", "0.5933"):
+        assert number in joined, number
+    fig = figures(at)[0]
+    assert fig["layout"]["meta"]["mode"] == "gradients"
+    nodes, edges = highlighted(fig)
+    assert "w:1:0:0" in edges
+
+
+def test_hidden_weight_shows_both_output_paths(at):
+    sel = at.selectbox(key="nav_backward_step")
+    w1 = next(k for k in sel.options if k == "backward:w:0:0:0")
+    sel.set_value(w1).run()
+    assert_clean(at)
+    joined = "\n".join(latex(at))
+    assert "w_{1}" in joined and "0.0004" in joined
+    _, edges = highlighted(figures(at)[0])
+    assert {"w:0:0:0", "w:1:0:0", "w:1:1:0"} <= edges  # w1, and both paths h1→o1 (w5), h1→o2 (w7)
+    assert "Path 2" in texts(at)
+
+
+def test_next_moves_to_w6(at):
+    at.button(key="nav_backward_next").click().run()
+    assert "0.0827" in "\n".join(latex(at))
+
+
+def test_gradient_check_toggle(at):
+    at.toggle(key="backward_gradcheck").set_value(True).run()
+    assert_clean(at)
+    text = texts(at)
+    assert "Finite differences" in text and "0.0821670406" in text
+    rel = next(m for m in at.metric if m.label == "Relative error")
+    assert float(rel.value) < 1e-6
+
+
+def test_slider_changes_gradient(at):
+    at.slider(key="sb_t_0_0").set_value(0.5).run()  # t1: 0.01 → 0.5
+    assert_clean(at)
+    joined = "\n".join(latex(at))
+    # ∂E/∂w5 = (out_o1 − t1)·out_o1(1 − out_o1)·out_h1 = (0.751365 − 0.5)·0.186816·0.593270, by hand
+    assert "0.0279" in joined and "0.0822" not in joined
