@@ -2,15 +2,16 @@
 
 Column vectors throughout; ``W^{(l)}`` has shape (layers[l], layers[l-1]) and is the engine's ``weights[l-1]``:
 
-    δ^{(L)}      = ∇_a E ⊙ f'(z^{(L)})                 (softmax: J_softmax(z)ᵀ ∇_a E, J = diag(o) − o oᵀ)
+    δ^{(L)}      = ∂E/∂a^{(L)} ⊙ f'(z^{(L)})           (softmax: Jᵀ ∂E/∂a^{(L)}, J = diag(o) − o oᵀ)
     ∂E/∂W^{(l)}  = δ^{(l)} a^{(l-1)ᵀ}                   (outer product; a^{(0)} = x)
     ∂E/∂b^{(l)}  = δ^{(l)}
     δ^{(l)}      = (W^{(l+1)ᵀ} δ^{(l+1)}) ⊙ f'(z^{(l)})
 
-Steps come in the order the backward pass computes them: δ^{(L)}, then for l = L … 1: ∂E/∂W^{(l)}, ∂E/∂b^{(l)},
-δ^{(l-1)} (no δ for the inputs). Every step's ``value`` is the engine's own array (``Gradients``), recorded, not
-recomputed; the intermediate products shown on the way (W ᵀδ, the Jacobian product, the per-sample outer product)
-are computed here, and the tests check each against the engine.
+(∂E/∂a^{(L)} is the ∇_a E of the textbooks; written as a fraction to match ∂E/∂W beside it.) Steps come in the
+order the backward pass computes them: δ^{(L)}, then for l = L … 1: ∂E/∂W^{(l)}, ∂E/∂b^{(l)}, δ^{(l-1)} (no δ for
+the inputs). Every step's ``value`` is the engine's own array (``Gradients``), recorded, not recomputed, and so
+are ∂E/∂a and W ᵀδ (the engine's ``dE_da``). What this module does compute (f'(z), the softmax Jacobian and its
+product, the per-sample outer product) is listed in ``MatrixStep.computed`` and checked against the engine.
 
 Batches: δ and a are per sample, so δ steps show sample ``sample``. The engine's ``dE_dW`` / ``dE_db`` are the
 gradient of the batch loss, the *mean* over samples: a W step shows that sample's outer product δ_s a_sᵀ in
@@ -19,7 +20,10 @@ form Δ Aᵀ / n would need an n-column matrix).
 
 Numbers are rounded to ``decimals`` places; within one matrix every entry gets the same number of places, and
 trailing zeros shared by all entries are dropped (the inputs 0.05, 0.10 print as 0.05, 0.10, not 0.0500, 0.1000).
-Highlighting one entry uses ``\\boxed`` and ``\\textcolor``, both in KaTeX's supported-function list.
+An exact zero prints as 0; a non-zero entry too small to show prints as m · 10^e. Equations whose matrices have
+more than ``WIDE`` columns put one "=" per line (``aligned``); an 8×8 product still needs about 750–900 px, which
+Streamlit's st.latex scrolls horizontally in the centred layout. Highlighting one entry uses ``\\boxed`` and
+``\\textcolor`` (both render in Streamlit 1.67's st.latex; ``\\htmlStyle`` does not, it is not trusted).
 """
 
 from __future__ import annotations
@@ -418,8 +422,6 @@ def step_index(layers: Sequence[int], key: str, layer: int) -> int:
     L = len(layers) - 1
     if not 1 <= layer <= L:
         raise ValueError(f"layer must be in 1..{L}, got {layer}")
-    if key == "delta" and layer == 0:
-        raise ValueError("there is no δ step for the inputs")
     # per layer, from the output down: δ^{(l)}, ∂E/∂W^{(l)}, ∂E/∂b^{(l)}
     return 3 * (L - layer) + {"delta": 0, "dE_dW": 1, "dE_db": 2}[key]
 
