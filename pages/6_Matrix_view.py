@@ -1,0 +1,53 @@
+"""Matrix view: the same backward pass as vectors and matrices, with the actual numbers."""
+
+import streamlit as st
+
+from bpviz import engine, ui
+from bpviz.i18n import t
+from bpviz.matrix import highlighted_latex, matrix_entry_for, matrix_steps
+from bpviz.naming import names_for
+
+
+def body(app: ui.AppState, comp: ui.Computed) -> None:
+    s = app.scenario
+    lang = app.lang
+    st.title(t("Matrix view", lang=lang))
+    st.caption(t("The scalar chain rule of the backward page, written for whole layers at once: one vector δ per "
+                 "layer, one matrix ∂E/∂W. Libraries compute exactly these products.", lang=lang))
+    st.latex(r"\delta^{(L)} = \frac{\partial E}{\partial a^{(L)}} \odot f'(z^{(L)}) \qquad "
+             r"\frac{\partial E}{\partial W^{(l)}} = \delta^{(l)} a^{(l-1)\top} \qquad "
+             r"\delta^{(l)} = \left(W^{(l+1)\top} \delta^{(l+1)}\right) \odot f'(z^{(l)})")
+    nm = names_for(s.layers)
+    refs = engine.parameter_refs(s)
+    # default: the parameter the backward page is on, so the two views stay linked
+    wt = comp.walkthrough
+    bw_key = app.steps.get("backward")
+    current = wt[wt.index_of(bw_key)].param if bw_key in wt.keys() else None
+    key = "matrix_param"
+    labels = [nm.param(r) for r in refs]
+    ui.seed_widget(key, nm.param(current) if current is not None else labels[0])
+    if st.session_state[key] not in labels:
+        st.session_state[key] = labels[0]
+    chosen = st.selectbox(t("Locate a parameter's gradient", lang=lang), labels, key=key,
+                          help=t("The scalar step of the backward page is one entry of a matrix below.", lang=lang))
+    ref = refs[labels.index(chosen)]
+    entry = matrix_entry_for(ref, s.layers, lang)
+    st.info(t("{text} = {value}", lang=lang, text=entry.text,
+              value=ui.fmt(engine.gradient_of(comp.grads, ref), app.decimals)))
+    sample = 0
+    if s.n_samples > 1:
+        ui.seed_widget("matrix_sample", 1)
+        sample = int(st.number_input(t("Sample", lang=lang), 1, s.n_samples, key="matrix_sample")) - 1
+    for ms in matrix_steps(s, comp.trace, comp.grads, decimals=app.decimals, sample=sample, lang=lang):
+        st.markdown(f"#### {ms.title}")
+        st.latex(ms.latex_general)
+        for line in ms.derivation:
+            st.latex(line)
+        st.latex(ms.latex_numeric)
+        if ms.index == entry.step_index:
+            st.latex(highlighted_latex(ms, entry.row, entry.col, app.decimals))
+        for note in ms.notes:
+            st.caption(note)
+
+
+ui.run_page(t("Matrix view"), body)
