@@ -114,6 +114,11 @@ class Computed:
     grads: engine.Gradients
     walkthrough: Any
 
+    def step_for(self, key: str | None) -> Step | None:
+        """The walkthrough step with this key, or None (e.g. after the architecture changed)."""
+        keys = self.walkthrough.keys()
+        return self.walkthrough[keys.index(key)] if key in keys else None
+
     def phase_indices(self, phases: tuple[str, ...]) -> list[int]:
         keys = self.walkthrough.keys()
         return [i for i, k in enumerate(keys) if k.split(":", 1)[0] in phases]

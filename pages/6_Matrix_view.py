@@ -20,9 +20,8 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     nm = names_for(s.layers)
     refs = engine.parameter_refs(s)
     # default: the parameter the backward page is on, so the two views stay linked
-    wt = comp.walkthrough
-    bw_key = app.steps.get("backward")
-    current = wt[wt.index_of(bw_key)].param if bw_key in wt.keys() else None
+    bw_step = comp.step_for(app.steps.get("backward"))
+    current = bw_step.param if bw_step is not None else None
     key = "matrix_param"
     labels = [nm.param(r) for r in refs]
     ui.seed_widget(key, nm.param(current) if current is not None else labels[0])
