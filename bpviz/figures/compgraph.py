@@ -112,8 +112,8 @@ def layout_positions(graph: OpGraph) -> dict[str, tuple[float, float]]:
     return layout(graph)[0]
 
 
-def _node_hover(graph: OpGraph, nid: str, grads: dict[str, float], final: frozenset[str], decimals: int,
-                lang: str) -> str:
+def _node_hover(graph: OpGraph, nid: str, grads: dict[str, float], final: frozenset[str],
+                traversed: frozenset[int], decimals: int, lang: str) -> str:
     n = graph.node(nid)
     lines = [f"<b>{n.name or n.id}</b>" + (f"  ({n.op})" if n.op else f"  ({t(n.kind, lang)})")]
     if n.op:
@@ -125,9 +125,11 @@ def _node_hover(graph: OpGraph, nid: str, grads: dict[str, float], final: frozen
     else:
         lines.append(t("grad: not reached yet", lang))
     if len(n.consumers) > 1:
-        parts = [f"{e.parent}: {fmt(e.contribution, decimals)}" for e in graph.edges if e.child == nid]
+        parts = [f"{e.parent}: {fmt(e.contribution, decimals)}" for e in graph.edges
+                 if e.child == nid and e.index in traversed]
         lines.append(t("used by {k} operations: its gradient is the sum", lang, k=len(n.consumers)))
-        lines.append(" + ".join(parts) + f" = {fmt(n.grad, decimals)}")
+        if parts:
+            lines.append(" + ".join(parts) + (f" = {fmt(grads[nid], decimals)}" if nid in final else " + …"))
     if n.upstream is not None:
         lines.append(t("backward seed ∂E/∂{n} = {v} (from the engine)", lang, n=n.id, v=repr(n.upstream)))
     if n.reference_grad is not None:
@@ -146,6 +148,8 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
     current_edges = set(graph.steps[k - 1].edges) if current is not None else set()
     pos, routes = layout(graph)
     fig = go.Figure()
+    shapes: list[dict] = []  # collected and set once: add_shape / add_annotation validate on every call (slow)
+    notes: list[dict] = []
 
     # ---- edges: from the child's right side to the parent's left side
     groups: dict[str, list[int]] = {"edges pending": [], "edges traversed": [], "edges current": []}
@@ -183,8 +187,8 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
         # the local derivative of a current edge, just under the box that receives grad · local
         e = graph.edges[i]
         xc, yc = pos[e.child]
-        fig.add_annotation(x=xc, y=yc + BOX_H / 2, text=f"local {fmt(e.local, decimals)}", showarrow=False,
-                           yshift=-8, font={"size": 10, "color": EDGE_CURRENT}, name=f"local {e.index}")
+        notes.append({"x": xc, "y": yc + BOX_H / 2, "text": f"local {fmt(e.local, decimals)}", "showarrow": False,
+                      "yshift": -8, "font": {"size": 10, "color": EDGE_CURRENT}, "name": f"local {e.index}"})
 
     # ---- boxes
     partial: list[str] = []
@@ -200,14 +204,14 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
         else:
             fill = FILL_PENDING
         border = EDGE_CURRENT if n.id == current else BORDER.get(n.kind, "#555555")
-        fig.add_shape(type="rect", x0=x - BOX_W / 2, x1=x + BOX_W / 2, y0=y - BOX_H / 2, y1=y + BOX_H / 2,
-                      fillcolor=fill, line={"color": border, "width": 3 if n.id == current else 1.3,
-                                            "dash": "dot" if n.kind in ("input", "target") else "solid"},
-                      layer="below")
+        shapes.append({"type": "rect", "x0": x - BOX_W / 2, "x1": x + BOX_W / 2, "y0": y - BOX_H / 2,
+                       "y1": y + BOX_H / 2, "fillcolor": fill, "layer": "below", "name": f"box {n.id}",
+                       "line": {"color": border, "width": 3 if n.id == current else 1.3,
+                                "dash": "dot" if n.kind in ("input", "target") else "solid"}})
         if n.op and n.name:
             # a named intermediate (net_h1, out_h1, E_o1, E): its name above the box
-            fig.add_annotation(x=x, y=y - BOX_H / 2, text=f"<b>{n.id}</b>", showarrow=False, yshift=7,
-                               font={"size": 10, "color": "#1f3f7f"})
+            notes.append({"x": x, "y": y - BOX_H / 2, "text": f"<b>{n.id}</b>", "showarrow": False, "yshift": 7,
+                          "font": {"size": 10, "color": "#1f3f7f"}})
 
     # wide graphs (more than ~17 columns on a 1280 px screen): smaller text, no "d"/"g" prefixes, so values fit
     compact = max(n.rank for n in graph.nodes) + 1 > WIDE_COLUMNS
@@ -222,7 +226,7 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
         else:
             grad_text = f"<span style='color:#bbbbbb'>{g_prefix}·</span>"
         texts.append(f"{head}<br>{d_prefix}{fmt(n.value, decimals)}<br>{grad_text}")
-        hovers.append(_node_hover(graph, n.id, grads, final, decimals, lang))
+        hovers.append(_node_hover(graph, n.id, grads, final, traversed, decimals, lang))
         xs.append(x)
         ys.append(y)
         ids.append(n.id)
@@ -269,6 +273,8 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
         paper_bgcolor="white",
         hovermode="closest",
         dragmode="pan",
+        shapes=shapes,
+        annotations=notes,
         meta={"step": k, "current": current, "final": sorted(final), "partial": sorted(partial)},
         xaxis={"visible": False, "range": [min(xs_all) - 0.6, max(xs_all) + 0.6], "fixedrange": False},
         yaxis={"visible": False, "range": [max(ys_all) + 0.7, min(ys_all) - 0.9]},
