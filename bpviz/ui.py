@@ -481,3 +481,29 @@ def parameter_table(app: AppState, comp: Computed, after: Scenario) -> None:
     if not s.train_biases:
         st.caption(t("Biases are fixed (train_biases is false): they keep their value.", lang=app.lang))
     st.dataframe(rows, hide_index=True, width="stretch", height=min(36 * (len(rows) + 1) + 2, 420))
+
+
+def _on_counter_move(key: str, delta: int, n_max: int) -> None:
+    value = min(max(int(st.session_state.get(key, 0)) + delta, 0), n_max)
+    st.session_state[key] = value
+    app_state().options[key] = value
+
+
+def counter_navigator(key: str, label: str, n_max: int, app: AppState, default: int = 0) -> int:
+    """Prev / slider / Next over 0..n_max, remembered in ``app.options[key]`` (survives page switches)."""
+    stored = app.options.get(key, default)
+    if not isinstance(stored, int) or not 0 <= stored <= n_max:
+        stored = min(max(int(default), 0), n_max)
+        app.options[key] = stored
+    if st.session_state.get(key) != stored:
+        st.session_state[key] = stored
+    c_prev, c_sel, c_next = st.columns([1, 6, 1], vertical_alignment="bottom")
+    c_prev.button("◀ " + t("Prev", lang=app.lang), key=f"{key}_prev", on_click=_on_counter_move,
+                  args=(key, -1, n_max), disabled=stored == 0, width="stretch")
+    if n_max > 0:
+        c_sel.slider(label, 0, n_max, key=key, on_change=remember_option, args=(key,))
+    else:
+        c_sel.caption(label)
+    c_next.button(t("Next", lang=app.lang) + " ▶", key=f"{key}_next", on_click=_on_counter_move,
+                  args=(key, +1, n_max), disabled=stored >= n_max, width="stretch")
+    return int(st.session_state[key])

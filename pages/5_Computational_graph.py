@@ -1,0 +1,98 @@
+"""Computational graph: the loss split into elementary operations, gradients flowing back one operation at a time."""
+
+import streamlit as st
+
+from bpviz import compgraph, engine, ui
+from bpviz.figures.compgraph import compgraph_figure
+from bpviz.i18n import t
+from bpviz.naming import names_for
+
+
+def _neuron_choice(app: ui.AppState) -> tuple[int, int]:
+    s = app.scenario
+    nm = names_for(s.layers)
+    neurons = [f"{l}:{j}" for l in range(1, s.n_layers + 1) for j in range(s.layers[l])]
+    key = "cg_focus"
+    ui.seed_widget(key, app.options.get(key, neurons[0]))
+    if st.session_state[key] not in neurons:
+        st.session_state[key] = neurons[0]
+    chosen = st.selectbox(t("Neuron", lang=app.lang), neurons, key=key, on_change=ui.remember_option, args=(key,),
+                          format_func=lambda n: nm.node(*map(int, n.split(":"))))
+    l, j = map(int, chosen.split(":"))
+    return l, j
+
+
+def body(app: ui.AppState, comp: ui.Computed) -> None:
+    s = app.scenario
+    lang = app.lang
+    st.title(t("Computational graph", lang=lang))
+    st.caption(t("The chain rule at its most basic: the loss is split into elementary operations (add, multiply, "
+                 "exp, ...). Going backwards, each operation multiplies the gradient arriving from above by its own "
+                 "local derivative and passes it on. Where a value feeds several operations, the gradients add up.",
+                 lang=lang))
+    allowed = compgraph.full_graph_allowed(s)
+    whole, one = t("Whole loss", lang=lang), t("One neuron", lang=lang)
+    if allowed:
+        key = "cg_mode"
+        ui.seed_widget(key, app.options.get(key, whole))
+        mode = st.radio(t("Show", lang=lang), [whole, one], key=key, horizontal=True, on_change=ui.remember_option,
+                        args=(key,))
+    else:
+        mode = one
+        st.info(t("This network's whole loss graph has too many operations to draw readably; pick one neuron to "
+                  "see its net and activation as elementary operations (its inputs carry their values and the "
+                  "gradient arriving from above, from the engine).", lang=lang))
+    focus = _neuron_choice(app) if mode == one else None
+    sample = 0
+    graph = compgraph.build_graph(s, focus=focus, sample=sample)
+    k = ui.counter_navigator(f"cg_step_{'full' if focus is None else 'focus'}", t("Backward step", lang=lang),
+                             graph.n_steps, app, default=0)
+    fig = compgraph_figure(graph, upto_step=k, decimals=app.decimals, lang=lang)
+    st.plotly_chart(fig, key="compgraph_chart", config={"displayModeBar": False})
+    _explain_step(app, graph, k)
+    if focus is None:
+        _leaf_check(app, comp, graph)
+
+
+def _explain_step(app: ui.AppState, graph: compgraph.OpGraph, k: int) -> None:
+    lang, d = app.lang, app.decimals
+    if k == 0:
+        st.markdown(t("**Forward values only.** Press Next: the backward pass starts at the loss with "
+                      "∂E/∂E = 1.", lang=lang))
+        return
+    step = graph.steps[k - 1]
+    node = graph.node(step.node)
+    grads = graph.gradients_after(k)
+    label = node.name or node.op
+    st.markdown(t("**Step {k} of {n}: {label}** (operation `{op}`, value {value}, gradient ∂E/∂{label} = {grad})",
+                  lang=lang, k=k, n=graph.n_steps, label=label, op=node.op, value=ui.fmt(node.value, d),
+                  grad=ui.fmt(grads.get(node.id, 0.0), d)))
+    lines = []
+    for e in step.edges:
+        edge = graph.edges[e]
+        child = graph.node(edge.child)
+        lines.append(t("- to **{child}**: local derivative {formula} = {local}; passes {grad} × {local} = "
+                       "**{contribution}**", lang=lang, child=child.name or child.op, formula=edge.local_formula,
+                       local=ui.fmt(edge.local, d), grad=ui.fmt(grads.get(node.id, 0.0), d),
+                       contribution=ui.fmt(edge.contribution, d)))
+    st.markdown("\n".join(lines))
+
+
+def _leaf_check(app: ui.AppState, comp: ui.Computed, graph: compgraph.OpGraph) -> None:
+    """The parameter leaves' gradients beside the engine's (they must agree)."""
+    s = app.scenario
+    if s.n_samples > 1:
+        st.caption(t("The graph shows sample 1's loss; the engine's gradients below are the mean over all samples.",
+                     lang=app.lang))
+    nm = names_for(s.layers)
+    rows = []
+    for ref, g in graph.param_gradients().items():
+        e = engine.gradient_of(comp.grads, ref)
+        rows.append({t("parameter", lang=app.lang): nm.param(ref), t("graph", lang=app.lang): ui.fmt(g, app.decimals),
+                     t("engine", lang=app.lang): ui.fmt(e, app.decimals),
+                     t("agree", lang=app.lang): "✓" if abs(g - e) <= 1e-12 * max(1.0, abs(e)) else "≠"})
+    with st.expander(t("Parameter leaves vs the engine's backward pass", lang=app.lang)):
+        st.dataframe(rows, hide_index=True, width="stretch")
+
+
+ui.run_page(t("Computational graph"), body)
