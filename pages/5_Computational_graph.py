@@ -81,13 +81,15 @@ def _explain_step(app: ui.AppState, graph: compgraph.OpGraph, k: int) -> None:
 def _leaf_check(app: ui.AppState, comp: ui.Computed, graph: compgraph.OpGraph) -> None:
     """The parameter leaves' gradients beside the engine's (they must agree)."""
     s = app.scenario
+    grads = comp.grads
     if s.n_samples > 1:
-        st.caption(t("The graph shows sample 1's loss; the engine's gradients below are the mean over all samples.",
-                     lang=app.lang))
+        # the graph is one sample's loss: compare with the engine on that sample alone
+        grads = engine.backward(s.replace(inputs=s.inputs[0].tolist(), targets=s.targets[0].tolist()))
+        st.caption(t("The graph shows sample 1's loss (the update uses the mean over all samples).", lang=app.lang))
     nm = names_for(s.layers)
     rows = []
     for ref, g in graph.param_gradients().items():
-        e = engine.gradient_of(comp.grads, ref)
+        e = engine.gradient_of(grads, ref)
         rows.append({t("parameter", lang=app.lang): nm.param(ref), t("graph", lang=app.lang): ui.fmt(g, app.decimals),
                      t("engine", lang=app.lang): ui.fmt(e, app.decimals),
                      t("agree", lang=app.lang): "✓" if abs(g - e) <= 1e-12 * max(1.0, abs(e)) else "≠"})

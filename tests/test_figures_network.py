@@ -225,8 +225,11 @@ def test_any_architecture_builds_with_highlights_equal_to_the_step(layers, seed,
         assert x0 <= box[0] and box[2] <= x1 and y0 <= box[1] and box[3] <= y1
     # small nets label every edge; big ones only highlighted edges
     labelled = {a.name.removeprefix("label:") for a in fig.layout.annotations if a.name.startswith("label:")}
-    if len(_all_edge_keys(layers)) > network.MAX_ALL_LABELS:
+    gap = max(layers[l] * layers[l + 1] + layers[l + 1] for l in range(L))
+    if len(_all_edge_keys(layers)) > network.MAX_ALL_LABELS or gap > network.MAX_GAP_LABELS:
         assert labelled <= hi
+    else:
+        assert labelled == _all_edge_keys(layers)
     assert 480 <= fig.layout.height <= 560
 
 

@@ -54,13 +54,15 @@ ZERO_COLOUR = "#999999"
 HALO_COLOUR = "rgba(240, 228, 66, 0.9)"  # Okabe-Ito yellow, a highlighter pen under the edge
 TEXT_COLOUR = "#111111"
 DIM_OPACITY = 0.18
+LOSS_FONT = 17
 
 NOMINAL_WIDTH = 1000  # plot-area width (px) the layout is planned for; wider screens only add room
 MARGIN = {"l": 8, "r": 8, "t": 46, "b": 8}
 WIDTH_BUCKETS = 4
 # where along an edge (fraction from its source) a label may go, in order of preference
 LABEL_SPOTS = (0.3, 0.7, 0.5, 0.38, 0.62, 0.22, 0.78, 0.45, 0.55, 0.15, 0.85)
-MAX_ALL_LABELS = 40  # nets with more edges than this only label highlighted edges
+MAX_ALL_LABELS = 40  # nets with more edges than this only label highlighted edges ...
+MAX_GAP_LABELS = 9  # ... and so do nets with more than this many edges (weights + biases) between two columns
 MAX_PATH_LABELS = 24  # at most this many highlighted edges get labels (the step's own edges always do)
 _SHADOW = "1px 1px 1px white, -1px -1px 1px white, 1px -1px 1px white, -1px 1px 1px white, 0 0 3px white"
 
@@ -89,9 +91,10 @@ def _sizes(max_width: int) -> _Sizes:
 
 
 def _fmt(v: float, decimals: int) -> str:
-    """Rounded for the screen, typographic minus, no "−0.0000"."""
-    if abs(v) >= 10 ** 5:
-        s = f"{v:.{max(decimals, 1)}e}"
+    """Rounded for the screen, typographic minus, no "−0.0000"; a tiny non-zero value (a vanishing gradient)
+    keeps its first digits in scientific notation instead of showing as 0."""
+    if abs(v) >= 10 ** 5 or (v != 0 and abs(v) < 0.5 * 10.0 ** -decimals):
+        s = f"{v:.{max(min(decimals, 4) - 2, 1)}e}"
     else:
         s = f"{v:.{decimals}f}"
         if float(s) == 0.0:
@@ -157,34 +160,43 @@ class _Placer:
         h = np.minimum(b[:, 3], box[3]) - np.maximum(b[:, 1], box[1])
         return float(np.dot(self.weights, np.clip(w, 0, None) * np.clip(h, 0, None)))
 
-    def place(self, e: _Edge, w: float, h: float) -> tuple[float, float]:
-        """Centre of the cheapest spot for a w x h label on edge ``e`` (the first free one if any)."""
+    def place(self, e: _Edge, texts: list[tuple[str, float, float]]) -> tuple[float, float, str]:
+        """(x, y, text) of the cheapest spot on edge ``e``: the first text variant (text, w, h) that fits
+        somewhere, at its first free spot; if none fits, the least overlapping of all."""
         best, best_cost = None, np.inf
-        for f in LABEL_SPOTS:
-            x, y = e.x0 + f * (e.x1 - e.x0), e.y0 + f * (e.y1 - e.y0)
-            box = np.array([x - w / 2 - 2, y - h / 2 - 2, x + w / 2 + 2, y + h / 2 + 2])
-            cost = self._overlap(box)
-            if cost < best_cost:
-                best, best_cost = (x, y, box), cost
-            if cost == 0:
+        for text, w, h in texts:
+            for f in LABEL_SPOTS:
+                x, y = e.x0 + f * (e.x1 - e.x0), e.y0 + f * (e.y1 - e.y0)
+                box = np.array([x - w / 2 - 2, y - h / 2 - 2, x + w / 2 + 2, y + h / 2 + 2])
+                cost = self._overlap(box)
+                if cost < best_cost:
+                    best, best_cost = (x, y, text, box), cost
+                if cost == 0:
+                    break
+            if best_cost == 0:
                 break
-        self.boxes = np.vstack([self.boxes, best[2]])
+        self.boxes = np.vstack([self.boxes, best[3]])
         self.weights = np.append(self.weights, self.HARD)
         self.cost += best_cost
-        return best[0], best[1]
+        return best[0], best[1], best[2]
 
 
 def _place_labels(edges: list[_Edge], boxes: list, weights: list, font: float,
                   variants: list) -> tuple[dict[str, tuple[float, float, str]], float]:
-    """Place every edge's label, trying each text variant; the first collision-free one wins, else the cheapest."""
+    """Place every edge's label. Tries ever more compact texts: each variant alone, and each label falling back
+    from one variant to the next; the first collision-free attempt wins, else the cheapest."""
+    levels = []
+    for i in range(len(variants)):
+        if i:
+            levels.append(variants[i - 1:i + 1])
+        levels.append(variants[i:i + 1])
     best: tuple[dict, float] = ({}, np.inf)
-    for variant in variants:
+    for level in levels:
         placer = _Placer(boxes, weights)
         out = {}
         for e in edges:
-            text = variant(e)
-            w, h = _text_box(text, font)
-            out[e.key] = (*placer.place(e, w + 8, h + 2), text)
+            texts = [(text, *_text_box(text, font)) for text in (v(e) for v in level)]
+            out[e.key] = placer.place(e, [(text, w + 8, h + 2) for text, w, h in texts])
         if placer.cost < best[1]:
             best = (out, placer.cost)
         if placer.cost == 0:
@@ -236,6 +248,12 @@ def network_figure(
         for k in range(layers[-1])
     ]
     text_h = max(_text_box(s, vf)[1] for col in value_texts for s in col)
+    loss_name = "E_total" if names.seed_style else "E"
+    loss_text = f"<b>{loss_name} = {_fmt(trace.loss, decimals)}</b>"
+    if scenario.n_samples > 1:
+        loss_text = (t("sample {s} of {n}", lang, s=sample + 1, n=scenario.n_samples)
+                     + f": E = {_fmt(float(trace.loss_share[sample].sum()), decimals)}<br>"
+                     + t("batch mean", lang) + ": " + loss_text)
 
     # ------------------------------------------------------------ geometry in nominal px
     height = sz.height
@@ -319,13 +337,17 @@ def network_figure(
         w, h = _text_box(s, vf)
         obstacles.append((xs[L] + r + 8, ys[L][k] - h / 2, xs[L] + r + 12 + w, ys[L][k] + h / 2))
         weights.append(_Placer.HARD)
+    w, h = _text_box(loss_text.replace("<b>", "").replace("</b>", ""), LOSS_FONT)
+    obstacles.append((NOMINAL_WIDTH - 8 - w, y_bias - h / 2, NOMINAL_WIDTH, y_bias + h / 2))
+    weights.append(_Placer.HARD)
     ef = sz.edge_font
     variants = [lambda e: e.label, lambda e: e.label.replace(" = ", "<br>"), lambda e: e.label.split(" = ")[1]]
     if col_w < 210:  # a one-line "w12 = −0.1234" would not fit between two columns
         variants = variants[1:]
     labels: dict[str, tuple[float, float, str]] = {}
     cost = np.inf
-    if len(edges) <= MAX_ALL_LABELS:
+    gap_edges = max(layers[l] * layers[l + 1] + layers[l + 1] for l in range(L))
+    if len(edges) <= MAX_ALL_LABELS and gap_edges <= MAX_GAP_LABELS:
         # every edge, in a fixed order, so labels stay put from one step to the next
         labels, cost = _place_labels(edges, obstacles, weights, ef, variants[:2])
     if cost > 0:
@@ -448,15 +470,9 @@ def network_figure(
     annotations.append({"name": "legend", "x": 0, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "left",
                         "yanchor": "bottom", "text": legend, "showarrow": False, "font": {"size": 14},
                         "yshift": 6})
-    loss_name = "E_total" if names.seed_style else "E"
-    loss_text = f"<b>{loss_name} = {_fmt(trace.loss, decimals)}</b>"
-    if scenario.n_samples > 1:
-        loss_text = (t("sample {s} of {n}", lang, s=sample + 1, n=scenario.n_samples)
-                     + f": E = {_fmt(float(trace.loss_share[sample].sum()), decimals)}   "
-                     + t("batch mean", lang) + " " + loss_text)
-    annotations.append({"name": "loss", "x": 1, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "right",
-                        "yanchor": "bottom", "text": loss_text, "showarrow": False, "font": {"size": 16},
-                        "yshift": 6, "hovertext": f"{loss_name} = {trace.loss!r}"})
+    annotations.append({"name": "loss", "x": NOMINAL_WIDTH - 4, "y": y_bias, "xanchor": "right",
+                        "yanchor": "middle", "text": loss_text, "showarrow": False, "font": {"size": LOSS_FONT},
+                        "hovertext": f"{loss_name} = {trace.loss!r}"})
 
     layout = {
         "height": height, "autosize": True, "margin": MARGIN, "showlegend": False,
