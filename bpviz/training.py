@@ -34,6 +34,7 @@ PARAM_LIMIT = MAX_ABS_NUMBER  # an update past this would make the scenario inva
 MAX_PROGRESS_CALLS = 100
 SATURATION_NET = 10.0  # |net| beyond which sigmoid' < 5e-5 and tanh' < 1e-8: the unit has all but stopped learning
 MAX_STEPS = 1_000_000
+MAX_RECORDED_VALUES = 20_000_000  # numbers kept in the history (160 MB): more needs a larger record_every
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +138,11 @@ def train(
 
     buf = _Buffers(scenario)
     n_records = steps // record_every + 2
+    per_record = buf.flat[0].size + n * scenario.layers[-1]
+    if n_records * per_record > MAX_RECORDED_VALUES:
+        least = math.ceil(steps * per_record / (MAX_RECORDED_VALUES - 2 * per_record))  # +2: first and last
+        raise ValueError(f"keeping every {record_every} step(s) of {steps:,} would store too many numbers; "
+                         f"use record_every ≥ {least}")
     losses = np.empty(steps + 1)
     rec_steps = np.empty(n_records, dtype=np.int64)
     rec_outputs = np.empty((n_records, n, scenario.layers[-1]))
@@ -311,6 +317,12 @@ def _explain_divergence(final: Scenario, losses: np.ndarray, refs: tuple, proble
             "the learning rate is far too large for gradients this big (large inputs make large gradients). "
             "Try a smaller learning rate, or inputs scaled to about ±1.",
             lang, lr=f"{lr:g}", name=name, jump=_fmt(jump),
+        ))
+    elif kind == "loss":  # already too large at the start: nothing rose, the numbers themselves are too big
+        parts.append(t(
+            "The loss is this large with the starting numbers already: the weights or inputs are too big for this "
+            "network. Scale the inputs to about ±1 or start from smaller weights.",
+            lang,
         ))
     else:
         parts.append(t(

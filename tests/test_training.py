@@ -346,3 +346,18 @@ def test_decision_grid_matches_forward():
     assert Z2.shape == (60, 60, 1) and xs2[0] < 0 < 1 < xs2[-1]
     with pytest.raises(ValueError):
         decision_grid(build_scenario([3, 1], ["sigmoid"], "half_sse"))
+
+
+def test_loss_too_large_from_the_start():
+    s = build_scenario([1, 1], ["identity"], "half_sse", init="zeros", inputs=[[1000.0]], targets=[[0.0]])
+    s = s.replace(weights=[[[1000.0]]])
+    r = train(s, 10)
+    assert r.reason == DIVERGED and r.stopped_at == 0
+    assert r.losses.tolist() == [0.5e12] and r.steps.tolist() == [0]
+    assert "step 0" in r.explanation and "starting numbers" in r.explanation
+
+
+def test_history_size_is_capped():
+    s = preset("softmax_3class")
+    with pytest.raises(ValueError, match="record_every"):
+        train(s, 1_000_000, record_every=1)
