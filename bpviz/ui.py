@@ -98,9 +98,20 @@ def set_scenario(app: AppState, scenario: Scenario, *, remember: bool = True) ->
 
 
 def seed_widget(key: str, value: Any) -> None:
-    """Give a widget its value from the AppState if Streamlit does not hold one (first run, or after a page switch)."""
-    if key not in st.session_state:
-        st.session_state[key] = value
+    """Give a widget its value from the AppState, on every run, before the widget is created.
+
+    Why every run: after a page switch Streamlit still holds the old page's value under the key, but the widget on
+    the new page has another identity and would start from its default. Assigning through the Session State API
+    makes the new widget pick the value up. Widgets bound this way must write their changes back to the AppState
+    in an ``on_change`` callback (see :func:`bind_option`), or the next run would undo the user's change.
+    """
+    st.session_state[key] = value
+
+
+def bind_option(app: AppState, key: str, default: Any) -> dict[str, Any]:
+    """Widget kwargs for a page option kept in ``app.options[key]`` (seeded now, written back on change)."""
+    seed_widget(key, app.options.get(key, default))
+    return {"key": key, "on_change": remember_option, "args": (key,)}
 
 
 # ---------------------------------------------------------------- computed once per run
@@ -194,6 +205,7 @@ def _on_decimals() -> None:
 def _on_preset() -> None:
     app = app_state()
     name = st.session_state[f"{SIDEBAR_PREFIX}preset"]
+    app.options[f"{SIDEBAR_PREFIX}preset"] = name
     set_scenario(app, preset(name))
     app.steps.clear()
     app.message = None
@@ -239,7 +251,7 @@ def sidebar(app: AppState) -> None:
     lang = app.lang
     with sb:
         names = preset_names()
-        seed_widget(f"{SIDEBAR_PREFIX}preset", "seed" if "seed" in names else names[0])
+        seed_widget(f"{SIDEBAR_PREFIX}preset", app.options.get(f"{SIDEBAR_PREFIX}preset", names[0]))
         st.selectbox(t("Example", lang=lang), names, key=f"{SIDEBAR_PREFIX}preset", on_change=_on_preset,
                      help=t("Load a built-in scenario. 'seed' is the worked example.", lang=lang))
         c1, c2 = st.columns(2)
@@ -255,9 +267,8 @@ def sidebar(app: AppState) -> None:
         sample = 0
         with st.expander(t("Inputs and targets", lang=lang), expanded=True):
             if s.batched:
-                seed_widget(f"{SIDEBAR_PREFIX}sample", 0)
                 sample = int(st.number_input(t("Sample", lang=lang), 0, s.n_samples - 1,
-                                             key=f"{SIDEBAR_PREFIX}sample"))
+                                             **bind_option(app, f"{SIDEBAR_PREFIX}sample", 0)))
             for k in range(s.layers[0]):
                 key = f"{SIDEBAR_PREFIX}x_{sample}_{k}"
                 _slider(nm.node(0, k), key, s.inputs[sample, k], -1.0, 1.0, _on_data_slider,
@@ -273,9 +284,11 @@ def sidebar(app: AppState) -> None:
             layers_shown = range(s.n_layers)
             n_params = sum(w.size + b.size for w, b in zip(s.weights, s.biases))
             if n_params > 24:
-                seed_widget(f"{SIDEBAR_PREFIX}layer", s.n_layers - 1)
+                if app.options.get(f"{SIDEBAR_PREFIX}layer", 0) >= s.n_layers:
+                    app.options[f"{SIDEBAR_PREFIX}layer"] = s.n_layers - 1
                 chosen = st.selectbox(
-                    t("Layer", lang=lang), list(range(s.n_layers)), key=f"{SIDEBAR_PREFIX}layer",
+                    t("Layer", lang=lang), list(range(s.n_layers)), **bind_option(app, f"{SIDEBAR_PREFIX}layer",
+                                                                                  s.n_layers - 1),
                     format_func=lambda l: t("{a} → {b}", lang=lang, a=_layer_name(s, l), b=_layer_name(s, l + 1)))
                 layers_shown = [chosen]
             for l in layers_shown:
@@ -370,8 +383,7 @@ def step_navigator(page: str, app: AppState, comp: Computed, phases: tuple[str, 
         cur = keys[0]
         app.steps[page] = cur
     nav = _nav_key(page)
-    if st.session_state.get(nav) not in title_of:
-        st.session_state[nav] = cur
+    seed_widget(nav, cur)
     c_prev, c_sel, c_next = st.columns([1, 6, 1], vertical_alignment="bottom")
     pos = keys.index(cur)
     c_prev.button("◀ " + t("Prev", lang=app.lang), key=f"nav_{page}_prev", on_click=_on_nav_move,
@@ -459,9 +471,10 @@ def render_gradient_check(app: AppState, comp: Computed, ref: engine.ParamRef | 
 
 def loss_before_after(app: AppState, comp: Computed, after: Scenario) -> None:
     e_after = engine.loss_value(after)
-    st.metric(t("E after this step", lang=app.lang), fmt(e_after, app.decimals),
-              delta=fmt(e_after - comp.trace.loss, app.decimals), delta_color="inverse",
-              help=t("E now: {now!r}; after one step: {after!r}", lang=app.lang, now=comp.trace.loss, after=e_after))
+    now, then = st.columns(2)
+    now.metric(t("E now", lang=app.lang), fmt(comp.trace.loss, app.decimals), help=repr(comp.trace.loss))
+    then.metric(t("E after this step", lang=app.lang), fmt(e_after, app.decimals),
+                delta=fmt(e_after - comp.trace.loss, app.decimals), delta_color="inverse", help=repr(e_after))
 
 
 def parameter_table(app: AppState, comp: Computed, after: Scenario) -> None:
@@ -495,8 +508,7 @@ def counter_navigator(key: str, label: str, n_max: int, app: AppState, default: 
     if not isinstance(stored, int) or not 0 <= stored <= n_max:
         stored = min(max(int(default), 0), n_max)
         app.options[key] = stored
-    if st.session_state.get(key) != stored:
-        st.session_state[key] = stored
+    seed_widget(key, stored)
     c_prev, c_sel, c_next = st.columns([1, 6, 1], vertical_alignment="bottom")
     c_prev.button("◀ " + t("Prev", lang=app.lang), key=f"{key}_prev", on_click=_on_counter_move,
                   args=(key, -1, n_max), disabled=stored == 0, width="stretch")

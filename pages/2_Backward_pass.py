@@ -25,10 +25,8 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
             st.info(t("This chain is for sample {s}; the gradient used for the update is the mean over all "
                       "{n} samples: {g}", lang=app.lang, s=1, n=app.scenario.n_samples,
                       g=ui.fmt(engine.gradient_of(comp.grads, step.param), app.decimals)))
-        key = "backward_gradcheck"
-        ui.seed_widget(key, bool(app.options.get(key, False)))
-        if st.toggle(t("Check with finite differences", lang=app.lang), key=key, on_change=ui.remember_option,
-                     args=(key,)):
+        if st.toggle(t("Check with finite differences", lang=app.lang),
+                     **ui.bind_option(app, "backward_gradcheck", False)):
             ui.render_gradient_check(app, comp, step.param)
 
 

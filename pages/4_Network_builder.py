@@ -27,8 +27,7 @@ HIDDEN_ACTIVATIONS = [a for a in ACTIVATION_NAMES if a != "softmax"]
 
 def _opt(app: ui.AppState, key: str, default):
     """A builder widget's value lives in app.options (so it survives page switches)."""
-    ui.seed_widget(key, app.options.get(key, default))
-    return dict(key=key, on_change=ui.remember_option, args=(key,))
+    return ui.bind_option(app, key, default)
 
 
 def _load_preset(name: str) -> None:
@@ -81,14 +80,14 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
                          **_opt(app, f"bld_act_{l}", "sigmoid"))
         n_out = int(st.session_state["bld_outputs"])
         out_acts = [a for a in ACTIVATION_NAMES if a != "softmax" or n_out >= 2]
-        if st.session_state.get("bld_out_act") not in out_acts:
-            st.session_state["bld_out_act"] = "sigmoid"
+        if app.options.get("bld_out_act", "sigmoid") not in out_acts:
+            app.options["bld_out_act"] = "sigmoid"
         st.selectbox(t("Output activation", lang=lang), out_acts, **_opt(app, "bld_out_act", "sigmoid"),
                      help=t("softmax needs at least 2 outputs", lang=lang))
         options = builder.pairing_options(st.session_state["bld_out_act"], n_out, lang=lang)
         valid = [o.loss for o in options if o.valid]
-        if st.session_state.get("bld_loss") not in valid:
-            st.session_state["bld_loss"] = valid[0]
+        if app.options.get("bld_loss", valid[0]) not in valid:
+            app.options["bld_loss"] = valid[0]
         st.selectbox(t("Loss", lang=lang), valid, **_opt(app, "bld_loss", valid[0]))
         for o in options:
             if not o.valid:

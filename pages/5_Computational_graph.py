@@ -12,11 +12,9 @@ def _neuron_choice(app: ui.AppState) -> tuple[int, int]:
     s = app.scenario
     nm = names_for(s.layers)
     neurons = [f"{l}:{j}" for l in range(1, s.n_layers + 1) for j in range(s.layers[l])]
-    key = "cg_focus"
-    ui.seed_widget(key, app.options.get(key, neurons[0]))
-    if st.session_state[key] not in neurons:
-        st.session_state[key] = neurons[0]
-    chosen = st.selectbox(t("Neuron", lang=app.lang), neurons, key=key, on_change=ui.remember_option, args=(key,),
+    if app.options.get("cg_focus") not in neurons:
+        app.options["cg_focus"] = neurons[0]
+    chosen = st.selectbox(t("Neuron", lang=app.lang), neurons, **ui.bind_option(app, "cg_focus", neurons[0]),
                           format_func=lambda n: nm.node(*map(int, n.split(":"))))
     l, j = map(int, chosen.split(":"))
     return l, j
@@ -33,10 +31,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     allowed = compgraph.full_graph_allowed(s)
     whole, one = t("Whole loss", lang=lang), t("One neuron", lang=lang)
     if allowed:
-        key = "cg_mode"
-        ui.seed_widget(key, app.options.get(key, whole))
-        mode = st.radio(t("Show", lang=lang), [whole, one], key=key, horizontal=True, on_change=ui.remember_option,
-                        args=(key,))
+        mode = st.radio(t("Show", lang=lang), [whole, one], horizontal=True, **ui.bind_option(app, "cg_mode", whole))
     else:
         mode = one
         st.info(t("This network's whole loss graph has too many operations to draw readably; pick one neuron to "

@@ -8,6 +8,13 @@ from bpviz.matrix import highlighted_latex, matrix_entry_for, matrix_steps
 from bpviz.naming import names_for
 
 
+def _link_backward(key: str, labels: list[str], refs: list[engine.ParamRef]) -> None:
+    """Choosing a parameter here moves the backward page to that parameter's step (the two views stay linked)."""
+    ref = refs[labels.index(st.session_state[key])]
+    where = f"{ref.layer}:{ref.row}:{ref.col}" if ref.kind == "w" else f"{ref.layer}:{ref.row}"
+    ui.app_state().steps["backward"] = f"backward:{ref.kind}:{where}"
+
+
 def body(app: ui.AppState, comp: ui.Computed) -> None:
     s = app.scenario
     lang = app.lang
@@ -25,9 +32,8 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     key = "matrix_param"
     labels = [nm.param(r) for r in refs]
     ui.seed_widget(key, nm.param(current) if current is not None else labels[0])
-    if st.session_state[key] not in labels:
-        st.session_state[key] = labels[0]
-    chosen = st.selectbox(t("Locate a parameter's gradient", lang=lang), labels, key=key,
+    chosen = st.selectbox(t("Locate a parameter's gradient", lang=lang), labels, key=key, on_change=_link_backward,
+                          args=(key, labels, refs),
                           help=t("The scalar step of the backward page is one entry of a matrix below.", lang=lang))
     ref = refs[labels.index(chosen)]
     entry = matrix_entry_for(ref, s.layers, lang)
@@ -35,8 +41,8 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
               value=ui.fmt(engine.gradient_of(comp.grads, ref), app.decimals)))
     sample = 0
     if s.n_samples > 1:
-        ui.seed_widget("matrix_sample", 1)
-        sample = int(st.number_input(t("Sample", lang=lang), 1, s.n_samples, key="matrix_sample")) - 1
+        sample = int(st.number_input(t("Sample", lang=lang), 1, s.n_samples,
+                                     **ui.bind_option(app, "matrix_sample", 1))) - 1
     for ms in matrix_steps(s, comp.trace, comp.grads, decimals=app.decimals, sample=sample, lang=lang):
         st.markdown(f"#### {ms.title}")
         st.latex(ms.latex_general)

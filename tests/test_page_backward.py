@@ -28,9 +28,7 @@ def test_starts_at_w5_with_seed_gradient(at):
 
 
 def test_hidden_weight_shows_both_output_paths(at):
-    sel = at.selectbox(key="nav_backward_step")
-    w1 = next(k for k in sel.options if k == "backward:w:0:0:0")
-    sel.set_value(w1).run()
+    at.selectbox(key="nav_backward_step").set_value("backward:w:0:0:0").run()  # w1
     assert_clean(at)
     joined = "\n".join(latex(at))
     assert "w_{1}" in joined and "0.0004" in joined
