@@ -132,6 +132,23 @@ def _label_boxes(fig):
     return boxes
 
 
+def _text_boxes(fig):
+    """Estimated boxes of the numbers under the neurons, the targets and the loss (nominal pixels)."""
+    boxes = []
+    values = _trace(fig, "node-values")
+    for x, y, text in zip(values.x, values.y, values.text):
+        w, h = network._text_box(text, values.textfont.size)
+        boxes.append((x - w / 2, y - h - 2, x + w / 2, y))
+    targets = _trace(fig, "targets")
+    for x, y, text in zip(targets.x, targets.y, targets.text):
+        w, h = network._text_box(text, targets.textfont.size)
+        boxes.append((x, y - h / 2, x + w + 2, y + h / 2))
+    loss = [a for a in fig.layout.annotations if a.name == "loss"][0]
+    w, h = network._text_box(loss.text.replace("<b>", "").replace("</b>", ""), loss.font.size)
+    boxes.append((loss.x - w, loss.y - h / 2, loss.x, loss.y + h / 2))
+    return boxes
+
+
 def _overlaps(a, b) -> bool:
     return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
 
@@ -221,8 +238,8 @@ def test_any_architecture_builds_with_highlights_equal_to_the_step(layers, seed,
     r = nodes_tr.marker.size / 2
     assert min(nodes_tr.x) - r >= x0 and max(nodes_tr.x) + r <= x1
     assert min(nodes_tr.y) - r >= y0 and max(nodes_tr.y) + r <= y1
-    for box in _label_boxes(fig):
-        assert x0 <= box[0] and box[2] <= x1 and y0 <= box[1] and box[3] <= y1
+    for box in _label_boxes(fig) + _text_boxes(fig):
+        assert x0 <= box[0] and box[2] <= x1 and y0 <= box[1] and box[3] <= y1, box
     # small nets label every edge; big ones only highlighted edges
     labelled = {a.name.removeprefix("label:") for a in fig.layout.annotations if a.name.startswith("label:")}
     gap = max(layers[l] * layers[l + 1] + layers[l + 1] for l in range(L))
@@ -252,12 +269,19 @@ def test_big_net_fan_in_labels_do_not_overlap():
         assert not _overlaps(a, b)
 
 
-def test_multi_sample_scenario_shows_the_chosen_sample():
-    scenario = _random_scenario([2, 3, 2], 7, n_samples=3)
+@pytest.mark.parametrize("layers", [[2, 3, 2], [8, 8, 8, 8, 8, 8, 8, 8]])
+def test_multi_sample_scenario_shows_the_chosen_sample(layers):
+    scenario = _random_scenario(layers, 7, n_samples=3)
     trace = engine.forward(scenario)
     fig = network_figure(scenario, trace, engine.backward(scenario, trace), sample=2)
-    assert repr(float(trace.a[1][2, 0])) in _trace(fig, "nodes").hovertext[2]
-    assert any("3 of 3" in a.text for a in fig.layout.annotations if a.name == "loss")
+    assert repr(float(trace.a[1][2, 0])) in _trace(fig, "nodes").hovertext[layers[0]]  # first hidden neuron
+    assert any("3 of 3" in a.text for a in fig.layout.annotations if a.name == "batch")
+    sample_loss = float(trace.loss_share[2].sum())
+    assert any(f"{sample_loss:.4f}" in a.text for a in fig.layout.annotations if a.name == "loss")
+    x0, x1 = fig.layout.xaxis.range
+    y0, y1 = fig.layout.yaxis.range
+    for box in _text_boxes(fig):
+        assert x0 <= box[0] and box[2] <= x1 and y0 <= box[1] and box[3] <= y1, box
     with pytest.raises(ValueError):
         network_figure(scenario, trace, engine.backward(scenario, trace), sample=3)
 

@@ -183,13 +183,11 @@ class _Placer:
 
 def _place_labels(edges: list[_Edge], boxes: list, weights: list, font: float,
                   variants: list) -> tuple[dict[str, tuple[float, float, str]], float]:
-    """Place every edge's label. Tries ever more compact texts: each variant alone, and each label falling back
-    from one variant to the next; the first collision-free attempt wins, else the cheapest."""
-    levels = []
-    for i in range(len(variants)):
-        if i:
-            levels.append(variants[i - 1:i + 1])
-        levels.append(variants[i:i + 1])
+    """Place every edge's label. Tries ever more compact texts, first one variant for all labels (consistent),
+    then each label falling back from one variant to the next; the first collision-free attempt wins, else the
+    cheapest."""
+    levels = [variants[i:i + 1] for i in range(len(variants))]
+    levels += [variants[i - 1:i + 1] for i in range(1, len(variants))]
     best: tuple[dict, float] = ({}, np.inf)
     for level in levels:
         placer = _Placer(boxes, weights)
@@ -249,20 +247,17 @@ def network_figure(
     ]
     text_h = max(_text_box(s, vf)[1] for col in value_texts for s in col)
     loss_name = "E_total" if names.seed_style else "E"
-    loss_text = f"<b>{loss_name} = {_fmt(trace.loss, decimals)}</b>"
-    if scenario.n_samples > 1:
-        loss_text = (t("sample {s} of {n}", lang, s=sample + 1, n=scenario.n_samples)
-                     + f": E = {_fmt(float(trace.loss_share[sample].sum()), decimals)}<br>"
-                     + t("batch mean", lang) + ": " + loss_text)
+    if scenario.n_samples > 1:  # this sample's loss here; the batch mean goes in the top row
+        sample_loss = float(trace.loss_share[sample].sum())
+        loss_text = "<b>" + t("E (sample {s})", lang, s=sample + 1) + f" = {_fmt(sample_loss, decimals)}</b>"
+        loss_hover = t("E (sample {s})", lang, s=sample + 1) + f" = {sample_loss!r}"
+    else:
+        loss_text = f"<b>{loss_name} = {_fmt(trace.loss, decimals)}</b>"
+        loss_hover = f"{loss_name} = {trace.loss!r}"
 
     # ------------------------------------------------------------ geometry in nominal px
     height = sz.height
     plot_h = height - MARGIN["t"] - MARGIN["b"]
-    input_w = max(_text_box(s, vf)[0] for s in value_texts[0])
-    target_w = max(_text_box(s, vf)[0] for s in target_texts)
-    left_pad = max(r, input_w / 2) + 10
-    right_pad = r + 10 + target_w + 12
-    col_w = (NOMINAL_WIDTH - left_pad - right_pad) / L
     top_pad = r + 12
     bias_gap = r + 4 + text_h + 6 + rb  # lowest neuron's centre to the bias row: its numbers fit in between
     bottom_pad = rb + 10
@@ -270,9 +265,26 @@ def network_figure(
     row_h = min(190.0, (plot_h - top_pad - bias_gap - bottom_pad) / rows) if rows else 0.0
     used = top_pad + rows * row_h + bias_gap + bottom_pad
     top_y = plot_h - top_pad - max(0.0, plot_h - used) / 2
-    xs = [left_pad + l * col_w for l in range(L + 1)]
     ys = [[top_y - ((max(layers) - n) / 2 + j) * row_h for j in range(n)] for n in layers]
     y_bias = top_y - rows * row_h - bias_gap
+    # the loss sits bottom right, level with the "+1"s (but inside the plot)
+    loss_w, loss_h = _text_box(loss_text.replace("<b>", "").replace("</b>", ""), LOSS_FONT)
+    y_loss = max(y_bias, loss_h / 2 + 4)
+
+    input_w = max(_text_box(s, vf)[0] for s in value_texts[0])
+    target_w = max(_text_box(s, vf)[0] for s in target_texts)
+    left_pad = max(r, input_w / 2) + 10
+    right_pad = r + 10 + target_w + 12
+    out_text_w, out_text_h = _text_box(value_texts[L][-1], vf)
+    if ys[L][-1] - r - 3 - out_text_h < y_loss + loss_h / 2 + 4:
+        # a tall output column reaches down to the loss: make room for the loss right of its numbers
+        right_pad = max(right_pad, out_text_w / 2 + 12 + loss_w)
+    if L > 1:
+        # keep the last "+1" (at column L - 1) left of the loss
+        room = NOMINAL_WIDTH - 4 - loss_w - rb - 8 - left_pad
+        right_pad = max(right_pad, NOMINAL_WIDTH - left_pad - L / (L - 1) * room)
+    col_w = (NOMINAL_WIDTH - left_pad - right_pad) / L
+    xs = [left_pad + l * col_w for l in range(L + 1)]
 
     # ------------------------------------------------------------ neurons
     node_keys, node_x, node_y, node_names, node_colours, node_hover = [], [], [], [], [], []
@@ -337,8 +349,7 @@ def network_figure(
         w, h = _text_box(s, vf)
         obstacles.append((xs[L] + r + 8, ys[L][k] - h / 2, xs[L] + r + 12 + w, ys[L][k] + h / 2))
         weights.append(_Placer.HARD)
-    w, h = _text_box(loss_text.replace("<b>", "").replace("</b>", ""), LOSS_FONT)
-    obstacles.append((NOMINAL_WIDTH - 8 - w, y_bias - h / 2, NOMINAL_WIDTH, y_bias + h / 2))
+    obstacles.append((NOMINAL_WIDTH - 8 - loss_w, y_loss - loss_h / 2, NOMINAL_WIDTH, y_loss + loss_h / 2))
     weights.append(_Placer.HARD)
     ef = sz.edge_font
     variants = [lambda e: e.label, lambda e: e.label.replace(" = ", "<br>"), lambda e: e.label.split(" = ")[1]]
@@ -470,9 +481,15 @@ def network_figure(
     annotations.append({"name": "legend", "x": 0, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "left",
                         "yanchor": "bottom", "text": legend, "showarrow": False, "font": {"size": 14},
                         "yshift": 6})
-    annotations.append({"name": "loss", "x": NOMINAL_WIDTH - 4, "y": y_bias, "xanchor": "right",
+    annotations.append({"name": "loss", "x": NOMINAL_WIDTH - 4, "y": y_loss, "xanchor": "right",
                         "yanchor": "middle", "text": loss_text, "showarrow": False, "font": {"size": LOSS_FONT},
-                        "hovertext": f"{loss_name} = {trace.loss!r}"})
+                        "hovertext": loss_hover})
+    if scenario.n_samples > 1:
+        batch = (t("sample {s} of {n}", lang, s=sample + 1, n=scenario.n_samples) + " · " + t("batch mean", lang)
+                 + f" <b>{loss_name} = {_fmt(trace.loss, decimals)}</b>")
+        annotations.append({"name": "batch", "x": 1, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "right",
+                            "yanchor": "bottom", "text": batch, "showarrow": False, "font": {"size": 14},
+                            "yshift": 6, "hovertext": f"{loss_name} = {trace.loss!r}"})
 
     layout = {
         "height": height, "autosize": True, "margin": MARGIN, "showlegend": False,
