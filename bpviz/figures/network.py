@@ -24,7 +24,9 @@ neuron (l + 1, j)), bias node ``"bn:l"`` (the "+1" feeding layer l + 1).
   the highlighted ones.
 - trace ``"node-values"``: the numbers under the neurons (``text``), ``customdata`` = neuron keys;
   trace ``"targets"``: targets and loss shares next to the outputs.
-- edge labels are layout annotations named ``"label:<edge key>"``.
+- edge labels are layout annotations named ``"label:<edge key>"`` (all edges on small nets, else only highlighted
+  ones); annotation ``"loss"`` is E_total (one sample) or that sample's E, ``"batch"`` the batch mean (n > 1),
+  ``"legend"`` explains colours and widths.
 - ``layout.meta`` = {"mode", "sample", "highlighted_nodes", "highlighted_edges", "labelled_edges"}.
 """
 
