@@ -395,18 +395,28 @@ def step_navigator(page: str, app: AppState, comp: Computed, phases: tuple[str, 
     return wt[wt.index_of(cur)]
 
 
-def render_step(step: Step, app: AppState, value_label: str | None = None) -> None:
-    """Title, the formula, the formula with numbers, the value; for backward steps each chain-rule factor."""
-    st.markdown(f"### {step.title}")
+def factor_table_latex(term, decimals: int) -> str:
+    r"""One chain-rule term as aligned rows: symbol = general form (sympy.diff) = with numbers = value."""
+    rows = [
+        rf"\displaystyle {f.symbol_latex} &=& \displaystyle {f.general_latex} &=& \displaystyle {f.numeric_latex} "
+        rf"&=& {fmt(f.value, decimals)}"
+        for f in term
+    ]
+    return r"\begin{array}{rclclcl}" + r" \\[14pt] ".join(rows) + r"\end{array}"
+
+
+def render_step(step: Step, app: AppState) -> None:
+    """Title, the formula, the formula with numbers (ending in the value); for backward steps each local derivative."""
+    st.markdown(f"#### {step.title}")
     st.latex(step.latex_symbolic)
     st.latex(step.latex_numeric)
     if step.factors:
-        st.markdown(t("**Each local derivative** (general form, then with numbers):", lang=app.lang))
+        st.markdown(t("**Each local derivative**: its general form (derived by SymPy), then with numbers:",
+                      lang=app.lang))
         for term_no, term in enumerate(step.factors, start=1):
             if len(step.factors) > 1:
-                st.caption(t("Path {n}", lang=app.lang, n=term_no))
-            for f in term:
-                st.latex(rf"{f.symbol_latex} = {f.general_latex} = {f.numeric_latex} = {fmt(f.value, app.decimals)}")
+                st.caption(t("Path {n} of {total}", lang=app.lang, n=term_no, total=len(step.factors)))
+            st.latex(factor_table_latex(term, app.decimals))
     for note in step.notes:
         st.info(note)
 
@@ -417,6 +427,8 @@ def render_step(step: Step, app: AppState, value_label: str | None = None) -> No
 def run_page(title: str, body: Callable[[AppState, Computed], None], *, icon: str = "🧠") -> None:
     """Set up a page, draw the sidebar, run its body; an unexpected error becomes a short message, never a trace."""
     st.set_page_config(page_title=f"bpviz · {title}", page_icon=icon, layout="wide")
+    # static CSS only (no user text): less empty space above the content, so graph and formula fit on 1280×800
+    st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem;padding-bottom:2rem}</style>")
     app = init_state()
     try:
         sidebar(app)
@@ -441,16 +453,32 @@ def remember_option(key: str) -> None:
     app_state().options[key] = st.session_state[key]
 
 
+def page_header(title: str, caption: str, app: AppState | None = None, comp: Computed | None = None) -> None:
+    """Title and one-line explanation, with the outputs and the loss beside them (one row saves screen height)."""
+    if comp is None or app is None:
+        st.markdown(f"## {title}")
+        st.caption(caption)
+        return
+    left, right = st.columns([1, 1], vertical_alignment="center")
+    with left:
+        st.markdown(f"## {title}")
+        st.caption(caption)
+    with right:
+        output_metrics(app, comp)
+
+
 def output_metrics(app: AppState, comp: Computed, sample: int = 0) -> None:
     """One line of big numbers: every output and the total loss."""
     s = app.scenario
     nm = names_for(s.layers)
     n_out = s.layers[-1]
-    cols = st.columns(min(n_out, 6) + 1)
-    for k in range(min(n_out, 6)):
-        cols[k].metric(f"out {nm.node(s.n_layers, k)}", fmt(comp.trace.outputs[sample, k], app.decimals),
-                       help=f"{comp.trace.outputs[sample, k]!r}")
-    cols[-1].metric(t("E total", lang=app.lang), fmt(comp.trace.loss, app.decimals), help=f"{comp.trace.loss!r}")
+    outs = [(f"out {nm.node(s.n_layers, k)}", comp.trace.outputs[sample, k]) for k in range(n_out)]
+    loss = (t("E total", lang=app.lang), comp.trace.loss)
+    if n_out <= 2:
+        for col, (label, value) in zip(st.columns(n_out + 1), [*outs, loss]):
+            col.metric(label, fmt(value, app.decimals), help=repr(float(value)))
+    else:  # many outputs: one line of text instead of metrics that would be cut off
+        st.markdown(" · ".join(f"{label} **{fmt(v, app.decimals)}**" for label, v in [*outs, loss]))
 
 
 def render_gradient_check(app: AppState, comp: Computed, ref: engine.ParamRef | None) -> None:

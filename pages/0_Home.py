@@ -10,6 +10,11 @@ PAGES = [
     ("pages/1_Forward_pass.py", "Forward pass", "from inputs to outputs, neuron by neuron, then the loss"),
     ("pages/2_Backward_pass.py", "Backward pass", "the chain rule for every weight, output layer first"),
     ("pages/3_Update.py", "Update", "one gradient-descent step: w⁺ = w − η·∂E/∂w"),
+    ("pages/4_Network_builder.py", "Network builder", "other sizes, activations, losses; XOR, softmax, dead ReLUs"),
+    ("pages/5_Computational_graph.py", "Computational graph", "the loss as elementary operations, micrograd style"),
+    ("pages/6_Matrix_view.py", "Matrix view", "the same backward pass with vectors and matrices"),
+    ("pages/7_Training.py", "Training", "thousands of steps, the loss curve, the decision boundary"),
+    ("pages/8_Conventions_and_checks.py", "Conventions and checks", "why published numbers differ; finite differences"),
 ]
 
 
@@ -34,7 +39,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
             "live: move any slider in the sidebar and watch every formula follow.", lang=lang))
         st.markdown(t("**Where to start**", lang=lang))
         for path, label, what in PAGES:
-            st.page_link(path, label=t(label, lang=lang), icon="➡️", help=t(what, lang=lang))
+            st.page_link(path, label=t(label, lang=lang), icon=":material/arrow_forward:", help=t(what, lang=lang))
     with picture:
         fig = network_figure(app.scenario, comp.trace, comp.grads, None, mode="values", decimals=app.decimals,
                              lang=lang)

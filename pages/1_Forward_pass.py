@@ -8,19 +8,14 @@ from bpviz.i18n import t
 
 
 def body(app: ui.AppState, comp: ui.Computed) -> None:
-    st.title(t("Forward pass", lang=app.lang))
-    st.caption(t("Data flows from the inputs to the outputs: each neuron adds up its weighted inputs and its bias "
-                 "(net), then applies its activation (out). The loss compares the outputs with the targets.",
-                 lang=app.lang))
-    ui.output_metrics(app, comp)
+    ui.page_header(t("Forward pass", lang=app.lang), t(
+        "Data flows from the inputs to the outputs: each neuron adds up its weighted inputs and its bias (net), then "
+        "applies its activation (out). The loss compares the outputs with the targets.", lang=app.lang), app, comp)
     step = ui.step_navigator("forward", app, comp, ("forward", "loss"))
-    graph, formula = st.columns([3, 2])
-    with graph:
-        fig = network_figure(app.scenario, comp.trace, comp.grads, step, mode="values", decimals=app.decimals,
-                             lang=app.lang)
-        st.plotly_chart(fig, key="forward_graph", config={"displayModeBar": False})
-    with formula:
-        ui.render_step(step, app)
+    ui.render_step(step, app)
+    fig = network_figure(app.scenario, comp.trace, comp.grads, step, mode="values", decimals=app.decimals,
+                         lang=app.lang)
+    st.plotly_chart(fig, key="forward_graph", config={"displayModeBar": False})
 
 
 ui.run_page(t("Forward pass"), body)

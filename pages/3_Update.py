@@ -9,17 +9,15 @@ from bpviz.i18n import t
 
 def body(app: ui.AppState, comp: ui.Computed) -> None:
     s = app.scenario
-    st.title(t("Update", lang=app.lang))
-    st.caption(t("Gradient descent moves every parameter a small step against its gradient. The learning rate η "
-                 "sets the step size.", lang=app.lang))
+    ui.page_header(t("Update", lang=app.lang), t(
+        "Gradient descent moves every parameter a small step against its gradient; the learning rate η sets the "
+        "step size. Apply the step to continue from the new weights.", lang=app.lang), app)
     step = ui.step_navigator("update", app, comp, ("update",))
     after = engine.step(s)
-    graph, formula = st.columns([3, 2])
-    with graph:
-        fig = network_figure(s, comp.trace, comp.grads, step, mode="values", decimals=app.decimals, lang=app.lang)
-        st.plotly_chart(fig, key="update_graph", config={"displayModeBar": False})
+    formula, actions = st.columns([3, 2])
     with formula:
         ui.render_step(step, app)
+    with actions:
         c1, c2, c3 = st.columns(3)
         c1.button(t("Apply step", lang=app.lang), on_click=ui.apply_update, key="update_apply", type="primary",
                   width="stretch", help=t("Continue from the updated weights", lang=app.lang))
@@ -27,7 +25,12 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
                   width="stretch")
         c3.button(t("Reset to seed", lang=app.lang), on_click=ui.reset, key="update_reset", width="stretch")
         ui.loss_before_after(app, comp, after)
-    ui.parameter_table(app, comp, after)
+    graph, table = st.columns([3, 2])
+    with graph:
+        fig = network_figure(s, comp.trace, comp.grads, step, mode="values", decimals=app.decimals, lang=app.lang)
+        st.plotly_chart(fig, key="update_graph", config={"displayModeBar": False})
+    with table:
+        ui.parameter_table(app, comp, after)
 
 
 ui.run_page(t("Update"), body)

@@ -1,0 +1,114 @@
+"""Training: many gradient-descent steps, the loss curve, parameters over time and the decision boundary."""
+
+import streamlit as st
+
+from bpviz import training, ui
+from bpviz.config import ScenarioError
+from bpviz.datasets import DATASET_NAMES, with_dataset
+from bpviz.figures.training import (
+    decision_boundary_figure,
+    loss_curve_figure,
+    outputs_figure,
+    parameter_traces_figure,
+)
+from bpviz.i18n import t
+
+RESULT_KEY = "train_result"  # session only: a run's history is large and is not part of a share link
+CURRENT = "current samples"
+
+
+def _use_dataset() -> None:
+    app = ui.app_state()
+    name = st.session_state["train_data"]
+    app.options["train_data"] = name
+    if name == CURRENT:
+        return
+    try:
+        ui.set_scenario(app, with_dataset(app.scenario, name))
+        app.message = None
+    except ScenarioError as exc:
+        app.message = t("Cannot use the {name} data set here: {error}. Load the XOR example in the Network builder "
+                        "for a network with 2 inputs.", lang=app.lang, name=name, error=str(exc))
+        app.options["train_data"] = CURRENT
+    st.session_state.pop(RESULT_KEY, None)
+
+
+def _keep_trained() -> None:
+    app = ui.app_state()
+    result = st.session_state.get(RESULT_KEY)
+    if result is not None:
+        ui.set_scenario(app, result.final)
+        st.session_state.pop(RESULT_KEY, None)
+
+
+def body(app: ui.AppState, comp: ui.Computed) -> None:
+    s = app.scenario
+    lang = app.lang
+    ui.page_header(t("Training", lang=lang), t(
+        "Repeat forward pass, backward pass and update many times (full batch: every step uses all samples) and "
+        "watch the loss fall, the weights move and, for two inputs, the decision boundary take shape.", lang=lang),
+        app, comp)
+    c1, c2, c3, c4 = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
+    if s.layers[0] == 2 and s.layers[-1] in (1, 2):
+        ui.seed_widget("train_data", app.options.get("train_data", CURRENT))
+        c1.selectbox(t("Data", lang=lang), [CURRENT, *DATASET_NAMES], key="train_data", on_change=_use_dataset,
+                     help=t("Replace the scenario's samples by a classic data set (fixed random seed)", lang=lang))
+    else:
+        c1.caption(t("Data sets need a network with 2 inputs and 1 or 2 outputs; training uses the current "
+                     "{n} sample(s).", lang=lang, n=s.n_samples))
+    steps = int(c2.number_input(t("Steps", lang=lang), 1, 10_000, step=100, **ui.bind_option(app, "train_steps", 1000)))
+    stop = float(c3.number_input(t("Stop when E ≤ (0 = never)", lang=lang), 0.0, 1e6, format="%.6f",
+                                 **ui.bind_option(app, "train_stop", 0.0)))
+    run = c4.button(t("Train", lang=lang), key="train_run", type="primary", width="stretch")
+    st.caption(t("{n} sample(s), η = {lr}, biases {biases}, update order {order}. Training starts from the current "
+                 "weights; it does not change them until you keep the result.", lang=lang, n=s.n_samples,
+                 lr=ui.fmt(s.learning_rate, app.decimals), biases=t("trained" if s.train_biases else "fixed",
+                                                                       lang=lang), order=s.update_order))
+    if run:
+        bar = st.progress(0.0, text=t("Training ...", lang=lang))
+        result = training.train(s, steps, stop_loss=stop if stop > 0 else None, record_every=max(1, steps // 1000),
+                                progress=lambda done, total: bar.progress(done / total, text=t(
+                                    "Training: step {done} of {total}", lang=lang, done=done, total=total)),
+                                lang=lang)
+        bar.empty()
+        st.session_state[RESULT_KEY] = result
+    result = st.session_state.get(RESULT_KEY)
+    if result is None:
+        st.info(t("Press Train to run gradient descent from the current weights.", lang=lang))
+        if s.layers[0] == 2:
+            st.plotly_chart(decision_boundary_figure(s, lang=lang), key="train_boundary_now",
+                            config={"displayModeBar": False})
+        return
+    _summary(app, result)
+    log = st.toggle(t("Log scale", lang=lang), **ui.bind_option(app, "train_log", True))
+    left, right = st.columns(2)
+    left.plotly_chart(loss_curve_figure(result, log_scale=log, lang=lang), key="train_loss",
+                      config={"displayModeBar": False})
+    if result.final.layers[0] == 2:
+        right.plotly_chart(decision_boundary_figure(result.final, lang=lang), key="train_boundary",
+                           config={"displayModeBar": False})
+    else:
+        right.plotly_chart(outputs_figure(result, lang=lang), key="train_outputs", config={"displayModeBar": False})
+    left, right = st.columns(2)
+    left.plotly_chart(parameter_traces_figure(result, lang=lang), key="train_params", config={"displayModeBar": False})
+    if result.final.layers[0] == 2:
+        right.plotly_chart(outputs_figure(result, lang=lang), key="train_outputs", config={"displayModeBar": False})
+
+
+def _summary(app: ui.AppState, result: training.TrainResult) -> None:
+    lang, d = app.lang, app.decimals
+    if result.diverged:
+        st.warning(t("Training stopped at step {k}: it diverged. {why}", lang=lang, k=result.stopped_at,
+                     why=result.explanation or ""))
+    a, b, c, keep = st.columns([1, 1, 1, 2], vertical_alignment="center")
+    a.metric(t("Steps run", lang=lang), f"{result.stopped_at:,}", help=t(result.reason, lang=lang))
+    b.metric(t("E at start", lang=lang), ui.fmt(float(result.losses[0]), d), help=repr(float(result.losses[0])))
+    c.metric(t("E at the end", lang=lang), ui.fmt(result.final_loss, d), help=repr(result.final_loss),
+             delta=ui.fmt(result.final_loss - float(result.losses[0]), d), delta_color="inverse")
+    keep.button(t("Continue from the trained weights", lang=lang), key="train_keep", on_click=_keep_trained,
+                help=t("Make the trained network the current scenario (Undo goes back)", lang=lang), width="stretch")
+    st.caption(t("{reason} in {seconds:.2f} s.", lang=lang, reason=t(result.reason, lang=lang).capitalize(),
+                 seconds=result.seconds))
+
+
+ui.run_page(t("Training"), body)

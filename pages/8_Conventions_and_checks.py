@@ -1,0 +1,77 @@
+"""Conventions and checks: why published numbers differ, and finite differences against every gradient."""
+
+import streamlit as st
+
+from bpviz import engine, ui
+from bpviz.conventions import reference_checks
+from bpviz.i18n import t
+from bpviz.naming import names_for
+
+ORDERS = ("simultaneous", "output_first")
+
+
+def _on_convention(key: str) -> None:
+    app = ui.app_state()
+    value = st.session_state[key]
+    change = {"train_biases": bool(value)} if key == "conv_train_biases" else {"update_order": value}
+    ui.set_scenario(app, app.scenario.replace(**change))
+
+
+def body(app: ui.AppState, comp: ui.Computed) -> None:
+    s = app.scenario
+    lang, d = app.lang, app.decimals
+    ui.page_header(t("Conventions and checks", lang=lang), t(
+        "The same network can give different numbers after one step, depending on two conventions: whether the "
+        "biases are trained, and whether the output layer is updated before the hidden deltas are computed.",
+        lang=lang), app, comp)
+    c1, c2 = st.columns(2)
+    ui.seed_widget("conv_train_biases", s.train_biases)
+    c1.toggle(t("Train the biases (PyTorch: yes; the hand-worked versions: no)", lang=lang), key="conv_train_biases",
+              on_change=_on_convention, args=("conv_train_biases",))
+    ui.seed_widget("conv_update_order", s.update_order)
+    c2.radio(t("Update order", lang=lang), ORDERS, key="conv_update_order", horizontal=True,
+             on_change=_on_convention, args=("conv_update_order",),
+             format_func=lambda o: t({"simultaneous": "simultaneous (PyTorch's optimizer.step())",
+                                      "output_first": "output layer first (Mazur)"}[o], lang=lang))
+    rows = []
+    for tb in (True, False):
+        for order in ORDERS:
+            e1 = engine.loss_value(engine.step(s, train_biases=tb, update_order=order))
+            current = tb == s.train_biases and order == s.update_order
+            rows.append({t("biases", lang=lang): t("trained" if tb else "fixed", lang=lang),
+                         t("update order", lang=lang): order,
+                         t("E after one step", lang=lang): f"{e1:.9f}",
+                         t("current", lang=lang): "◀" if current else ""})
+    st.markdown(t("**This scenario** (E now = {e}): one step under each convention", lang=lang,
+                  e=f"{comp.trace.loss:.9f}"))
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+    st.markdown(t("**Reference card** (the worked example's network): published figures beside this app's",
+                  lang=lang))
+    ref_rows = []
+    for c in reference_checks():
+        ref_rows.append({
+            t("what", lang=lang): t(c.what, lang=lang),
+            t("source", lang=lang): c.source,
+            t("convention", lang=lang): t("biases {b}, {o}", lang=lang,
+                                          b=t("trained" if c.train_biases else "fixed", lang=lang), o=c.update_order),
+            t("published", lang=lang): " / ".join(f"{v:.{c.published_digits}f}" for v in c.published),
+            t("this app", lang=lang): " / ".join(f"{v:.{c.published_digits}f}" for v in c.app),
+            t("agree", lang=lang): "✓" if c.agrees else "✗",
+        })
+    st.dataframe(ref_rows, hide_index=True, width="stretch")
+
+    st.markdown(t("**Gradient check**: backpropagation against finite differences for every parameter of this "
+                  "scenario", lang=lang))
+    check = engine.gradient_check(s, grads=comp.grads)
+    nm = names_for(s.layers)
+    st.caption(t("Five-point central differences with h = 0.001; largest relative error {err:.1e} (below 1e-6 means "
+                 "they agree; near a ReLU kink finite differences are unreliable).", lang=lang,
+                 err=check.max_relative_error))
+    st.dataframe([{t("parameter", lang=lang): nm.param(r), t("backprop", lang=lang): f"{a:.10f}",
+                   t("finite differences", lang=lang): f"{n:.10f}", t("relative error", lang=lang): f"{e:.1e}"}
+                  for r, a, n, e in zip(check.refs, check.analytic, check.numeric, check.relative_error)],
+                 hide_index=True, width="stretch", height=min(36 * (len(check.refs) + 1) + 2, 400))
+
+
+ui.run_page(t("Conventions and checks"), body)
