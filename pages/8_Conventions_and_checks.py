@@ -19,7 +19,7 @@ def _on_convention(key: str) -> None:
 
 def body(app: ui.AppState, comp: ui.Computed) -> None:
     s = app.scenario
-    lang, d = app.lang, app.decimals
+    lang = app.lang
     ui.page_header(t("Conventions and checks", lang=lang), t(
         "The same network can give different numbers after one step, depending on two conventions: whether the "
         "biases are trained, and whether the output layer is updated before the hidden deltas are computed.",
