@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 
 import numpy as np
 import plotly.io as pio
@@ -307,20 +306,3 @@ def test_deterministic():
     assert _figure(preset("seed"), W1_STEP).to_json() == _figure(preset("seed"), W1_STEP).to_json()
 
 
-def test_build_is_fast():
-    big = _random_scenario([8] * 8, 5)
-    step = _step(nodes=[(3, 0)], edges=[(2, 0, k) for k in range(8)])
-    for scenario in (preset("seed"), big):
-        _figure(scenario, step if scenario is big else OUT_H1_STEP)  # warm plotly's lazy imports
-    timings = {}
-    for name, scenario, st_ in (("seed", preset("seed"), OUT_H1_STEP), ("6x8", big, step)):
-        trace = engine.forward(scenario)
-        grads = engine.backward(scenario, trace)
-        best = np.inf
-        for _ in range(3):
-            t0 = time.perf_counter()
-            network_figure(scenario, trace, grads, st_)
-            best = min(best, time.perf_counter() - t0)
-        timings[name] = best
-    # targets are 20 ms / 80 ms on an idle machine; generous bounds here because the test machine is shared
-    assert timings["seed"] < 0.2 and timings["6x8"] < 0.5, timings
