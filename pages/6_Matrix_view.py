@@ -27,7 +27,11 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     nm = names_for(s.layers)
     refs = engine.parameter_refs(s)
     # default: the parameter the backward page is on, so the two views stay linked
+    # (none chosen yet: the backward page opens on its first step, w5 for the seed, so start there too)
     bw_step = comp.step_for(app.steps.get("backward"))
+    if bw_step is None:
+        first = comp.phase_indices(("backward",))
+        bw_step = comp.walkthrough[first[0]] if first else None
     current = bw_step.param if bw_step is not None else None
     key = "matrix_param"
     labels = [nm.param(r) for r in refs]
@@ -37,7 +41,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
                           help=t("The scalar step of the backward page is one entry of a matrix below.", lang=lang))
     ref = refs[labels.index(chosen)]
     entry = matrix_entry_for(ref, s.layers, lang)
-    st.info(t("{text} = {value}", lang=lang, text=entry.text,
+    st.info(t("{entry} = {value}", lang=lang, entry=entry.text,
               value=ui.fmt(engine.gradient_of(comp.grads, ref), app.decimals)))
     sample = 0
     if s.n_samples > 1:
