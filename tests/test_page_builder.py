@@ -1,0 +1,174 @@
+"""AppTest: the Network builder page (presets, a custom network, valid losses only, symmetry warning)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bpviz import engine
+from bpviz.config import preset, preset_names
+
+from .apptest_util import assert_clean, figures, latex, open_page, texts
+
+PAGE = "pages/4_Network_builder.py"
+OTHER_PAGES = ("pages/1_Forward_pass.py", "pages/2_Backward_pass.py", "pages/3_Update.py",
+               "pages/5_Computational_graph.py", "pages/6_Matrix_view.py")
+
+
+@pytest.fixture
+def at():
+    return open_page(PAGE)
+
+
+def _scenario(at):
+    return at.session_state["bpviz_app"].scenario
+
+
+def test_loads_with_the_seed(at):
+    assert_clean(at)
+    text = texts(at)
+    assert "Current network: 2-2-2" in text and "0.2984" in text
+    assert len(figures(at)) == 1
+    assert {f"bld_preset_{name}" for name in preset_names()} <= {b.key for b in at.button}
+
+
+@pytest.mark.parametrize("name", [n for n in preset_names() if n != "seed"])
+def test_preset_button_loads_it_and_forward_page_shows_it(at, name):
+    at.button(key=f"bld_preset_{name}").click().run()
+    assert_clean(at)
+    s = _scenario(at)
+    expected = preset(name)
+    assert s.to_dict() == expected.to_dict()
+    assert at.selectbox(key="sb_preset").value == name  # the sidebar names the loaded example too
+    assert "Current network: " + "-".join(map(str, expected.layers)) in texts(at)
+
+    at.switch_page("pages/1_Forward_pass.py").run()
+    assert_clean(at)
+    tr = engine.forward(expected)
+    text = texts(at) + "\n".join(latex(at))
+    assert f"{tr.loss:.4f}" in text
+    assert f"{tr.outputs[0, 0]:.4f}" in text  # sample 1's first output
+    # the first forward step is net of the first hidden neuron, with this preset's numbers
+    assert f"{tr.z[1][0, 0]:.4f}".rstrip("0").rstrip(".") in "\n".join(latex(at))
+
+
+def test_seed_button_after_another_preset(at):
+    at.button(key="bld_preset_mazur").click().run()
+    assert not _scenario(at).train_biases
+    at.button(key="bld_preset_seed").click().run()
+    assert _scenario(at).to_dict() == preset("seed").to_dict()
+
+
+def _build_241_tanh_sigmoid_bce(at):
+    at.number_input(key="bld_inputs").set_value(2).run()
+    at.number_input(key="bld_hidden").set_value(1).run()
+    at.number_input(key="bld_outputs").set_value(1).run()
+    at.number_input(key="bld_n_0").set_value(4).run()
+    at.selectbox(key="bld_act_0").set_value("tanh").run()
+    at.selectbox(key="bld_out_act").set_value("sigmoid").run()
+    at.selectbox(key="bld_loss").set_value("bce").run()
+    at.button(key="bld_build").click().run()
+
+
+def test_build_custom_241(at):
+    _build_241_tanh_sigmoid_bce(at)
+    assert_clean(at)
+    s = _scenario(at)
+    assert s.layers == (2, 4, 1) and tuple(s.activations) == ("tanh", "sigmoid") and s.loss == "bce"
+    assert [w.shape for w in s.weights] == [(4, 2), (1, 4)]
+    assert "Current network: 2-4-1" in texts(at)
+    assert f"{engine.forward(s).loss:.4f}" in texts(at)
+    assert not at.warning  # Xavier init: no symmetry warning
+
+
+def test_built_network_works_on_every_page(at):
+    _build_241_tanh_sigmoid_bce(at)
+    s = _scenario(at)
+    tr = engine.forward(s)
+    g = engine.backward(s, tr)
+    for page in OTHER_PAGES:
+        at.switch_page(page).run()
+        assert_clean(at)
+        assert _scenario(at).to_dict() == s.to_dict(), page  # visiting a page does not change the network
+    at.switch_page("pages/2_Backward_pass.py").run()
+    assert f"{g.dE_dW[1][0, 0]:.4f}" in "\n".join(latex(at))  # first backward step: the first output weight
+    at.switch_page("pages/1_Forward_pass.py").run()
+    assert f"{tr.outputs[0, 0]:.4f}" in texts(at)
+
+
+def test_softmax_output_offers_only_valid_losses(at):
+    at.number_input(key="bld_outputs").set_value(3).run()
+    at.selectbox(key="bld_out_act").set_value("softmax").run()
+    assert_clean(at)
+    offered = at.selectbox(key="bld_loss").options
+    assert set(offered) == {"cross_entropy", "half_sse", "mse"}
+    explained = [c.value for c in at.caption if c.value.startswith("Not offered")]
+    assert len(explained) == 1 and "bce" in explained[0] and "softmax" in explained[0]
+    at.selectbox(key="bld_loss").set_value("cross_entropy").run()
+    at.button(key="bld_build").click().run()
+    assert_clean(at)
+    s = _scenario(at)
+    assert s.layers == (2, 2, 3) and s.activations[-1] == "softmax" and s.loss == "cross_entropy"
+    assert np.isclose(s.targets.sum(), 1.0)  # a one-hot target, a distribution as softmax outputs are
+
+
+def test_sigmoid_output_does_not_offer_cross_entropy(at):
+    offered = at.selectbox(key="bld_loss").options
+    assert "cross_entropy" not in offered and "bce" in offered
+    assert any("cross_entropy" in c.value and "softmax" in c.value for c in at.caption)
+
+
+def test_softmax_needs_two_outputs(at):
+    at.number_input(key="bld_outputs").set_value(1).run()
+    assert "softmax" not in at.selectbox(key="bld_out_act").options
+
+
+def test_invalid_loss_is_replaced_when_output_changes(at):
+    at.selectbox(key="bld_loss").set_value("bce").run()
+    at.selectbox(key="bld_out_act").set_value("softmax").run()  # bce no longer valid
+    assert_clean(at)
+    assert at.selectbox(key="bld_loss").value in ("cross_entropy", "half_sse", "mse")
+    at.button(key="bld_build").click().run()
+    assert_clean(at)
+    assert _scenario(at).activations[-1] == "softmax"
+
+
+def test_zeros_init_shows_symmetry_warning(at):
+    at.selectbox(key="bld_init").set_value("zeros").run()
+    assert "zeros" in texts(at)  # the initialiser's one-line explanation
+    at.button(key="bld_build").click().run()
+    assert_clean(at)
+    assert all(np.all(w == 0) for w in _scenario(at).weights)
+    warnings = [w.value for w in at.warning]
+    assert any("symmetry" in w and "hidden layer 1" in w for w in warnings), warnings
+
+
+def test_no_hidden_layer_and_deep_net(at):
+    at.number_input(key="bld_hidden").set_value(0).run()
+    at.button(key="bld_build").click().run()
+    assert_clean(at)
+    assert _scenario(at).layers == (2, 2)
+    at.number_input(key="bld_hidden").set_value(3).run()
+    assert_clean(at)
+    at.number_input(key="bld_n_2").set_value(5).run()
+    at.selectbox(key="bld_act_1").set_value("relu").run()
+    at.button(key="bld_build").click().run()
+    assert_clean(at)
+    s = _scenario(at)
+    assert s.layers == (2, 2, 2, 5, 2) and s.activations[1] == "relu"
+
+
+def test_builder_choices_survive_a_page_switch(at):
+    at.number_input(key="bld_n_0").set_value(5).run()
+    at.selectbox(key="bld_init").set_value("he").run()
+    at.switch_page("pages/1_Forward_pass.py").run()
+    at.switch_page(PAGE).run()
+    assert at.number_input(key="bld_n_0").value == 5
+    assert at.selectbox(key="bld_init").value == "he"
+
+
+def test_undo_after_building(at):
+    _build_241_tanh_sigmoid_bce(at)
+    at.button(key="sb_undo_sb").click().run()
+    assert_clean(at)
+    assert _scenario(at).to_dict() == preset("seed").to_dict()
