@@ -117,10 +117,7 @@ def _tex_text(text: str) -> str:
 
 
 def _display(latex: str) -> str:
-    """A display equation; a chain with a second equation (", \\qquad δ = ...") goes on two lines."""
-    if r", \qquad " in latex:
-        first, second = latex.split(r", \qquad ", 1)
-        return "\\begin{gather*}\n" + first + r" \\" + "\n" + second + "\n\\end{gather*}"
+    """A display equation (``aligned`` blocks from the chain rules work inside it, with amsmath)."""
     return "\\[\n" + latex + "\n\\]"
 
 

@@ -382,13 +382,29 @@ class ChainPlan:
     prefix: int  # factors [0, prefix) differ between terms; the rest is common to all terms (printed once)
 
 
-def _render(terms: tuple[tuple, ...], prefix: int, show: Callable) -> str:
-    """Σ_terms Π_factors as LaTeX, the common tail factored out: (a·b + c·d)·e·f."""
+def _render(terms: tuple[tuple, ...], prefix: int, show: Callable, per_line: int = 0) -> str:
+    """Σ_terms Π_factors as LaTeX, the common tail factored out: (a·b + c·d)·e·f.
+
+    With ``per_line`` and more terms than that, the sum is broken into lines of ``per_line`` terms for an
+    ``aligned`` environment (``\\Bigl( … \\Bigr)`` because ``\\left( … \\right)`` cannot span lines).
+    """
     if len(terms) == 1:
         return r" \cdot ".join(show(f) for f in terms[0])
-    inner = " + ".join(r" \cdot ".join(show(f) for f in term[:prefix]) for term in terms)
+    parts = [r" \cdot ".join(show(f) for f in term[:prefix]) for term in terms]
     tail = [show(f) for f in terms[0][prefix:]]
-    return r" \cdot ".join([rf"\left({inner}\right)"] + tail)
+    if per_line and len(parts) > per_line:
+        inner = r" \\ &\qquad + ".join(" + ".join(parts[i:i + per_line]) for i in range(0, len(parts), per_line))
+        return r" \cdot ".join([rf"\Bigl({inner}\Bigr)"] + tail)
+    return r" \cdot ".join([rf"\left({' + '.join(parts)}\right)"] + tail)
+
+
+def equation(lhs: str, *rhs: str) -> str:
+    """lhs = rhs_1 = rhs_2 …, as one line, or as an ``aligned`` block (one right side per line) when any right
+    side is long or already broken into lines."""
+    if len(rhs) == 1 and r"\\" not in rhs[0]:
+        return f"{lhs} = {rhs[0]}"
+    lines = [rf"{lhs} &= {rhs[0]}"] + [rf"&= {r}" for r in rhs[1:]]
+    return r"\begin{aligned} " + r" \\ ".join(lines) + r" \end{aligned}"
 
 
 def _common_tail(terms: tuple[tuple, ...]) -> int:
@@ -548,10 +564,9 @@ class Forms:
                     for i in range(self.K)
                 )
                 labels = [partial_latex(nm.loss_share(i), nm.out(1, j)) for i in range(self.K)]
-            prefix = _common_tail(terms)
             head = " + ".join(labels)
             head = rf"\left({head}\right)" if len(labels) > 1 else head
-            extra = r" \cdot ".join([head, fa.symbol_latex, pf.symbol_latex]) + " = "
+            extra = r" \cdot ".join([head, fa.symbol_latex, pf.symbol_latex])
         else:
             # deeper nets: the delta recursion δ_j = f'(z_j) Σ_i w_ij δ_i, not a sum over every path
             fa = self.act_factor(m, j)
@@ -560,16 +575,24 @@ class Forms:
                 for i in range(self.layers[m + 1])
             )
             delta = nm.delta(m, j)
-            wsum = " + ".join(rf"{t[0].general_latex} {t[1].symbol_latex}" for t in terms)
-            wsum = rf"\left({wsum}\right)" if len(terms) > 1 else wsum
-            extra = rf"{delta} \cdot {pf.symbol_latex}, \qquad {delta} = {wsum} \cdot {fa.symbol_latex}"
+            parts = [rf"{t[0].general_latex} {t[1].symbol_latex}" for t in terms]
+            if len(parts) > 4:  # one line of the aligned block per four terms
+                wsum = r" \\ &\qquad + ".join(" + ".join(parts[i:i + 4]) for i in range(0, len(parts), 4))
+                wsum = rf"\Bigl({wsum}\Bigr)"
+            else:
+                wsum = rf"\left({' + '.join(parts)}\right)" if len(parts) > 1 else parts[0]
+            extra = rf"{delta} \cdot {pf.symbol_latex}"
+            recursion = rf"{delta} &= {wsum} \cdot {fa.symbol_latex}"
         prefix = _common_tail(terms)
-        chain = _render(terms, prefix, lambda f: f.symbol_latex)
-        if extra and L > 2:
-            symbolic = rf"{lhs} = {extra}"
+        width = max(1, prefix)
+        chain = _render(terms, prefix, lambda f: f.symbol_latex, per_line=max(1, 4 // width))
+        if L > 2 and m < L:
+            symbolic = rf"\begin{{aligned}} {lhs} &= {extra} \\ {recursion} \end{{aligned}}"
+        elif extra:
+            symbolic = equation(lhs, extra, chain)
         else:
-            symbolic = rf"{lhs} = {extra}{chain}"
-        general = rf"{lhs} = " + _render(terms, prefix, lambda f: _wrap(f.general_latex, f.expr))
+            symbolic = equation(lhs, chain)
+        general = equation(lhs, _render(terms, prefix, lambda f: _wrap(f.general_latex, f.expr), per_line=1))
         return ChainPlan(ref, lhs, symbolic, general, terms, prefix)
 
     # ------------------------------------------------------------ forward and loss formulas (walkthrough)
@@ -684,8 +707,9 @@ def chain_rule_from(numbers: Numbers, ref: ParamRef) -> ChainRule:
     # sample s's gradient: δ_j · out_k (the engine's dE_dW is the mean of this over samples)
     value = float(grads.dE_dz[m][s, ref.row]) * (float(numbers.trace.a[ref.layer][s, ref.col]) if ref.kind == "w"
                                                    else 1.0)
-    rhs = _render(terms, plan.prefix, lambda f: substituted(f.value, numbers.decimals))
-    numeric = rf"{plan.lhs_latex} = {rhs} = {numbers.fmt(value)}"
+    rhs = _render(terms, plan.prefix, lambda f: substituted(f.value, numbers.decimals),
+                  per_line=max(1, 5 // max(1, plan.prefix)))
+    numeric = equation(plan.lhs_latex, rf"{rhs} = {numbers.fmt(value)}")
     batch = float(grads.dE_dW[ref.layer][ref.row, ref.col] if ref.kind == "w" else grads.dE_db[ref.layer][ref.row])
     return ChainRule(ref, plan.lhs_latex, plan.symbolic_latex, terms, numeric, value, plan.general_latex,
                      batch, sc.n_samples, s)

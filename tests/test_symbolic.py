@@ -257,7 +257,7 @@ def test_deep_net_uses_the_delta_recursion():
     tr, g = engine.forward(sc), engine.backward(sc)
     c = chain_rule(sc, tr, g, engine.ParamRef("w", 0, 1, 0))
     assert len(c.terms) == 3  # one term per neuron of the next layer, not one per path to the outputs
-    assert r"\delta^{(1)}_{2} = " in c.symbolic_latex and r"\delta^{(2)}_{3}" in c.symbolic_latex
+    assert r"\delta^{(1)}_{2} &= " in c.symbolic_latex and r"\delta^{(2)}_{3}" in c.symbolic_latex
 
 
 def test_numbers_are_formatted_and_negatives_parenthesised():
