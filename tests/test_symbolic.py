@@ -170,7 +170,7 @@ def _check_chains(sc: config.Scenario, sample: int = 0) -> None:
         assert close(total, per_sample, rel=1e-12, floor=1e-9), (ref, total, per_sample)
         assert close(c.value, per_sample, rel=1e-15, floor=1e-12)
         assert c.batch_value == engine.gradient_of(g, ref)
-        assert c.lhs_latex in c.symbolic_latex and c.numeric_latex.startswith(c.lhs_latex)
+        assert c.lhs_latex in c.symbolic_latex and c.lhs_latex in c.numeric_latex and c.lhs_latex in c.general_latex
         for term in c.terms:
             for f in term:
                 expected = _factor_number(sc, sample, fm, f)
