@@ -1,4 +1,4 @@
-"""bpviz home: what backpropagation is, and where to start."""
+"""bpviz home (the entry point, `streamlit run app.py`): what backpropagation is, and where to start."""
 
 import streamlit as st
 
@@ -6,7 +6,7 @@ from bpviz import ui
 from bpviz.figures.network import network_figure
 from bpviz.i18n import t
 
-PAGES = [
+PAGES = [  # (file, title, what it shows) for the "where to start" links
     ("pages/1_Forward_pass.py", "Forward pass", "from inputs to outputs, neuron by neuron, then the loss"),
     ("pages/2_Backward_pass.py", "Backward pass", "the chain rule for every weight, output layer first"),
     ("pages/3_Update.py", "Update", "one gradient-descent step: w⁺ = w − η·∂E/∂w"),
@@ -20,8 +20,8 @@ PAGES = [
 
 def body(app: ui.AppState, comp: ui.Computed) -> None:
     lang = app.lang
-    st.title(t("Backpropagation, step by step", lang=lang))
-    intro, picture = st.columns([2, 3])
+    st.markdown(f"## {t('Backpropagation, step by step', lang=lang)}")
+    intro, start = st.columns([3, 2])
     with intro:
         st.markdown(t(
             "A neural network learns by adjusting its weights so that its predictions get closer to the truth. "
@@ -34,17 +34,16 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
             "network is a composite function, split into simple operations (add, multiply, exp ...), and the "
             "derivative of the whole is the product of their local derivatives.\n"
             "3. **Update**: every parameter moves against its gradient.\n\n"
-            "The example on the right is the classic worked example: two inputs, two hidden neurons, two "
-            "outputs, sigmoid everywhere, loss ½·Σ(t − out)², learning rate 0.5. Every number here is computed "
-            "live: move any slider in the sidebar and watch every formula follow.", lang=lang))
+            "Below is the classic worked example: two inputs, two hidden neurons, two outputs, sigmoid everywhere, "
+            "loss ½·Σ(t − out)², learning rate 0.5. Every number is computed live: move any slider in the sidebar "
+            "and every formula follows.", lang=lang))
+    with start:
         st.markdown(t("**Where to start**", lang=lang))
         for path, label, what in PAGES:
             st.page_link(path, label=t(label, lang=lang), icon=":material/arrow_forward:", help=t(what, lang=lang))
-    with picture:
-        fig = network_figure(app.scenario, comp.trace, comp.grads, None, mode="values", decimals=app.decimals,
-                             lang=lang)
-        st.plotly_chart(fig, key="home_graph", config={"displayModeBar": False})
         ui.output_metrics(app, comp)
+    fig = network_figure(app.scenario, comp.trace, comp.grads, None, mode="values", decimals=app.decimals, lang=lang)
+    st.plotly_chart(fig, key="home_graph", config={"displayModeBar": False})
 
 
 ui.run_page(t("Home"), body)

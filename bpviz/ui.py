@@ -23,6 +23,21 @@ from .naming import names_for
 from .walkthrough import Step, build_walkthrough
 
 STATE_KEY = "bpviz_app"
+
+# The page list, drawn by :func:`navigation` (Streamlit's own list is hidden in .streamlit/config.toml so that every
+# title goes through the translation function). Paths are relative to app.py; Streamlit routes pages/ by file name,
+# which keeps deep links such as /Backward_pass working.
+NAV_PAGES = [
+    ("app.py", "Home", ":material/home:"),
+    ("pages/1_Forward_pass.py", "Forward pass", ":material/arrow_forward:"),
+    ("pages/2_Backward_pass.py", "Backward pass", ":material/arrow_back:"),
+    ("pages/3_Update.py", "Update", ":material/update:"),
+    ("pages/4_Network_builder.py", "Network builder", ":material/construction:"),
+    ("pages/5_Computational_graph.py", "Computational graph", ":material/account_tree:"),
+    ("pages/6_Matrix_view.py", "Matrix view", ":material/grid_on:"),
+    ("pages/7_Training.py", "Training", ":material/trending_down:"),
+    ("pages/8_Conventions_and_checks.py", "Conventions and checks", ":material/fact_check:"),
+]
 SIDEBAR_PREFIX = "sb_"
 DEFAULT_DECIMALS = 4
 GRID = 0.01  # slider step: the seed's values (0.15, 0.05, ...) sit on this grid
@@ -250,6 +265,8 @@ def sidebar(app: AppState) -> None:
     sb = st.sidebar
     lang = app.lang
     with sb:
+        navigation(app)
+        st.divider()
         names = preset_names()
         seed_widget(f"{SIDEBAR_PREFIX}preset", app.options.get(f"{SIDEBAR_PREFIX}preset", names[0]))
         st.selectbox(t("Example", lang=lang), names, key=f"{SIDEBAR_PREFIX}preset", on_change=_on_preset,
@@ -315,6 +332,12 @@ def sidebar(app: AppState) -> None:
                                mime="application/json", key=f"{SIDEBAR_PREFIX}download", width="stretch")
             st.file_uploader(t("Load a scenario", lang=lang), type=["json"], key=f"{SIDEBAR_PREFIX}upload",
                              on_change=_on_upload)
+
+
+def navigation(app: AppState) -> None:
+    """The page list, with translated titles."""
+    for path, title, icon in NAV_PAGES:
+        st.page_link(path, label=t(title, lang=app.lang), icon=icon)
 
 
 def _layer_name(s: Scenario, l: int) -> str:
@@ -408,8 +431,9 @@ def factor_table_latex(term, decimals: int) -> str:
 def render_step(step: Step, app: AppState) -> None:
     """Title, the formula, the formula with numbers (ending in the value); for backward steps each local derivative."""
     st.markdown(f"#### {step.title}")
-    st.latex(step.latex_symbolic)
-    st.latex(step.latex_numeric)
+    # \large: the formula is what the room reads; KaTeX scrolls sideways rather than clipping a long chain
+    st.latex(r"\large " + step.latex_symbolic)
+    st.latex(r"\large " + step.latex_numeric)
     if step.factors:
         st.markdown(t("**Each local derivative**: its general form (derived by SymPy), then with numbers:",
                       lang=app.lang))

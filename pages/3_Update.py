@@ -23,14 +23,12 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
                   width="stretch", help=t("Continue from the updated weights", lang=app.lang))
         c2.button(t("Undo", lang=app.lang), on_click=ui.undo, key="update_undo", disabled=not app.history,
                   width="stretch")
-        c3.button(t("Reset to seed", lang=app.lang), on_click=ui.reset, key="update_reset", width="stretch")
+        c3.button(t("Reset", lang=app.lang), on_click=ui.reset, key="update_reset", width="stretch",
+                  help=t("Back to the worked example", lang=app.lang))
         ui.loss_before_after(app, comp, after)
-    graph, table = st.columns([3, 2])
-    with graph:
-        fig = network_figure(s, comp.trace, comp.grads, step, mode="values", decimals=app.decimals, lang=app.lang)
-        st.plotly_chart(fig, key="update_graph", config={"displayModeBar": False})
-    with table:
-        ui.parameter_table(app, comp, after)
+    fig = network_figure(s, comp.trace, comp.grads, step, mode="values", decimals=app.decimals, lang=app.lang)
+    st.plotly_chart(fig, key="update_graph", config={"displayModeBar": False})
+    ui.parameter_table(app, comp, after)
 
 
 ui.run_page(t("Update"), body)

@@ -49,6 +49,18 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
         _leaf_check(app, comp, graph)
 
 
+def _pretty(formula: str) -> str:
+    """SymPy's printed formula in school notation: v22**2 → v22², 2*v22 → 2·v22."""
+    return formula.replace("**2", "²").replace("**", "^").replace("*", "·")
+
+
+def _who(node: compgraph.OpNode) -> str:
+    """A node as the student finds it: by name (w5, out_h1, E), or for an unnamed intermediate its id and box."""
+    if node.name:
+        return f"**{node.name}**"
+    return f"**{node.id}** (the `{node.op}` box)"
+
+
 def _explain_step(app: ui.AppState, graph: compgraph.OpGraph, k: int) -> None:
     lang, d = app.lang, app.decimals
     if k == 0:
@@ -58,19 +70,20 @@ def _explain_step(app: ui.AppState, graph: compgraph.OpGraph, k: int) -> None:
     step = graph.steps[k - 1]
     node = graph.node(step.node)
     grads = graph.gradients_after(k)
-    label = node.name or node.op
-    st.markdown(t("**Step {k} of {n}: {label}** (operation `{op}`, value {value}, gradient ∂E/∂{label} = {grad})",
-                  lang=lang, k=k, n=graph.n_steps, label=label, op=node.op, value=ui.fmt(node.value, d),
-                  grad=ui.fmt(grads.get(node.id, 0.0), d)))
+    st.markdown(t("**Step {k} of {n}**: {who}, defined as {formula}; value {value}, gradient ∂E/∂{id} = {grad}",
+                  lang=lang, k=k, n=graph.n_steps, who=_who(node), formula=_pretty(node.formula),
+                  value=ui.fmt(node.value, d), id=node.id, grad=ui.fmt(grads.get(node.id, 0.0), d)))
     lines = []
     for e in step.edges:
         edge = graph.edges[e]
         child = graph.node(edge.child)
-        lines.append(t("- to **{child}**: local derivative {formula} = {local}; passes {grad} × {local} = "
-                       "**{contribution}**", lang=lang, child=child.name or child.op, formula=edge.local_formula,
+        lines.append(t("- to {child}: local derivative {formula} = {local}; passes {grad} × {local} = "
+                       "**{contribution}**", lang=lang, child=_who(child), formula=_pretty(edge.local_formula),
                        local=ui.fmt(edge.local, d), grad=ui.fmt(grads.get(node.id, 0.0), d),
                        contribution=ui.fmt(edge.contribution, d)))
     st.markdown("\n".join(lines))
+    st.caption(t("Unnamed intermediate values are called v1, v2, ...: hover a box in the graph to see its name.",
+                 lang=lang))
 
 
 def _leaf_check(app: ui.AppState, comp: ui.Computed, graph: compgraph.OpGraph) -> None:

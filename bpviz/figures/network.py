@@ -58,7 +58,9 @@ TEXT_COLOUR = "#111111"
 DIM_OPACITY = 0.18
 LOSS_FONT = 17
 
-NOMINAL_WIDTH = 1000  # plot-area width (px) the layout is planned for; wider screens only add room
+# plot-area width (px) the layout is planned for: the main column at 1280×800 with the sidebar open; wider screens
+# only add room, a narrower plot would squeeze labels together
+NOMINAL_WIDTH = 800
 MARGIN = {"l": 8, "r": 8, "t": 46, "b": 8}
 WIDTH_BUCKETS = 4
 # where along an edge (fraction from its source) a label may go, in order of preference
