@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bpviz import config, engine
@@ -154,29 +152,3 @@ def test_every_preset_walks():
         assert steps[wt.first_of("loss") + sc.layers[-1]].value == pytest.approx(engine.forward(sc).loss)
 
 
-def test_is_lazy_and_fast():
-    """Budgets of a slider move (warm: the templates of the architecture are already built)."""
-    sc = make_scenario(*ARCHITECTURES[-1], seed=1)
-    tr, g = engine.forward(sc), engine.backward(sc)
-    wt = build_walkthrough(sc, tr, g)
-    for i in range(len(wt)):  # warm the templates
-        wt[i]
-
-    def best(fn, repeat=5) -> float:
-        times = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return min(times)
-
-    # the cheap parts for the 6 x 8 net: the walkthrough, its length, keys and titles
-    assert best(lambda: (lambda w: (len(w), w.titles(), w.keys(), w.first_of("update")))(
-        build_walkthrough(sc, tr, g))) < 0.020
-    # single steps (a deep hidden weight is the biggest chain), each on a fresh walkthrough (no step cache)
-    for key in ("backward:w:0:0:0", "backward:w:6:3:2", "forward:out:7:0", "update:w:3:1:1"):
-        fresh = iter([build_walkthrough(sc, tr, g) for _ in range(5)])
-        assert best(lambda k=key, it=fresh: (w := next(it))[w.index_of(k)]) < 0.005, key
-    # the whole seed walkthrough
-    seed_trace, seed_grads = engine.forward(SEED), engine.backward(SEED)
-    assert best(lambda: list(build_walkthrough(SEED, seed_trace, seed_grads))) < 0.005
