@@ -34,7 +34,7 @@ def test_hidden_weight_shows_both_output_paths(at):
     assert "w_{1}" in joined and "0.0004" in joined
     _, edges = highlighted(figures(at)[0])
     assert {"w:0:0:0", "w:1:0:0", "w:1:1:0"} <= edges  # w1, and both paths h1→o1 (w5), h1→o2 (w7)
-    assert "Path 2" in texts(at)
+    assert "Path 2 of 2" in texts(at)
 
 
 def test_next_moves_to_w6(at):
