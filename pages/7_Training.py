@@ -1,5 +1,6 @@
 """Training: many gradient-descent steps, the loss curve, parameters over time and the decision boundary."""
 
+import numpy as np
 import streamlit as st
 
 from bpviz import training, ui
@@ -14,6 +15,7 @@ from bpviz.figures.training import (
 from bpviz.i18n import t
 
 RESULT_KEY = "train_result"  # session only: a run's history is large and is not part of a share link
+RESULT_FROM = "train_result_from"  # the scenario (JSON) the run started from: a result of another one is dropped
 CURRENT = "current samples"
 
 
@@ -41,6 +43,28 @@ def _keep_trained() -> None:
         st.session_state.pop(RESULT_KEY, None)
 
 
+def _shown_dataset(app: ui.AppState) -> str:
+    """The data set the scenario holds now: a remembered choice only while its samples are still the scenario's
+    (after a preset, an upload or the builder the selector would otherwise name data that is gone)."""
+    name = app.options.get("train_data", CURRENT)
+    if name in DATASET_NAMES:
+        try:
+            if np.array_equal(with_dataset(app.scenario, name).inputs, app.scenario.inputs):
+                return name
+        except ScenarioError:
+            pass
+    app.options["train_data"] = CURRENT
+    return CURRENT
+
+
+def _current_result(s) -> training.TrainResult | None:
+    """The last run, if it started from the current scenario (a run from other weights or data is dropped, so
+    'Continue from the trained weights' can never bring back a network trained on something else)."""
+    if st.session_state.get(RESULT_FROM) != s.to_json():
+        st.session_state.pop(RESULT_KEY, None)
+    return st.session_state.get(RESULT_KEY)
+
+
 def body(app: ui.AppState, comp: ui.Computed) -> None:
     s = app.scenario
     lang = app.lang
@@ -50,7 +74,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
         app, comp)
     c1, c2, c3, c4 = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
     if s.layers[0] == 2 and s.layers[-1] in (1, 2):
-        ui.seed_widget("train_data", app.options.get("train_data", CURRENT))
+        ui.seed_widget("train_data", _shown_dataset(app))
         c1.selectbox(t("Data", lang=lang), [CURRENT, *DATASET_NAMES], key="train_data", on_change=_use_dataset,
                      help=t("Replace the scenario's samples by a classic data set (fixed random seed)", lang=lang))
     else:
@@ -72,7 +96,8 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
                                 lang=lang)
         bar.empty()
         st.session_state[RESULT_KEY] = result
-    result = st.session_state.get(RESULT_KEY)
+        st.session_state[RESULT_FROM] = s.to_json()
+    result = _current_result(s)
     if result is None:
         st.info(t("Press Train to run gradient descent from the current weights.", lang=lang))
         if s.layers[0] == 2:
@@ -97,9 +122,17 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
 
 def _summary(app: ui.AppState, result: training.TrainResult) -> None:
     lang, d = app.lang, app.decimals
-    if result.diverged:
-        st.warning(t("Training stopped at step {k}: it diverged. {why}", lang=lang, k=result.stopped_at,
-                     why=result.explanation or ""))
+    if result.diverged:  # the explanation names the step and the cause; without one, say at least where
+        st.warning(result.explanation or t("Training stopped at step {k}: it diverged.", lang=lang,
+                                           k=result.stopped_at))
+    elif result.final_loss > float(result.losses[0]):
+        # bounded losses (sigmoid/softmax outputs) cannot explode, but a too large step still makes E worse
+        above = int(np.argmax(result.losses > result.losses[0]))
+        st.warning(t("Training made the loss worse: E rose above its starting value {start} at step {k} and ends "
+                     "at {end} (highest {top}). Each step overshoots the minimum: the learning rate η = {lr} is "
+                     "probably too large; try a smaller one.", lang=lang, start=ui.fmt(float(result.losses[0]), d),
+                     k=above, end=ui.fmt(result.final_loss, d), top=ui.fmt(float(result.losses.max()), d),
+                     lr=f"{result.final.learning_rate:g}"))
     a, b, c, keep = st.columns([1, 1, 1, 2], vertical_alignment="center")
     a.metric(t("Steps run", lang=lang), f"{result.stopped_at:,}", help=t(result.reason, lang=lang))
     b.metric(t("E at start", lang=lang), ui.fmt(float(result.losses[0]), d), help=repr(float(result.losses[0])))

@@ -1,0 +1,150 @@
+"""AppTest: the Training page (train, loss curve, divergence explained, keep the result, data sets)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bpviz import engine, training
+from bpviz.builder import build_scenario
+from bpviz.config import preset
+from bpviz.datasets import dataset
+
+from .apptest_util import assert_clean, figures, open_page, texts
+
+PAGE = "pages/7_Training.py"
+XOR = preset("xor_2_4_1")
+
+
+@pytest.fixture
+def at():
+    return open_page(PAGE)
+
+
+def _titles(at) -> list[str]:
+    return [f["layout"]["title"]["text"] for f in figures(at)]
+
+
+def _use(at, scenario) -> None:
+    at.session_state["bpviz_app"].scenario = scenario
+    at.run()
+
+
+def _train(at, steps: int) -> None:
+    at.number_input(key="train_steps").set_value(steps).run()
+    at.button(key="train_run").click().run()
+    assert_clean(at)
+
+
+def test_loads_before_training(at):
+    assert_clean(at)
+    assert "Press Train" in texts(at)
+    assert len(figures(at)) == 1  # the seed has 2 inputs: what it predicts over the plane
+
+
+def test_xor_241_learns_xor(at):
+    at.switch_page("pages/4_Network_builder.py").run()
+    at.button(key="bld_preset_xor_2_4_1").click().run()
+    at.switch_page(PAGE).run()
+    _train(at, 1000)
+    result = at.session_state["train_result"]
+    assert result.reason == training.COMPLETED and result.stopped_at == 1000
+    out = engine.forward(result.final).outputs[:, 0]
+    assert np.all((out > 0.5) == (XOR.targets[:, 0] > 0.5)), out  # 0,1,1,0 on the four corners
+    assert any(title.startswith("Loss E over 1,000 steps") for title in _titles(at))
+    text = texts(at)
+    assert "Steps run 1,000" in text and f"{result.final_loss:.4f}" in text
+    assert not at.warning
+    # training alone does not change the current network
+    assert at.session_state["bpviz_app"].scenario.to_dict() == XOR.to_dict()
+
+
+def test_huge_learning_rate_explains_the_divergence(at):
+    # identity output: nothing bounds the loss, so η = 100 makes it explode within a few steps
+    s = build_scenario([2, 4, 1], ["tanh", "identity"], "half_sse", init="xavier", learning_rate=100,
+                       inputs=XOR.inputs, targets=XOR.targets)
+    _use(at, s)
+    _train(at, 50)
+    result = at.session_state["train_result"]
+    assert result.diverged
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and f"step {result.stopped_at}" in warnings[0], warnings
+    assert "learning rate" in warnings[0]
+    assert warnings[0].count("Training stopped") <= 1  # said once, not twice
+    assert any(title.startswith("Loss E") for title in _titles(at))
+    assert np.all(np.isfinite(result.losses))
+
+
+def test_huge_learning_rate_with_bounded_loss_is_explained(at):
+    # softmax + cross-entropy cannot explode, but η = 100 makes the loss worse: say so, with the step
+    _use(at, preset("softmax_3class").replace(learning_rate=100))
+    _train(at, 20)
+    result = at.session_state["train_result"]
+    assert not result.diverged and result.final_loss > result.losses[0]
+    first_worse = int(np.argmax(result.losses > result.losses[0]))
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and "worse" in warnings[0] and f"at step {first_worse} " in warnings[0], warnings
+    assert "learning rate" in warnings[0]
+
+
+def test_sidebar_max_learning_rate_never_raises(at):
+    _use(at, XOR)
+    at.slider(key="sb_lr").set_value(at.slider(key="sb_lr").max).run()
+    assert at.session_state["bpviz_app"].scenario.learning_rate == 2.0
+    _train(at, 100)
+    assert at.session_state["train_result"].stopped_at == 100
+
+
+def test_continue_from_trained_weights(at):
+    _use(at, XOR)
+    _train(at, 20)
+    final = at.session_state["train_result"].final
+    at.button(key="train_keep").click().run()
+    assert_clean(at)
+    now = at.session_state["bpviz_app"].scenario
+    assert now.to_dict() == final.to_dict()
+    assert at.slider(key="sb_w_0_0_0").value == pytest.approx(final.weights[0][0, 0])
+    assert f"{engine.forward(final).loss:.4f}" in texts(at)  # the header's E total is the trained network's
+    assert "Press Train" in texts(at)
+    at.button(key="sb_undo_sb").click().run()  # and Undo goes back
+    assert at.session_state["bpviz_app"].scenario.to_dict() == XOR.to_dict()
+
+
+def test_result_of_another_scenario_is_not_kept(at):
+    """A run from other weights is dropped: 'Continue' could otherwise bring back a network trained elsewhere."""
+    _use(at, XOR)
+    _train(at, 20)
+    at.slider(key="sb_w_0_0_0").set_value(0.5).run()
+    assert_clean(at)
+    assert "Press Train" in texts(at) and "train_result" not in at.session_state
+    assert not [b for b in at.button if b.key == "train_keep"]
+
+
+def test_dataset_selector_switches_to_two_moons(at):
+    _use(at, XOR)
+    at.selectbox(key="train_data").set_value("two_moons").run()
+    assert_clean(at)
+    s = at.session_state["bpviz_app"].scenario
+    X, T = dataset("two_moons")
+    assert s.n_samples == 100 and np.array_equal(s.inputs, X) and np.array_equal(s.targets, T)
+    assert "100 sample(s)" in texts(at)
+    _train(at, 10)
+    assert at.session_state["train_result"].outputs.shape[1] == 100
+    assert at.selectbox(key="train_data").value == "two_moons"
+
+
+def test_dataset_selector_follows_a_new_scenario(at):
+    _use(at, XOR)
+    at.selectbox(key="train_data").set_value("two_moons").run()
+    at.switch_page("pages/4_Network_builder.py").run()
+    at.button(key="bld_preset_xor_2_2_1").click().run()
+    at.switch_page(PAGE).run()
+    assert_clean(at)
+    assert at.selectbox(key="train_data").value == "current samples"  # the moons are gone: do not name them
+
+
+def test_no_dataset_selector_for_three_outputs(at):
+    _use(at, preset("softmax_3class"))
+    assert_clean(at)
+    assert not [s for s in at.selectbox if s.key == "train_data"]
+    assert "2 inputs and 1 or 2 outputs" in texts(at)
