@@ -97,19 +97,18 @@ def app_state() -> AppState:
     return init_state()
 
 
-def _forget_widgets(prefix: str = SIDEBAR_PREFIX) -> None:
-    """Drop widget values so they are seeded again from the AppState (after a change made elsewhere)."""
-    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
-        del st.session_state[key]
+def set_scenario(app: AppState, scenario: Scenario, *, preset_name: str | None = None) -> None:
+    """Replace the scenario (apply, upload, preset, builder ...), keeping the old one for Undo.
 
-
-def set_scenario(app: AppState, scenario: Scenario, *, remember: bool = True) -> None:
-    """Replace the scenario (e.g. after apply/upload/preset), keeping the old one for Undo."""
-    if remember:
-        app.history.append(app.scenario)
-        del app.history[:-50]  # bounded undo stack
+    Widgets need no reset: :func:`seed_widget` gives every bound widget its value from the AppState on the next run.
+    ``preset_name`` names the example now loaded (for the sidebar's Example box); None leaves the box as it is.
+    """
+    app.history.append(app.scenario)
+    del app.history[:-50]  # bounded undo stack
     app.scenario = scenario
-    _forget_widgets()
+    app.message = None
+    if preset_name is not None:
+        app.options[f"{SIDEBAR_PREFIX}preset"] = preset_name
 
 
 def seed_widget(key: str, value: Any) -> None:
@@ -210,7 +209,6 @@ def _try_replace(app: AppState, **changes: Any) -> None:
         app.message = None
     except ScenarioError as exc:
         app.message = t("Not applied: {error}", lang=app.lang, error=str(exc))
-        _forget_widgets()
 
 
 def _on_decimals() -> None:
@@ -220,18 +218,14 @@ def _on_decimals() -> None:
 def _on_preset() -> None:
     app = app_state()
     name = st.session_state[f"{SIDEBAR_PREFIX}preset"]
-    app.options[f"{SIDEBAR_PREFIX}preset"] = name
-    set_scenario(app, preset(name))
-    app.steps.clear()
-    app.message = None
+    set_scenario(app, preset(name), preset_name=name)
 
 
 def reset() -> None:
     """Back to the seed example (Undo still remembers where we were)."""
     app = app_state()
-    set_scenario(app, preset("seed"))
+    set_scenario(app, preset("seed"), preset_name="seed")
     app.steps.clear()
-    app.message = None
 
 
 def _on_upload() -> None:
@@ -246,8 +240,6 @@ def _on_upload() -> None:
                         name=uploaded.name, error=str(exc))
         return
     set_scenario(app, scenario)
-    app.steps.clear()
-    app.message = None
 
 
 def _slider(label: str, key: str, value: float, lo: float, hi: float, on_change: Callable, args: tuple,
@@ -352,7 +344,6 @@ def undo() -> None:
     app = app_state()
     if app.history:
         app.scenario = app.history.pop()
-        _forget_widgets()
         app.message = None
 
 
@@ -368,7 +359,6 @@ def apply_update() -> None:
             "(|w| may be at most {limit:g}); try a smaller η.", lang=app.lang, error=str(exc), limit=MAX_ABS_NUMBER)
         return
     set_scenario(app, new)
-    app.message = None
 
 
 # ---------------------------------------------------------------- step navigation and rendering
