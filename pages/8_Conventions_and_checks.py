@@ -8,6 +8,9 @@ from bpviz.i18n import t
 from bpviz.naming import names_for
 
 ORDERS = ("simultaneous", "output_first")
+# the same words in the control and in both tables (a student should not have to map output_first to "Mazur")
+ORDER_LABELS = {"simultaneous": "simultaneous (PyTorch's optimizer.step())",
+                "output_first": "output layer first (Mazur)"}
 
 
 def _on_convention(key: str) -> None:
@@ -31,15 +34,14 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     ui.seed_widget("conv_update_order", s.update_order)
     c2.radio(t("Update order", lang=lang), ORDERS, key="conv_update_order", horizontal=True,
              on_change=_on_convention, args=("conv_update_order",),
-             format_func=lambda o: t({"simultaneous": "simultaneous (PyTorch's optimizer.step())",
-                                      "output_first": "output layer first (Mazur)"}[o], lang=lang))
+             format_func=lambda o: t(ORDER_LABELS[o], lang=lang))
     rows = []
     for tb in (True, False):
         for order in ORDERS:
             e1 = engine.loss_value(engine.step(s, train_biases=tb, update_order=order))
             current = tb == s.train_biases and order == s.update_order
             rows.append({t("biases", lang=lang): t("trained" if tb else "fixed", lang=lang),
-                         t("update order", lang=lang): order,
+                         t("update order", lang=lang): t(ORDER_LABELS[order], lang=lang),
                          t("E after one step", lang=lang): f"{e1:.9f}",
                          t("current", lang=lang): "◀" if current else ""})
     st.markdown(t("**This scenario** (E now = {e}): one step under each convention", lang=lang,
@@ -54,7 +56,8 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
             t("what", lang=lang): t(c.what, lang=lang),
             t("source", lang=lang): c.source,
             t("convention", lang=lang): t("biases {b}, {o}", lang=lang,
-                                          b=t("trained" if c.train_biases else "fixed", lang=lang), o=c.update_order),
+                                          b=t("trained" if c.train_biases else "fixed", lang=lang),
+                                          o=t(ORDER_LABELS[c.update_order], lang=lang)),
             t("published", lang=lang): " / ".join(f"{v:.{c.published_digits}f}" for v in c.published),
             t("this app", lang=lang): " / ".join(f"{v:.{c.published_digits}f}" for v in c.app),
             t("agree", lang=lang): "✓" if c.agrees else "✗",
