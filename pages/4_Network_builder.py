@@ -32,8 +32,7 @@ def _opt(app: ui.AppState, key: str, default):
 
 def _load_preset(name: str) -> None:
     app = ui.app_state()
-    ui.set_scenario(app, preset(name))
-    app.options["sb_preset"] = name  # the sidebar's "Example" box names the network now loaded, not the old one
+    ui.set_scenario(app, preset(name), preset_name=name)  # the sidebar's Example box names it too
     app.steps.clear()
     app.message = None
 
