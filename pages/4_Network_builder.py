@@ -63,9 +63,9 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     with left:
         st.subheader(t("Examples", lang=lang))
         for name, info in PRESET_INFO.items():
-            c1, c2 = st.columns([1, 3], vertical_alignment="center")
-            c1.button(name, key=f"bld_preset_{name}", on_click=_load_preset, args=(name,), width="stretch")
-            c2.caption(t(info, lang=lang))
+            # the button over its lesson, not beside it: beside, a 1280 px screen cut names to "xor…", "relu…"
+            st.button(name, key=f"bld_preset_{name}", on_click=_load_preset, args=(name,), width="stretch")
+            st.caption(t(info, lang=lang))
         st.subheader(t("Build your own", lang=lang))
         a, b, c = st.columns(3)
         a.number_input(t("Inputs", lang=lang), 1, MAX_NEURONS, **_opt(app, "bld_inputs", 2))

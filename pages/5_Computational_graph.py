@@ -7,6 +7,8 @@ from bpviz.figures.compgraph import compgraph_figure
 from bpviz.i18n import t
 from bpviz.naming import names_for
 
+WIDE_GRAPH_COLUMNS = 10  # more columns than this do not fit the main column beside an open sidebar at 1280 px
+
 
 def _neuron_choice(app: ui.AppState) -> tuple[int, int]:
     s = app.scenario
@@ -42,9 +44,12 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     graph = compgraph.build_graph(s, focus=focus, sample=sample)
     k = ui.counter_navigator(f"cg_step_{'full' if focus is None else 'focus'}", t("Backward step", lang=lang),
                              graph.n_steps, app, default=0)
+    _explain_step(app, graph, k)  # above the graph: the words stay on screen next to the Next button
+    if max(n.rank for n in graph.nodes) + 1 > WIDE_GRAPH_COLUMNS:
+        st.caption(t("A wide graph: collapse the sidebar (« at its top) to give it the whole screen width. Hover a "
+                     "box for its full-precision value and gradient.", lang=lang))
     fig = compgraph_figure(graph, upto_step=k, decimals=app.decimals, lang=lang)
     st.plotly_chart(fig, key="compgraph_chart", config={"displayModeBar": False})
-    _explain_step(app, graph, k)
     if focus is None:
         _leaf_check(app, comp, graph)
 

@@ -29,8 +29,10 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
         lang=lang), app, comp)
     c1, c2 = st.columns(2)
     ui.seed_widget("conv_train_biases", s.train_biases)
-    c1.toggle(t("Train the biases (PyTorch: yes; the hand-worked versions: no)", lang=lang), key="conv_train_biases",
-              on_change=_on_convention, args=("conv_train_biases",))
+    c1.toggle(t("Train the biases", lang=lang), key="conv_train_biases", on_change=_on_convention,
+              args=("conv_train_biases",), help=t("PyTorch: yes (one bias per neuron, trained); the hand-worked "
+                                                  "versions (Mazur): no, b1 and b2 stay fixed.", lang=lang))
+    c1.caption(t("PyTorch trains them; the hand-worked versions keep them fixed.", lang=lang))
     ui.seed_widget("conv_update_order", s.update_order)
     c2.radio(t("Update order", lang=lang), ORDERS, key="conv_update_order", horizontal=True,
              on_change=_on_convention, args=("conv_update_order",),
