@@ -6,7 +6,9 @@ BPVIZ_REQUIRE_E2E=1 (set by .ci/run) a missing browser is a failure instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -104,20 +106,60 @@ def browser():
         b.close()
 
 
+# The only hosts a page may contact besides the local server: Streamlit's frontend fetches the favicon of a page with a
+# ":material/...:" icon from Google's font CDN. This machine is offline, so the harness answers those requests itself
+# (a blank SVG) instead of letting them fail: a failed fetch would be a console error of the sandbox, not of the app.
+# Every other outside request is recorded on ``page.external_requests`` (tests assert there are none) and aborted.
+KNOWN_EXTERNAL = ("https://fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/",)
+BLANK_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24"/>'
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Remember each phase's report on the test item (page_factory screenshots the pages of a failed test)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
 @pytest.fixture
-def page_factory(browser):
-    """New page at a given viewport; records console errors on ``page.console_errors``."""
-    pages = []
+def page_factory(browser, server_url, request):
+    """New page (own context = own Streamlit session) at a given viewport.
+
+    Records console errors on ``page.console_errors`` as ``(text, url)`` pairs (the url says which resource failed)
+    and requests to other hosts than the local server on ``page.external_requests``.
+    """
+    contexts = []
+
+    def route(r, page) -> None:
+        url = r.request.url
+        if url.startswith((server_url, "data:", "blob:")):
+            r.continue_()
+        elif url.startswith(KNOWN_EXTERNAL):
+            r.fulfill(status=200, content_type="image/svg+xml", body=BLANK_SVG)
+        else:
+            page.external_requests.append(url)
+            r.abort()
 
     def make(width: int = 1280, height: int = 800):
         context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
         page.console_errors = []
-        page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-        pages.append(context)
+        page.external_requests = []
+        context.route("**/*", lambda r: route(r, page))
+        page.on("console", lambda m: page.console_errors.append((m.text, m.location.get("url", "")))
+                if m.type == "error" else None)
+        page.on("pageerror", lambda e: page.console_errors.append((str(e), "")))
+        contexts.append(context)
         return page
 
     yield make
-    for c in pages:
+    report = getattr(request.node, "report_call", None)
+    failed = report is not None and report.failed
+    for n, c in enumerate(contexts):
+        if failed:  # what the browser showed when the test failed: tests/artifacts/<test>-<n>.png
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+            for m, pg in enumerate(c.pages):
+                with contextlib.suppress(Exception):  # a screenshot must never hide the real failure
+                    pg.screenshot(path=str(ARTIFACTS / f"{name}-{n}-{m}.png"), full_page=True)
         c.close()
