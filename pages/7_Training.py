@@ -106,18 +106,16 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
         return
     _summary(app, result)
     log = st.toggle(t("Log scale", lang=lang), **ui.bind_option(app, "train_log", True))
+    # the two line charts side by side; the decision boundary and the parameter traces need the full width (at
+    # half width on a 1280 px screen the boundary's legend ran over its title, and 12+ parameter names crowd)
     left, right = st.columns(2)
     left.plotly_chart(loss_curve_figure(result, log_scale=log, lang=lang), key="train_loss",
                       config={"displayModeBar": False})
+    right.plotly_chart(outputs_figure(result, lang=lang), key="train_outputs", config={"displayModeBar": False})
     if result.final.layers[0] == 2:
-        right.plotly_chart(decision_boundary_figure(result.final, lang=lang), key="train_boundary",
-                           config={"displayModeBar": False})
-    else:
-        right.plotly_chart(outputs_figure(result, lang=lang), key="train_outputs", config={"displayModeBar": False})
-    left, right = st.columns(2)
-    left.plotly_chart(parameter_traces_figure(result, lang=lang), key="train_params", config={"displayModeBar": False})
-    if result.final.layers[0] == 2:
-        right.plotly_chart(outputs_figure(result, lang=lang), key="train_outputs", config={"displayModeBar": False})
+        st.plotly_chart(decision_boundary_figure(result.final, lang=lang), key="train_boundary",
+                        config={"displayModeBar": False})
+    st.plotly_chart(parameter_traces_figure(result, lang=lang), key="train_params", config={"displayModeBar": False})
 
 
 def _summary(app: ui.AppState, result: training.TrainResult) -> None:
