@@ -32,18 +32,23 @@ def test_loads_with_the_seed(at):
     assert {f"bld_preset_{name}" for name in preset_names()} <= {b.key for b in at.button}
 
 
-@pytest.mark.parametrize("name", [n for n in preset_names() if n != "seed"])
-def test_preset_button_loads_it_and_forward_page_shows_it(at, name):
-    at.button(key=f"bld_preset_{name}").click().run()
-    assert_clean(at)
-    s = _scenario(at)
-    expected = preset(name)
-    assert s.to_dict() == expected.to_dict()
-    assert at.selectbox(key="sb_preset").value == name  # the sidebar names the loaded example too
-    assert "Current network: " + "-".join(map(str, expected.layers)) in texts(at)
+def test_every_preset_button_loads_it(at):
+    for name in [*preset_names()[1:], "seed"]:  # one app session: each button replaces the previous network
+        at.button(key=f"bld_preset_{name}").click().run()
+        assert_clean(at)
+        expected = preset(name)
+        assert _scenario(at).to_dict() == expected.to_dict(), name
+        assert at.selectbox(key="sb_preset").value == name  # the sidebar names the loaded example too
+        assert "Current network: " + "-".join(map(str, expected.layers)) in texts(at)
+        assert f"{engine.forward(expected).loss:.4f}" in texts(at)
 
+
+@pytest.mark.parametrize("name", ["xor_2_4_1", "softmax_3class"])
+def test_forward_page_shows_the_loaded_preset(at, name):
+    at.button(key=f"bld_preset_{name}").click().run()
     at.switch_page("pages/1_Forward_pass.py").run()
     assert_clean(at)
+    expected = preset(name)
     tr = engine.forward(expected)
     text = texts(at) + "\n".join(latex(at))
     assert f"{tr.loss:.4f}" in text
