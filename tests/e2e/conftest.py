@@ -106,14 +106,6 @@ def browser():
         b.close()
 
 
-# The only hosts a page may contact besides the local server: Streamlit's frontend fetches the favicon of a page with a
-# ":material/...:" icon from Google's font CDN. This machine is offline, so the harness answers those requests itself
-# (a blank SVG) instead of letting them fail: a failed fetch would be a console error of the sandbox, not of the app.
-# Every other outside request is recorded on ``page.external_requests`` (tests assert there are none) and aborted.
-KNOWN_EXTERNAL = ("https://fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/",)
-BLANK_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24"/>'
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Remember each phase's report on the test item (page_factory screenshots the pages of a failed test)."""
@@ -127,7 +119,8 @@ def page_factory(browser, server_url, request):
     """New page (own context = own Streamlit session) at a given viewport.
 
     Records console errors on ``page.console_errors`` as ``(text, url)`` pairs (the url says which resource failed)
-    and requests to other hosts than the local server on ``page.external_requests``.
+    and requests to other hosts than the local server on ``page.external_requests`` (aborted: the app must work
+    offline, in a classroom without internet). A failed test leaves screenshots in tests/artifacts/.
     """
     contexts = []
 
@@ -135,8 +128,6 @@ def page_factory(browser, server_url, request):
         url = r.request.url
         if url.startswith((server_url, "data:", "blob:")):
             r.continue_()
-        elif url.startswith(KNOWN_EXTERNAL):
-            r.fulfill(status=200, content_type="image/svg+xml", body=BLANK_SVG)
         else:
             page.external_requests.append(url)
             r.abort()

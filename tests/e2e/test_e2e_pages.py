@@ -345,7 +345,8 @@ def test_slider_by_keyboard_updates_numbers_and_graph(page_factory, server_url):
     g5, loss = f4(grads.dE_dW[1][0, 0]), f4(trace.loss)
     assert (g5, loss) != (DE_DW5, E_TOTAL)  # the move is big enough to show at 4 decimals
 
-    assert metrics(page)["E total"] == loss
+    wait_for(page, lambda: metrics(page).get("E total") == loss, f"E total = {loss}")
+    settle(page)
     assert any(f.endswith(f"={g5}") for f in katex(page)), katex(page)
     after = annotations(page, "backward_graph")
     assert f"∂E/∂w5{g5}" in after and f"∂E/∂w5{DE_DW5}" in before, (before, after)
