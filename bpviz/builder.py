@@ -81,9 +81,10 @@ def default_inputs(n_inputs: int) -> list[float]:
     return [round(0.05 * (k + 1), 10) for k in range(n_inputs)]
 
 
-def default_targets(n_outputs: int, loss: str) -> list[float]:
-    """One target in the seed's pattern (0.01, 0.99, 0.01, ...); one-hot on the last class for cross_entropy."""
-    if loss == "cross_entropy" and n_outputs != 2:
+def default_targets(n_outputs: int, loss: str, output_activation: str = "sigmoid") -> list[float]:
+    """One target in the seed's pattern (0.01, 0.99, 0.01, ...); for softmax outputs, which always sum to 1, a
+    one-hot target on the last class (the only kind of target softmax can reach)."""
+    if (loss == "cross_entropy" or output_activation == "softmax") and n_outputs != 2:
         return [1.0 if k == n_outputs - 1 else 0.0 for k in range(n_outputs)]
     return [0.01 if k % 2 == 0 else 0.99 for k in range(n_outputs)]
 
@@ -123,7 +124,7 @@ def build_scenario(
         "weights": [w.tolist() for w in weights],
         "biases": [b.tolist() for b in biases],
         "inputs": default_inputs(layers[0]) if inputs is None else _plain(inputs),
-        "targets": default_targets(layers[-1], loss) if targets is None else _plain(targets),
+        "targets": default_targets(layers[-1], loss, activations[-1]) if targets is None else _plain(targets),
         "learning_rate": learning_rate,
         "train_biases": train_biases,
         "update_order": update_order,

@@ -9,7 +9,10 @@ LANGUAGES = ("en",)
 CATALOGUES: dict[str, dict[str, str]] = {"en": {}}
 
 
-def t(text: str, lang: str = "en", **values: object) -> str:
-    """Translate ``text`` into ``lang`` and fill its ``{placeholders}`` from ``values``."""
+def t(text: str, /, lang: str = "en", **values: object) -> str:
+    """Translate ``text`` into ``lang`` and fill its ``{placeholders}`` from ``values``.
+
+    ``text`` is positional-only, so a placeholder may itself be called ``{text}``.
+    """
     translated = CATALOGUES.get(lang, {}).get(text, text)
     return translated.format(**values) if values else translated

@@ -101,14 +101,15 @@ def set_scenario(app: AppState, scenario: Scenario, *, preset_name: str | None =
     """Replace the scenario (apply, upload, preset, builder ...), keeping the old one for Undo.
 
     Widgets need no reset: :func:`seed_widget` gives every bound widget its value from the AppState on the next run.
-    ``preset_name`` names the example now loaded (for the sidebar's Example box); None leaves the box as it is.
+    ``preset_name`` names the example now loaded (for the sidebar's Example box): "" for a network of the user's
+    own (the box then says so), None to leave the box as it is.
     """
     app.history.append(app.scenario)
     del app.history[:-50]  # bounded undo stack
     app.scenario = scenario
     app.message = None
     if preset_name is not None:
-        app.options[f"{SIDEBAR_PREFIX}preset"] = preset_name
+        app.options[f"{SIDEBAR_PREFIX}preset"] = preset_name or None
 
 
 def seed_widget(key: str, value: Any) -> None:
@@ -218,7 +219,8 @@ def _on_decimals() -> None:
 def _on_preset() -> None:
     app = app_state()
     name = st.session_state[f"{SIDEBAR_PREFIX}preset"]
-    set_scenario(app, preset(name), preset_name=name)
+    if name is not None:
+        set_scenario(app, preset(name), preset_name=name)
 
 
 def reset() -> None:
@@ -239,7 +241,7 @@ def _on_upload() -> None:
         app.message = t("Could not load {name}: {error}. The current scenario is kept.", lang=app.lang,
                         name=uploaded.name, error=str(exc))
         return
-    set_scenario(app, scenario)
+    set_scenario(app, scenario, preset_name="")
 
 
 def _slider(label: str, key: str, value: float, lo: float, hi: float, on_change: Callable, args: tuple,
@@ -262,6 +264,7 @@ def sidebar(app: AppState) -> None:
         names = preset_names()
         seed_widget(f"{SIDEBAR_PREFIX}preset", app.options.get(f"{SIDEBAR_PREFIX}preset", names[0]))
         st.selectbox(t("Example", lang=lang), names, key=f"{SIDEBAR_PREFIX}preset", on_change=_on_preset,
+                     placeholder=t("your own network", lang=lang),
                      help=t("Load a built-in scenario. 'seed' is the worked example.", lang=lang))
         c1, c2 = st.columns(2)
         c1.button(t("Reset to seed", lang=lang), on_click=reset, key=f"{SIDEBAR_PREFIX}reset",

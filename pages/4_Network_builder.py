@@ -49,16 +49,27 @@ def _build() -> None:
     except ScenarioError as exc:
         app.message = t("Could not build this network: {error}", lang=app.lang, error=str(exc))
         return
-    ui.set_scenario(app, scenario)
+    ui.set_scenario(app, scenario, preset_name="")
     app.steps.clear()
     app.message = None
 
 
 def body(app: ui.AppState, comp: ui.Computed) -> None:
     lang = app.lang
-    st.title(t("Network builder", lang=lang))
-    st.caption(t("Start from a classic example or build your own network. Every other page (forward, backward, "
-                 "update, graph, matrix, training) then works on it.", lang=lang))
+    ui.page_header(t("Network builder", lang=lang), t(
+        "Start from a classic example or build your own network. Every other page (forward, backward, "
+        "update, graph, matrix, training) then works on it.", lang=lang))
+    s = app.scenario
+    st.subheader(t("Current network: {layers}", lang=lang, layers="-".join(map(str, s.layers))))
+    st.caption(t("activations: {acts}; loss: {loss}; η = {lr}", lang=lang, acts=", ".join(s.activations),
+                 loss=s.loss, lr=ui.fmt(s.learning_rate, app.decimals)))
+    note = builder.symmetry_note(s, lang=lang)
+    if note:
+        st.warning(note)
+    # full width: the network figure is laid out for an 800 px plot and clips in a narrower column
+    fig = network_figure(s, comp.trace, comp.grads, None, mode="values", decimals=app.decimals, lang=lang)
+    st.plotly_chart(fig, key="builder_graph", config={"displayModeBar": False})
+    ui.output_metrics(app, comp)
     left, right = st.columns([2, 3])
     with left:
         st.subheader(t("Examples", lang=lang))
@@ -66,6 +77,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
             # the button over its lesson, not beside it: beside, a 1280 px screen cut names to "xor…", "relu…"
             st.button(name, key=f"bld_preset_{name}", on_click=_load_preset, args=(name,), width="stretch")
             st.caption(t(info, lang=lang))
+    with right:
         st.subheader(t("Build your own", lang=lang))
         a, b, c = st.columns(3)
         a.number_input(t("Inputs", lang=lang), 1, MAX_NEURONS, **_opt(app, "bld_inputs", 2))
@@ -100,17 +112,6 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
                         **_opt(app, "bld_lr", 0.5))
         st.caption(t("Initial weights: {info}", lang=lang, info=t(INIT_INFO[st.session_state["bld_init"]], lang=lang)))
         st.button(t("Build network", lang=lang), key="bld_build", on_click=_build, type="primary", width="stretch")
-    with right:
-        s = app.scenario
-        st.subheader(t("Current network: {layers}", lang=lang, layers="-".join(map(str, s.layers))))
-        st.caption(t("activations: {acts}; loss: {loss}; η = {lr}", lang=lang, acts=", ".join(s.activations),
-                     loss=s.loss, lr=ui.fmt(s.learning_rate, app.decimals)))
-        note = builder.symmetry_note(s, lang=lang)
-        if note:
-            st.warning(note)
-        fig = network_figure(s, comp.trace, comp.grads, None, mode="values", decimals=app.decimals, lang=lang)
-        st.plotly_chart(fig, key="builder_graph", config={"displayModeBar": False})
-        ui.output_metrics(app, comp)
 
 
 ui.run_page(t("Network builder"), body)

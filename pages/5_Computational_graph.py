@@ -25,10 +25,10 @@ def _neuron_choice(app: ui.AppState) -> tuple[int, int]:
 def body(app: ui.AppState, comp: ui.Computed) -> None:
     s = app.scenario
     lang = app.lang
-    st.title(t("Computational graph", lang=lang))
-    st.caption(t("The chain rule at its most basic: the loss is split into elementary operations (add, multiply, "
-                 "exp, ...). Going backwards, each operation multiplies the gradient arriving from above by its own "
-                 "local derivative and passes it on. Where a value feeds several operations, the gradients add up.",
+    ui.page_header(t("Computational graph", lang=lang), t(
+        "The chain rule at its most basic: the loss is split into elementary operations (add, multiply, "
+        "exp, ...). Going backwards, each operation multiplies the gradient arriving from above by its own "
+        "local derivative and passes it on. Where a value feeds several operations, the gradients add up.",
                  lang=lang))
     allowed = compgraph.full_graph_allowed(s)
     whole, one = t("Whole loss", lang=lang), t("One neuron", lang=lang)

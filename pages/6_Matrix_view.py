@@ -18,9 +18,9 @@ def _link_backward(key: str, labels: list[str], refs: list[engine.ParamRef]) -> 
 def body(app: ui.AppState, comp: ui.Computed) -> None:
     s = app.scenario
     lang = app.lang
-    st.title(t("Matrix view", lang=lang))
-    st.caption(t("The scalar chain rule of the backward page, written for whole layers at once: one vector δ per "
-                 "layer, one matrix ∂E/∂W. Libraries compute exactly these products.", lang=lang))
+    ui.page_header(t("Matrix view", lang=lang), t(
+        "The scalar chain rule of the backward page, written for whole layers at once: one vector δ per "
+        "layer, one matrix ∂E/∂W. Libraries compute exactly these products.", lang=lang))
     st.latex(r"\delta^{(L)} = \frac{\partial E}{\partial a^{(L)}} \odot f'(z^{(L)}) \qquad "
              r"\frac{\partial E}{\partial W^{(l)}} = \delta^{(l)} a^{(l-1)\top} \qquad "
              r"\delta^{(l)} = \left(W^{(l+1)\top} \delta^{(l+1)}\right) \odot f'(z^{(l)})")
