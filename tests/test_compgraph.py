@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpviz import compgraph, engine, symbolic
+from bpviz.builder import build_scenario
 from bpviz.compgraph import GraphTooLarge, build_graph, full_graph_allowed
 from bpviz.config import preset, validate
 from bpviz.figures.compgraph import compgraph_figure, fmt
@@ -310,7 +311,7 @@ def test_figure_builds_and_highlights_the_current_node():
             assert fig.layout.meta["current"] == current
             assert sorted(_trace(fig, "edges current").meta) == sorted(g.steps[k - 1].edges)
             assert current in fig.layout.title.text
-        assert 700 <= fig.layout.height <= 1000
+        assert fig.layout.height >= 60 * fig.layout.meta["rows"]  # every row gets its room (the page scrolls)
     # after step 20 (v11 = out_h1·w5 done) out_h1 is accumulating: shown with "…" and listed as partial
     k = g.order.index(next(e.parent for e in g.edges if e.child == "w5")) + 1
     fig = compgraph_figure(g, upto_step=k)
@@ -326,27 +327,143 @@ def test_figure_builds_and_highlights_the_current_node():
     assert len(_trace(fig_end, "edge info").customdata) == len(g.edges)
 
 
-def test_figure_layout_boxes_do_not_overlap():
-    from bpviz.figures.compgraph import BOX_H, BOX_W, layout_positions
+def _figure_graphs():
+    """The graphs a student sees: the seed, its bce and softmax variants, and one neuron of a 6×8 network."""
+    seed = preset("seed")
+    softmax = validate({**seed.to_dict(), "activations": ["sigmoid", "softmax"], "loss": "cross_entropy",
+                        "targets": [0.2, 0.8]})
+    deep = build_scenario([8] + [8] * 6 + [8], ["tanh"] * 7, "half_sse", init="xavier")
+    return {"seed": build_graph(seed), "bce": build_graph(validate({**seed.to_dict(), "loss": "bce"})),
+            "softmax": build_graph(softmax), "focus": build_graph(deep, focus=(3, 2))}
 
-    g = build_graph(preset("seed"))
-    pos = list(layout_positions(g).values())
-    for i, (x1, y1) in enumerate(pos):
-        for x2, y2 in pos[i + 1:]:
-            assert abs(x1 - x2) >= BOX_W or abs(y1 - y2) >= BOX_H
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _check_layout(g, lay):
+    """Boxes apart and inside the canvas, edges downwards (operand above its op), routes clear of every box."""
+    from bpviz.figures.compgraph import GAP_BOX
+
+    boxes = {nid: lay.box(nid) for nid in lay.pos}
+    ids = list(boxes)
+    for i, a in enumerate(ids):
+        x0, y0, x1, y1 = boxes[a]
+        assert x0 >= 0 and x1 <= lay.width and y0 >= 0 and y1 <= lay.height, a
+        for b in ids[i + 1:]:
+            grown = (boxes[b][0] - GAP_BOX + 1e-9, boxes[b][1], boxes[b][2] + GAP_BOX - 1e-9, boxes[b][3])
+            assert not _overlap(boxes[a], grown), (a, b)
+    for e in g.edges:
+        assert boxes[e.child][3] < boxes[e.parent][1], e  # the operand's box ends above its op's box
+        route = lay.routes[e.index]
+        assert route[0][1] == pytest.approx(boxes[e.child][3]) and route[-1][1] == pytest.approx(boxes[e.parent][1])
+        assert boxes[e.child][0] < route[0][0] < boxes[e.child][2]
+        assert boxes[e.parent][0] < route[-1][0] < boxes[e.parent][2]
+        for (xa, ya), (xb, yb) in zip(route, route[1:]):
+            assert yb >= ya  # always downwards
+            for f in np.linspace(0, 1, 41)[1:-1]:  # no point of the segment inside any box
+                x, y = xa + f * (xb - xa), ya + f * (yb - ya)
+                for nid, (x0, y0, x1, y1) in boxes.items():
+                    assert not (x0 + 0.5 < x < x1 - 0.5 and y0 + 0.5 < y < y1 - 0.5), (e, nid)
+
+
+def test_figure_layout_top_to_bottom_boxes_apart_edges_clear():
+    from bpviz.figures.compgraph import NOMINAL_WIDTH, layout
+
+    for name, g in _figure_graphs().items():
+        lay = layout(g)
+        _check_layout(g, lay)
+        assert lay.width == NOMINAL_WIDTH, name  # planned for an 800 px plot: nothing scaled down there
+        # leaves on top of their first use, E (the roots) at the very bottom
+        bottom = max(lay.pos[n.id][1] for n in g.nodes)
+        assert all(lay.pos[r][1] == bottom for r in g.roots)
+        for n in g.nodes:
+            if n.is_leaf:
+                assert lay.row[n.id] > max(lay.row[c] for c in n.consumers)
+
+
+def test_box_text_fits_its_box_at_every_step():
+    """Every line a box shows (op and name, d, g at any step) fits its box at ≥ 12 px monospace."""
+    import re
+
+    from bpviz.figures.compgraph import BOX_PAD_X, CHAR_W, FONT, layout
+
+    assert FONT >= 12
+    for name, g in _figure_graphs().items():
+        lay = layout(g)
+        for k in range(g.n_steps + 1):
+            fig = compgraph_figure(g, upto_step=k)
+            nodes = _trace(fig, "nodes")
+            assert nodes.textfont.size >= 12
+            for nid, text in zip(nodes.customdata, nodes.text):
+                lines = [re.sub(r"<[^>]+>", "", line) for line in text.split("<br>")]
+                assert len(lines) == 3
+                longest = max(len(line) for line in lines)
+                assert longest * CHAR_W + 2 * BOX_PAD_X <= lay.size[nid][0] + 1e-9, (name, k, nid, lines)
+                assert 3 * 1.3 * nodes.textfont.size <= lay.size[nid][1]
+
+
+def test_figure_height_follows_the_rows():
+    from bpviz.figures.compgraph import BOX_H, MARGIN, ROW_GAP, layout
+
+    for name, g in _figure_graphs().items():
+        lay = layout(g)
+        fig = compgraph_figure(g, upto_step=1)
+        rows = fig.layout.meta["rows"]
+        assert fig.layout.height == round(lay.height + MARGIN["t"] + MARGIN["b"])
+        per_row = (fig.layout.height - MARGIN["t"] - MARGIN["b"]) / rows
+        assert BOX_H + ROW_GAP * (rows - 1) / rows <= per_row <= 100, (name, per_row)
+        # both axes in nominal px at one scale
+        assert list(fig.layout.xaxis.range) == [0, lay.width] and list(fig.layout.yaxis.range) == [lay.height, 0]
+        assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio == 1
 
 
 def test_long_edges_are_routed_between_boxes():
-    from bpviz.figures.compgraph import BOX_H, BOX_W, layout
+    from bpviz.figures.compgraph import layout
 
-    s = validate({**preset("seed").to_dict(), "loss": "bce"})  # bce: t1 feeds ops three columns apart
+    s = validate({**preset("seed").to_dict(), "loss": "bce"})  # bce: t1 feeds ops three rows apart
     g = build_graph(s)
-    pos, routes = layout(g)
-    assert any(len(r) > 2 for r in routes.values())
-    for r in routes.values():
-        for x, y in r[1:-1]:  # bend points sit in the gaps, never inside a box
-            for bx, by in pos.values():
-                assert not (abs(x - bx) <= BOX_W / 2 + 1e-9 and abs(y - by) < BOX_H / 2)
+    lay = layout(g)
+    assert any(len(r) > 2 for r in lay.routes.values())
+    _check_layout(g, lay)
+
+
+def test_wide_row_of_leaves_spills_upwards():
+    """One neuron with 8 inputs: 16 leaves do not fit one 800 px row; the activations go one row up."""
+    from bpviz.figures.compgraph import layout
+
+    g = _figure_graphs()["focus"]
+    lay = layout(g)
+    acts = {lay.row[n.id] for n in g.nodes if n.kind == "activation"}
+    weights = {lay.row[n.id] for n in g.nodes if n.kind == "weight"}
+    assert len(acts) == 1 and len(weights) == 1 and acts.pop() == weights.pop() + 1
+
+
+def test_local_derivative_labels_of_the_current_edges():
+    from bpviz.figures.compgraph import LABEL_CHAR_W
+
+    for name, g in _figure_graphs().items():
+        for k in (1, 2, 3, g.n_steps):
+            fig = compgraph_figure(g, upto_step=k)
+            labels = {a.name: a for a in fig.layout.annotations if (a.name or "").startswith("local ")}
+            assert set(labels) == {f"local {i}" for i in g.steps[k - 1].edges}, (name, k)
+            placed = []
+            for i in g.steps[k - 1].edges:
+                a = labels[f"local {i}"]
+                assert fmt(g.edges[i].local) in a.text and a.font.size >= 12
+                w = (len(a.text) - len("<b></b>")) * LABEL_CHAR_W
+                placed.append((a.x - w / 2, a.y, a.x + w / 2, a.y + 16))
+            for i, p in enumerate(placed):
+                assert not any(_overlap(p, q) for q in placed[i + 1:]), (name, k)
+
+
+@settings(max_examples=20, deadline=None)
+@given(small_nets(), st.integers(1, 6))
+def test_random_small_nets_layout(s, decimals):
+    from bpviz.figures.compgraph import layout
+
+    g = build_graph(s)
+    _check_layout(g, layout(g, decimals))
 
 
 def test_focus_figure_builds():

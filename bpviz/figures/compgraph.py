@@ -1,40 +1,67 @@
 """The computational graph of elementary operations, drawn like micrograd's ``draw_dot`` (pure Plotly, no UI).
 
-Leaves sit left of their first use and E at the right; every box shows the op (or the leaf's name), its forward
-value ``d`` (data) and, once the backward pass has reached it, its gradient ``g`` = ∂E/∂node. The node processed
-in the current backward step is outlined in red and the edges it pushes its gradient through are labelled with
-their local derivative ∂parent/∂child; every edge has it in its hover.
+Layout, planned for a web page: top to bottom, leaves (inputs, targets, weights, biases) at the top just above their
+first use, E at the bottom, one row per rank; the figure grows in height (a page scrolls vertically) and its width is
+fixed by the widest row. The axes are in *nominal pixels* of a plot area ``NOMINAL_WIDTH`` wide with both axes at
+the same scale, so box sizes and fonts are planned in pixels: at the nominal width (the main column at 1280×800) the
+boxes are exactly as planned, a wider plot only adds room at the sides.
 
-Trace names tests (and the UI) can rely on: "edges pending", "edges traversed", "edges current" (lines),
-"edge info" (hover markers, customdata = edge index), "nodes" (customdata = node id), "current node"
-(customdata = [node id]). ``layout.meta`` holds {"step", "current", "final", "partial"}.
+Every box shows its op (and, for a named value such as out_h1, the name in blue; a leaf shows its name), the forward
+value ``d`` (data) and, once the backward pass has reached it, its gradient ``g`` = ∂E/∂node. The node processed in
+the current backward step is outlined in red and the edges it pushes its gradient through are red, each labelled with
+its local derivative ∂parent/∂child just under the box receiving it; every edge has it in its hover.
+
+Trace names tests (and the UI) can rely on: "edges pending", "edges traversed", "edges current" (lines, ``meta`` =
+edge indices), "edge info" (hover markers, customdata = edge index), "nodes" (customdata = node id, ``text`` = the box
+text), "current node" (customdata = [node id]). Box shapes are named "box <id>", local-derivative annotations
+"local <edge index>". ``layout.meta`` holds {"step", "current", "final", "partial", "rows", "width"}.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
 from ..compgraph import OpGraph
 from ..i18n import t
 
-COLUMN = 1.0  # x distance between ranks
-ROW = 1.0  # minimum y distance between boxes in one column
-BOX_W = 0.86
-BOX_H = 0.62
+# plot-area width (px) the layout is planned for: the main column at 1280×800 with the sidebar open
+NOMINAL_WIDTH = 800
+SIDE_PAD = 8  # kept free left and right of the widest row (the real column is a few px narrower)
+FONT = 12  # box text (px): op, d, g
+CHAR_W = 0.6 * FONT  # monospace advance
+LINE_H = 1.3 * FONT  # Plotly's line spacing
+BOX_PAD_X = 6  # text to box border, each side
+BOX_H = round(3 * LINE_H + 7)  # every box has three lines: op (+ name) / d / g
+ROW_GAP = 26  # vertical gap between rows: edges, and the local-derivative labels under the boxes
+RUN_SLOPE = 0.15  # ... at least this times the widest sideways run of an edge through the gap
+MAX_ROW_GAP = 60
+GAP_BOX = 8  # horizontal gap between two boxes in a row
+GAP_EDGE = 6  # ... between a box and an edge passing through the row, or two such edges
+EDGE_SLOT = 4  # width reserved for an edge passing through a row
+TOP_PAD = 8
+BOTTOM_PAD = 8
+MARGIN = {"l": 4, "r": 4, "t": 104, "b": 4}
+LABEL_FONT = 12
+LABEL_CHAR_W = 6.6  # bold proportional font: a generous average advance
 
 FILL_PENDING = "#ffffff"
 FILL_PARTIAL = "#fff1c7"  # some consumers have pushed their share: the gradient is still accumulating
 FILL_FINAL = "#e3f4e1"
 FILL_CURRENT = "#ffd6cc"
+HALO_CURRENT = "rgba(214, 39, 40, 0.18)"
 BORDER = {"op": "#555555", "weight": "#1f5fbf", "bias": "#7b3fbf", "input": "#888888", "target": "#888888",
           "activation": "#888888", "net": "#888888"}
-EDGE_PENDING = "#c8c8c8"
+NAME_COLOR = "#1f4f9f"
+EDGE_PENDING = "#c0c0c0"
 EDGE_TRAVERSED = "#3a8f3a"
 EDGE_CURRENT = "#d62728"
 GRAD_COLOR = "#b03a2e"
 MONO = "DejaVu Sans Mono, Menlo, Consolas, monospace"
+# which leaves move to an extra row above when a row is too wide (data first: parameters stay next to their op)
+_PUSH_ORDER = {"activation": 0, "input": 0, "net": 0, "target": 1, "bias": 2, "weight": 3}
 
 
 def fmt(value: float, decimals: int = 4) -> str:
@@ -47,69 +74,273 @@ def fmt(value: float, decimals: int = 4) -> str:
     return "0" if text.lstrip("-").strip("0.") == "" else text.replace("-", "−")
 
 
-WIDE_COLUMNS = 17  # the seed's graph has 17 ranks; wider graphs switch to compact box text
-DUMMY_H = 0.12  # height reserved in a column for an edge passing through it
+@dataclass(frozen=True)
+class GraphLayout:
+    """Where everything goes, in nominal px (y grows downwards): box centres and sizes, edge routes (child first,
+    parent last), the row of every node (0 = the roots' row, at the bottom) and the canvas size."""
+
+    pos: dict[str, tuple[float, float]]
+    size: dict[str, tuple[float, float]]
+    routes: dict[int, list[tuple[float, float]]]
+    row: dict[str, int]
+    width: float
+    height: float
+
+    def box(self, node_id: str) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1) of a node's box."""
+        (x, y), (w, h) = self.pos[node_id], self.size[node_id]
+        return x - w / 2, y - h / 2, x + w / 2, y + h / 2
 
 
-def layout(graph: OpGraph) -> tuple[dict[str, tuple[float, float]], dict[int, list[tuple[float, float]]]]:
-    """Node centres and edge routes. x by rank (roots right); an edge spanning several ranks passes through a
-    reserved slot in every column between (Sugiyama's dummy nodes), so it never crosses a box. In each column
-    items sit near the mean y of their consumers, kept apart by a minimum gap."""
-    max_rank = max(n.rank for n in graph.nodes)
-    order_key = {nid: i for i, nid in enumerate(graph.order)}
-    # layout items: real nodes, plus one dummy per edge per column it passes through
-    rank: dict[str, int] = {n.id: n.rank for n in graph.nodes}
-    ups: dict[str, list[str]] = {n.id: [] for n in graph.nodes}  # item -> the items it feeds (to its right)
-    tiebreak: dict[str, tuple] = {n.id: (order_key.get(n.id, len(order_key)), i) for i, n in enumerate(graph.nodes)}
-    chains: dict[int, list[str]] = {}
-    for e in graph.edges:
-        prev = e.parent
-        chain = []
-        for r in range(rank[e.parent] + 1, rank[e.child]):
-            d = f"~{e.index}.{r}"
-            rank[d] = r
-            ups[d] = [prev]
-            tiebreak[d] = tiebreak[e.child]
-            chain.append(d)
-            prev = d
-        ups[e.child].append(prev)
-        chains[e.index] = chain
-    height = {item: (BOX_H if not item.startswith("~") else DUMMY_H) for item in rank}
-    pad = ROW - BOX_H
-    by_rank: dict[int, list[str]] = {}
-    for item, r in rank.items():
-        by_rank.setdefault(r, []).append(item)
-    y: dict[str, float] = {}
-    for r in range(max_rank + 1):
-        items = by_rank.get(r, [])
-        desired = {it: (sum(y[u] for u in ups[it]) / len(ups[it]) if ups[it] else 0.0) for it in items}
+def _head(graph: OpGraph, nid: str) -> tuple[str, int]:
+    """A box's first line (HTML) and its length in characters: the op and a named value's name, or a leaf's name."""
+    n = graph.node(nid)
+    if not n.op:
+        return f"<b>{n.name}</b>", len(n.name)
+    if n.name:
+        return f"<b>{n.op}</b> <span style='color:{NAME_COLOR}'><b>{n.name}</b></span>", len(n.op) + 1 + len(n.name)
+    return f"<b>{n.op}</b>", len(n.op)
+
+
+def _grad_texts(graph: OpGraph, decimals: int) -> dict[str, set[str]]:
+    """Every gradient text a box can show during the backward pass (partial sums too), to size the boxes once."""
+    texts = {n.id: {fmt(n.grad, decimals)} for n in graph.nodes}
+    running = graph.gradients_after(0)
+    for r, g in running.items():
+        texts[r].add(fmt(g, decimals))
+    pending = {n.id: len(n.consumers) for n in graph.nodes}
+    for step in graph.steps:
+        for i in step.edges:
+            e = graph.edges[i]
+            running[e.child] = running.get(e.child, 0.0) + e.contribution
+            pending[e.child] -= 1
+            texts[e.child].add(fmt(running[e.child], decimals) + ("…" if pending[e.child] else ""))
+    return texts
+
+
+def box_sizes(graph: OpGraph, decimals: int = 4, uniform: bool = True) -> dict[str, tuple[float, float]]:
+    """(width, height) in px of every box, wide enough for its longest line at ``FONT`` px monospace. ``uniform``:
+    every box as wide as the widest d / g line (or leaf name) of the graph, a named op's box wider if its first line
+    needs it; else each box as wide as its own text."""
+    grads = _grad_texts(graph, decimals)
+    body = {n.id: max(2 + len(fmt(n.value, decimals)), 2 + max(len(s) for s in grads[n.id]),
+                      0 if n.op else len(n.name)) for n in graph.nodes}
+    common = max(body.values()) if uniform else 0
+    sizes = {}
+    for n in graph.nodes:
+        chars = max(body[n.id], common, _head(graph, n.id)[1], 6)
+        sizes[n.id] = (math.ceil(chars * CHAR_W + 2 * BOX_PAD_X), BOX_H)
+    return sizes
+
+
+def _gap(a: str, b: str) -> float:
+    return GAP_BOX if not a.startswith("~") and not b.startswith("~") else GAP_EDGE
+
+
+def _pack(items: list[str], desired: dict[str, float], width: dict[str, float], canvas: float) -> dict[str, float]:
+    """x of the items of one row, in this order, as close as possible (least squares) to ``desired`` while keeping
+    every neighbour gap and the canvas: isotonic regression (pool adjacent violators) of desired − offset."""
+    offset = [0.0]
+    for a, b in zip(items, items[1:]):
+        offset.append(offset[-1] + (width[a] + width[b]) / 2 + _gap(a, b))
+    targets = [desired[it] - o for it, o in zip(items, offset)]
+    blocks: list[list[float]] = []  # [mean, count]
+    for v in targets:
+        blocks.append([v, 1.0])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            m2, c2 = blocks.pop()
+            m1, c1 = blocks.pop()
+            blocks.append([(m1 * c1 + m2 * c2) / (c1 + c2), c1 + c2])
+    values = [m for m, c in blocks for _ in range(int(c))]
+    lo = width[items[0]] / 2 + SIDE_PAD
+    hi = canvas - SIDE_PAD - width[items[-1]] / 2 - offset[-1]
+    if lo > hi:  # wider than the canvas (cannot happen: the canvas is as wide as the widest row)
+        lo = hi = (lo + hi) / 2
+    return {it: min(max(v, lo), hi) + o for it, v, o in zip(items, values, offset)}
+
+
+def _row_width(items: list[str], width: dict[str, float]) -> float:
+    return sum(width[it] for it in items) + sum(_gap(a, b) for a, b in zip(items, items[1:]))
+
+
+def layout(graph: OpGraph, decimals: int = 4) -> GraphLayout:
+    """Where every box and edge goes (see :func:`_layout`): boxes of one width, unless that makes the graph wider
+    than the plot."""
+    lay = _layout(graph, box_sizes(graph, decimals, uniform=True))
+    if lay.width > NOMINAL_WIDTH:
+        lay = _layout(graph, box_sizes(graph, decimals, uniform=False))
+    return lay
+
+
+def _layout(graph: OpGraph, size: dict[str, tuple[float, float]]) -> GraphLayout:
+    """Rows top to bottom by rank (roots at the bottom); an edge spanning several rows passes through a reserved slot
+    in every row between (Sugiyama's dummy nodes), so it never crosses a box. A row of leaves wider than the plot
+    spills its data leaves into an extra row above. In each row items keep an order and sit, in least squares, at the
+    mean x of their neighbours (consumers below, operands above), a few sweeps up and down; then every chain of
+    one-operand ops (and every long edge) is straightened where the rows leave room."""
+    ids = [n.id for n in graph.nodes]
+    # depth-first order from the roots (operands in order): ties in a row keep the formula's left-to-right order
+    dfs: dict[str, int] = {}
+    stack = list(reversed(graph.roots))
+    while stack:
+        nid = stack.pop()
+        if nid not in dfs:
+            dfs[nid] = len(dfs)
+            stack.extend(reversed(graph.node(nid).children))
+    for nid in ids:
+        dfs.setdefault(nid, len(dfs))
+    row = {nid: graph.node(nid).rank for nid in ids}
+    budget = NOMINAL_WIDTH - 2 * SIDE_PAD
+
+    def build_items() -> tuple[dict[int, list[str]], dict[str, list[str]], dict[str, list[str]], dict[int, list[str]],
+                               dict[str, float], dict[str, int]]:
+        rows: dict[int, list[str]] = {}
+        up: dict[str, list[str]] = {nid: [] for nid in ids}  # item -> items above it (its operands or edge)
+        down: dict[str, list[str]] = {nid: [] for nid in ids}  # item -> items below it (its consumers or edge)
+        chains: dict[int, list[str]] = {}
+        width = {nid: size[nid][0] for nid in ids}
+        item_row = dict(row)
+        for nid in ids:
+            rows.setdefault(row[nid], []).append(nid)
+        for e in graph.edges:
+            prev = e.child
+            chain = []
+            for r in range(row[e.child] - 1, row[e.parent], -1):
+                d = f"~{e.index}.{r}"
+                item_row[d] = r
+                width[d] = EDGE_SLOT
+                up[d], down[d] = [prev], []
+                down[prev].append(d)
+                rows.setdefault(r, []).append(d)
+                chain.append(d)
+                prev = d
+            down[prev].append(e.parent)
+            up[e.parent].append(prev)
+            chains[e.index] = chain
+        return rows, up, down, chains, width, item_row
+
+    # widen nothing, spill instead: a too-wide row moves its leaves (data first) to a new row right above it
+    r, opened = 0, False
+    while True:
+        rows, up, down, chains, width, item_row = build_items()
+        if r > max(rows):
+            break
+        leaves = sorted((it for it in rows.get(r, []) if not it.startswith("~") and graph.node(it).is_leaf),
+                        key=lambda it: (_PUSH_ORDER.get(graph.node(it).kind, 9), dfs[it]))
+        if _row_width(rows.get(r, []), width) <= budget or not leaves:
+            r, opened = r + 1, False
+            continue
+        if not opened:
+            for nid in ids:
+                if row[nid] > r:
+                    row[nid] += 1
+            opened = True
+        row[leaves[0]] = r + 1
+    canvas = max(NOMINAL_WIDTH, max(_row_width(items, width) for items in rows.values()) + 2 * SIDE_PAD)
+
+    n_rows = max(rows) + 1
+    tiebreak = {it: (dfs[it] if not it.startswith("~") else dfs[graph.edges[int(it[1:].split(".")[0])].child])
+                for it in width}
+    x: dict[str, float] = {}
+    # first sweep from the roots up: order each row by where its consumers are
+    for r in range(n_rows):
+        items = rows.get(r, [])
+        if not items:
+            continue
+        if r == 0 or not any(down[it] for it in items):
+            desired = {it: canvas / 2 for it in items}
+        else:
+            desired = {it: (sum(x[d] for d in down[it]) / len(down[it]) if down[it] else canvas / 2) for it in items}
         items.sort(key=lambda it: (desired[it], tiebreak[it]))
-        placed: list[float] = []
-        for i, it in enumerate(items):
-            want = desired[it]
-            if placed:
-                want = max(want, placed[-1] + (height[items[i - 1]] + height[it]) / 2 + pad)
-            placed.append(want)
-        # shift the column so that, on average, items sit where their consumers want them
-        shift = sum(desired[it] - p for it, p in zip(items, placed)) / max(len(items), 1)
-        for it, p in zip(items, placed):
-            y[it] = p + shift
-    pos = {n.id: ((max_rank - n.rank) * COLUMN, y[n.id]) for n in graph.nodes}
+        if r == 0 or len(set(desired.values())) == 1:
+            # roots (or a row with one common target): centred around it
+            centre = next(iter(desired.values()))
+            half = _row_width(items, width) / 2
+            start = centre - half
+            desired = {}
+            for i, it in enumerate(items):
+                desired[it] = start + width[it] / 2
+                if i + 1 < len(items):
+                    start += width[it] + _gap(it, items[i + 1])
+        x.update(_pack(items, desired, width, canvas))
+    # a few sweeps: each item towards the mean of its neighbours above and below (order kept)
+    for sweep in range(4):
+        order = range(n_rows - 1, -1, -1) if sweep % 2 == 0 else range(n_rows)
+        for r in order:
+            items = rows.get(r, [])
+            if not items:
+                continue
+            desired = {}
+            for it in items:
+                sides = [sum(x[o] for o in nb) / len(nb) for nb in (up[it], down[it]) if nb]
+                desired[it] = sum(sides) / len(sides) if sides else x[it]
+            x.update(_pack(items, desired, width, canvas))
+
+    # straighten chains (a → b where a feeds only b and b has only a): one x for the chain, as far as rows allow
+    chain_x: dict[str, float] = {}
+    for it in x:
+        if len(up[it]) == 1 and len(down[up[it][0]]) == 1:
+            continue  # not the top of a chain
+        members = [it]
+        while len(down[members[-1]]) == 1 and len(up[down[members[-1]][0]]) == 1:
+            members.append(down[members[-1]][0])
+        if len(members) > 1:
+            mean = sum(x[m] for m in members) / len(members)
+            chain_x.update({m: mean for m in members})
+    for items in rows.values():
+        x.update(_pack(items, {it: chain_x.get(it, x[it]) for it in items}, width, canvas))
+
+    # the drawing centred on the canvas
+    left = min(x[it] - width[it] / 2 for it in x)
+    right = max(x[it] + width[it] / 2 for it in x)
+    shift = (canvas - left - right) / 2
+    x = {it: v + shift for it, v in x.items()}
+
+    # rows top to bottom; a gap whose edges run far sideways gets taller, so they do not lie flat
+    y_of_row: dict[int, float] = {}
+    y = TOP_PAD + BOX_H / 2
+    for r in range(n_rows - 1, -1, -1):
+        if r < n_rows - 1:
+            run = max((abs(x[it] - x[d]) for it in rows.get(r + 1, []) for d in down[it]), default=0.0)
+            y += BOX_H + min(max(ROW_GAP, RUN_SLOPE * run), MAX_ROW_GAP)
+        y_of_row[r] = y
+    height = y + BOX_H / 2 + BOTTOM_PAD
+
+    pos = {nid: (x[nid], y_of_row[row[nid]]) for nid in ids}
+    # edge ends: several edges into one box (or out of one) arrive (leave) side by side, ordered by where they go
+    arrive: dict[int, float] = {}
+    leave: dict[int, float] = {}
+    for nid in ids:
+        ins = [e for e in graph.edges if e.parent == nid]
+        outs = [e for e in graph.edges if e.child == nid]
+        w = size[nid][0]
+        for group, store, other in ((ins, arrive, lambda e: x[chains[e.index][-1]] if chains[e.index] else
+                                     x[e.child]),
+                                    (outs, leave, lambda e: x[chains[e.index][0]] if chains[e.index] else
+                                     x[e.parent])):
+            group.sort(key=lambda e: (other(e), e.index))
+            m = len(group)
+            span = min(w - 2 * BOX_PAD_X - 8, 14.0 * (m - 1))
+            for i, e in enumerate(group):
+                store[e.index] = x[nid] + (span * (i / (m - 1) - 0.5) if m > 1 else 0.0)
     routes: dict[int, list[tuple[float, float]]] = {}
     for e in graph.edges:
-        (xc, yc), (xp, yp) = pos[e.child], pos[e.parent]
-        points = [(xc + BOX_W / 2, yc)]
-        for d in reversed(chains[e.index]):  # child side first
-            xd = (max_rank - rank[d]) * COLUMN
-            points += [(xd - BOX_W / 2, y[d]), (xd + BOX_W / 2, y[d])]
-        points.append((xp - BOX_W / 2, yp))
+        xc, yc = pos[e.child]
+        xp, yp = pos[e.parent]
+        points = [(leave[e.index], yc + BOX_H / 2)]
+        for d in chains[e.index]:
+            yd = y_of_row[item_row[d]]
+            points += [(x[d], yd - BOX_H / 2), (x[d], yd + BOX_H / 2)]
+        points.append((arrive[e.index], yp - BOX_H / 2))
         routes[e.index] = points
-    return pos, routes
+    return GraphLayout(pos=pos, size={nid: size[nid] for nid in ids}, routes=routes, row=dict(row), width=canvas,
+                       height=height)
 
 
-def layout_positions(graph: OpGraph) -> dict[str, tuple[float, float]]:
-    """(x, y) of every node (see :func:`layout`)."""
-    return layout(graph)[0]
+
+def layout_positions(graph: OpGraph, decimals: int = 4) -> dict[str, tuple[float, float]]:
+    """(x, y) of every node's box centre in nominal px (see :func:`layout`)."""
+    return layout(graph, decimals).pos
 
 
 def _node_hover(graph: OpGraph, nid: str, grads: dict[str, float], final: frozenset[str],
@@ -137,28 +368,57 @@ def _node_hover(graph: OpGraph, nid: str, grads: dict[str, float], final: frozen
     return "<br>".join(lines)
 
 
+def _legend(current: str | None, lang: str) -> list[dict]:
+    """Annotations above the plot (pixel offsets from its top-left corner): what a box shows, the fill colours."""
+    notes: list[dict] = []
+    base = {"xref": "paper", "yref": "paper", "x": 0, "y": 1, "xanchor": "left", "yanchor": "bottom",
+            "showarrow": False, "font": {"size": 12, "color": "#333333"}}
+    notes.append({**base, "name": "legend", "yshift": 58,
+                  "text": t("Each box: op (a named value's name in blue) or leaf · d = forward value · "
+                            "g = gradient ∂E/∂node", lang)})
+    chips = [("not reached", FILL_PENDING, "#888888"), ("accumulating …", FILL_PARTIAL, "#888888"),
+             ("final", FILL_FINAL, "#888888"), ("this step", FILL_CURRENT, EDGE_CURRENT)]
+    shift = 0.0
+    for label, fill, border in chips:
+        text = t(label, lang)
+        notes.append({**base, "name": f"legend {label}", "yshift": 32, "xshift": shift, "text": text,
+                      "bgcolor": fill, "bordercolor": border, "borderwidth": 1.5, "borderpad": 3})
+        shift += len(text) * 6.4 + 16
+    if current is not None:
+        hint = t("red numbers: the local derivative ∂parent/∂child of this step's edges · hover any box or edge "
+                 "for full precision", lang)
+    else:
+        hint = t("hover any box or edge for full precision", lang)
+    notes.append({**base, "name": "legend hint", "yshift": 6, "text": hint})
+    return notes
+
+
 def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int = 4, lang: str = "en",
                      height: int | None = None) -> go.Figure:
-    """The graph after ``upto_step`` backward steps (None: the whole backward pass, 0: forward values only)."""
+    """The graph after ``upto_step`` backward steps (None: the whole backward pass, 0: forward values only).
+
+    ``height`` (px) overrides the figure's own height (rows × ~80 px); the plot then scrolls inside it.
+    """
     k = graph.n_steps if upto_step is None else max(0, min(int(upto_step), graph.n_steps))
     current = graph.current(k) if upto_step is not None else None
     grads = graph.gradients_after(k)
     final = graph.final_after(k)
     traversed = graph.traversed_after(k)
     current_edges = set(graph.steps[k - 1].edges) if current is not None else set()
-    pos, routes = layout(graph)
+    lay = layout(graph, decimals)
+    pos, routes = lay.pos, lay.routes
     fig = go.Figure()
     shapes: list[dict] = []  # collected and set once: add_shape / add_annotation validate on every call (slow)
     notes: list[dict] = []
 
-    # ---- edges: from the child's right side to the parent's left side
+    # ---- edges: from the operand's bottom down to the op's top
     groups: dict[str, list[int]] = {"edges pending": [], "edges traversed": [], "edges current": []}
     for e in graph.edges:
         key = "edges current" if e.index in current_edges else (
             "edges traversed" if e.index in traversed else "edges pending")
         groups[key].append(e.index)
-    style = {"edges pending": (EDGE_PENDING, 1.2), "edges traversed": (EDGE_TRAVERSED, 1.8),
-             "edges current": (EDGE_CURRENT, 3.0)}
+    style = {"edges pending": (EDGE_PENDING, 1.3), "edges traversed": (EDGE_TRAVERSED, 2.0),
+             "edges current": (EDGE_CURRENT, 3.2)}
     for name, eids in groups.items():
         xs: list[float | None] = []
         ys: list[float | None] = []
@@ -172,7 +432,7 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
     # ---- edge hover markers (and a visible label of the local derivative on the current edges)
     ex, ey, etext, ecustom = [], [], [], []
     for e in graph.edges:
-        (xa, ya), (xb, yb) = routes[e.index][-2:]  # hover point: middle of the last segment, next to the parent
+        (xa, ya), (xb, yb) = routes[e.index][-2:]  # hover point: middle of the last segment, just above the op
         ex.append((xa + xb) / 2)
         ey.append((ya + yb) / 2)
         ecustom.append(e.index)
@@ -182,20 +442,27 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
                            c=repr(e.contribution), ch=e.child))
         etext.append("<br>".join(lines))
     fig.add_trace(go.Scatter(x=ex, y=ey, mode="markers", name="edge info", customdata=ecustom, hovertext=etext,
-                             hoverinfo="text", marker={"size": 9, "color": "rgba(0,0,0,0)"}, showlegend=False))
-    for i in sorted(current_edges):
-        # the local derivative of a current edge, just under the box that receives grad · local
-        e = graph.edges[i]
-        xc, yc = pos[e.child]
-        notes.append({"x": xc, "y": yc + BOX_H / 2, "text": f"local {fmt(e.local, decimals)}", "showarrow": False,
-                      "yshift": -8, "font": {"size": 10, "color": EDGE_CURRENT}, "name": f"local {e.index}"})
+                             hoverinfo="text", marker={"size": 12, "color": "rgba(0,0,0,0)"}, showlegend=False))
+    # the local derivative of each current edge, just under the box that receives grad · local; where the labels
+    # of one row would touch (a wide sum), the number alone (the legend says what red numbers are)
+    labels = {i: (routes[i][0], fmt(graph.edges[i].local, decimals)) for i in current_edges}
+    crowded = any(
+        a != b and abs(pa[1] - pb[1]) < 1 and abs(pa[0] - pb[0]) < (len(va) + len(vb) + 12) * LABEL_CHAR_W / 2 + 6
+        for a, (pa, va) in labels.items() for b, (pb, vb) in labels.items())
+    for i, ((xc, yc), value) in sorted(labels.items()):
+        notes.append({"x": xc, "y": yc + 2, "xanchor": "center", "yanchor": "top", "showarrow": False,
+                      "text": f"<b>{value if crowded else 'local ' + value}</b>", "name": f"local {i}",
+                      "font": {"size": LABEL_FONT, "color": EDGE_CURRENT}, "bgcolor": "rgba(255,255,255,0.9)",
+                      "borderpad": 1})
 
     # ---- boxes
     partial: list[str] = []
     for n in graph.nodes:
-        x, y = pos[n.id]
+        x0, y0, x1, y1 = lay.box(n.id)
         if n.id == current:
             fill = FILL_CURRENT
+            shapes.append({"type": "rect", "x0": x0 - 6, "x1": x1 + 6, "y0": y0 - 6, "y1": y1 + 6, "layer": "below",
+                           "fillcolor": HALO_CURRENT, "line": {"width": 0}, "name": "halo"})
         elif n.id in final:
             fill = FILL_FINAL
         elif n.id in grads:
@@ -204,36 +471,28 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
         else:
             fill = FILL_PENDING
         border = EDGE_CURRENT if n.id == current else BORDER.get(n.kind, "#555555")
-        shapes.append({"type": "rect", "x0": x - BOX_W / 2, "x1": x + BOX_W / 2, "y0": y - BOX_H / 2,
-                       "y1": y + BOX_H / 2, "fillcolor": fill, "layer": "below", "name": f"box {n.id}",
+        shapes.append({"type": "rect", "x0": x0, "x1": x1, "y0": y0, "y1": y1, "fillcolor": fill, "layer": "below",
+                       "name": f"box {n.id}",
                        "line": {"color": border, "width": 3 if n.id == current else 1.3,
                                 "dash": "dot" if n.kind in ("input", "target") else "solid"}})
-        if n.op and n.name:
-            # a named intermediate (net_h1, out_h1, E_o1, E): its name above the box
-            notes.append({"x": x, "y": y - BOX_H / 2, "text": f"<b>{n.id}</b>", "showarrow": False, "yshift": 7,
-                          "font": {"size": 10, "color": "#1f3f7f"}})
 
-    # wide graphs (more than ~17 columns on a 1280 px screen): smaller text, no "d"/"g" prefixes, so values fit
-    compact = max(n.rank for n in graph.nodes) + 1 > WIDE_COLUMNS
-    d_prefix, g_prefix = ("", "") if compact else ("d ", "g ")
     texts, hovers, xs, ys, ids = [], [], [], [], []
     for n in graph.nodes:
         x, y = pos[n.id]
-        head = f"<b>{n.op}</b>" if n.op else f"<b>{n.name}</b>"
         if n.id in grads:
             mark = "" if n.id in final else "…"
-            grad_text = f"<span style='color:{GRAD_COLOR}'>{g_prefix}{fmt(grads[n.id], decimals)}{mark}</span>"
+            grad_text = f"<span style='color:{GRAD_COLOR}'>g {fmt(grads[n.id], decimals)}{mark}</span>"
         else:
-            grad_text = f"<span style='color:#bbbbbb'>{g_prefix}·</span>"
-        texts.append(f"{head}<br>{d_prefix}{fmt(n.value, decimals)}<br>{grad_text}")
+            grad_text = "<span style='color:#aaaaaa'>g ·</span>"
+        texts.append(f"{_head(graph, n.id)[0]}<br>d {fmt(n.value, decimals)}<br>{grad_text}")
         hovers.append(_node_hover(graph, n.id, grads, final, traversed, decimals, lang))
         xs.append(x)
         ys.append(y)
         ids.append(n.id)
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers+text", name="nodes", text=texts, customdata=ids,
                              hovertext=hovers, hoverinfo="text", textposition="middle center",
-                             textfont={"size": 10 if compact else 11, "family": MONO},
-                             marker={"size": 30, "color": "rgba(0,0,0,0)", "symbol": "square"},
+                             textfont={"size": FONT, "family": MONO, "color": "#222222"},
+                             marker={"size": BOX_H, "color": "rgba(0,0,0,0)", "symbol": "square"},
                              showlegend=False))
     if current is not None:
         x, y = pos[current]
@@ -251,32 +510,26 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
         title = t("Forward pass done: E = {e}. Backward: start at E with ∂E/∂E = 1", lang, e=fmt(graph.loss, decimals))
     else:
         title = t("Backward pass done: every node holds ∂E/∂node", lang)
-    if compact:
-        legend = t("each box: op (or leaf name) · forward value · gradient ∂E/∂node in red (… = still accumulating)",
-                   lang)
-    else:
-        legend = t("each box: op (or leaf name) · d = forward value · g = gradient ∂E/∂node (… = still accumulating)",
-                   lang)
-    if current is not None:
-        legend += " · " + t("local = ∂parent/∂child of this step's edges (every edge: hover)", lang)
+    notes += _legend(current, lang)
 
-    xs_all = [p[0] for p in pos.values()]
-    ys_all = [p[1] for p in pos.values()]
-    rows = (max(ys_all) - min(ys_all)) / ROW + 1
-    if height is None:
-        height = int(min(max(160 + 92 * rows, 420), 1000))
+    plot_h = lay.height
     fig.update_layout(
-        title={"text": f"{title}<br><sup>{legend}</sup>", "x": 0.01, "xanchor": "left", "font": {"size": 15}},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        title={"text": title, "x": 0, "xref": "paper", "xanchor": "left", "y": 1, "yref": "container",
+               "yanchor": "top", "pad": {"t": 8, "l": 2}, "font": {"size": 16}},
+        height=height if height is not None else int(round(plot_h + MARGIN["t"] + MARGIN["b"])),
+        autosize=True,
+        margin=MARGIN,
         plot_bgcolor="white",
         paper_bgcolor="white",
         hovermode="closest",
-        dragmode="pan",
+        hoverlabel={"font": {"size": 13}, "bgcolor": "white"},
+        dragmode=False,
         shapes=shapes,
         annotations=notes,
-        meta={"step": k, "current": current, "final": sorted(final), "partial": sorted(partial)},
-        xaxis={"visible": False, "range": [min(xs_all) - 0.6, max(xs_all) + 0.6], "fixedrange": False},
-        yaxis={"visible": False, "range": [max(ys_all) + 0.7, min(ys_all) - 0.9]},
+        meta={"step": k, "current": current, "final": sorted(final), "partial": sorted(partial),
+              "rows": max(lay.row.values()) + 1, "width": lay.width},
+        # nominal px on both axes at the same scale: a wider plot shows the same boxes with room at the sides
+        xaxis={"visible": False, "range": [0, lay.width], "fixedrange": True},
+        yaxis={"visible": False, "range": [plot_h, 0], "fixedrange": True, "scaleanchor": "x", "scaleratio": 1},
     )
     return fig
