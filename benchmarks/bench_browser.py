@@ -48,7 +48,9 @@ SHOWS = """([loss, grad]) => {
 
 # page-clock timestamps: the key press, every websocket message sent (the rerun request) and received (deltas)
 INSTRUMENT = """
-window.__bench = {key: 0, sent: [], received: [], shown: 0};
+window.__bench = {key: 0, sent: [], received: [], shown: 0, long: []};
+new PerformanceObserver(list => list.getEntries().forEach(e => window.__bench.long.push([e.startTime, e.duration])))
+  .observe({type: 'longtask', buffered: false});
 document.addEventListener('keydown', () => { window.__bench.key = performance.now(); }, true);
 const OriginalWebSocket = window.WebSocket;
 window.WebSocket = class extends OriginalWebSocket {
@@ -59,13 +61,16 @@ window.WebSocket = class extends OriginalWebSocket {
   send(data) { window.__bench.sent.push(performance.now()); return super.send(data); }
 };
 """
-RESET = "() => { const b = window.__bench; b.key = 0; b.sent = []; b.received = []; b.shown = 0; }"
+RESET = "() => { const b = window.__bench; b.key = 0; b.sent = []; b.received = []; b.shown = 0; b.long = []; }"
 # ms on the page clock: key -> rerun request sent, request -> first reply, first reply -> last message received
-# before the number was shown (the server running the script), that message -> number shown (the page rendering)
+# before the number was shown (the server running the script), that message -> number shown (the page rendering);
+# then the time the page's main thread spent in long tasks (> 50 ms, e.g. Plotly or KaTeX) between key and shown,
+# and key -> shown itself
 BREAKDOWN = """() => {
   const b = window.__bench, sent = b.sent.find(t => t >= b.key), first = b.received.find(t => t >= sent);
   const last = b.received.filter(t => t <= b.shown).pop();
-  return [sent - b.key, first - sent, last - first, b.shown - last, b.shown - b.key];
+  const busy = b.long.filter(([start]) => start >= b.key && start <= b.shown).reduce((sum, [, d]) => sum + d, 0);
+  return [sent - b.key, first - sent, last - first, b.shown - last, busy, b.shown - b.key];
 }"""
 
 
@@ -137,11 +142,11 @@ def bench_page(browser, url: str, title: str, with_formula: bool, presses: int) 
             if i >= 2:  # the first two presses are warm-up
                 times.append(time.perf_counter() - t0)
                 parts.append(page.evaluate(BREAKDOWN))
-        key_send, send_reply, server, render, _ = (statistics.median(p) for p in zip(*parts))
+        key_send, send_reply, server, render, busy, _ = (statistics.median(p) for p in zip(*parts))
         in_page = [p[-1] / 1000 for p in parts]
         shown = "E total and ∂E/∂w5 in the formula" if with_formula else "E total"
         split = (f"median split: key->request {key_send:.0f} ms, ->first reply {send_reply:.0f} ms, ->last message "
-                 f"before shown {server:.0f} ms, ->shown {render:.0f} ms")
+                 f"before shown {server:.0f} ms, ->shown {render:.0f} ms; long tasks on the page {busy:.0f} ms")
         return [
             row(f"browser: ArrowRight on w5 until {shown} is updated, {title}", "seed", times,
                 f"p95 <= {P95_TARGET_MS:g} ms", P95_TARGET_MS, on="p95",
