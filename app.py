@@ -41,9 +41,9 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
         st.markdown(t("**Where to start**", lang=lang))
         for path, label, what in PAGES:
             st.page_link(path, label=t(label, lang=lang), icon=":material/arrow_forward:", help=t(what, lang=lang))
-        ui.output_metrics(app, comp)
     fig = network_figure(app.scenario, comp.trace, comp.grads, None, mode="values", decimals=app.decimals, lang=lang)
     st.plotly_chart(fig, key="home_graph", config={"displayModeBar": False})
+    ui.output_metrics(app, comp)
 
 
 ui.run_page(t("Home"), body)

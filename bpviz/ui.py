@@ -411,22 +411,47 @@ def step_navigator(page: str, app: AppState, comp: Computed, phases: tuple[str, 
     return wt[wt.index_of(cur)]
 
 
+def _is_number(latex: str) -> bool:
+    try:
+        float(latex.replace("{", "").replace("}", ""))
+        return True
+    except ValueError:
+        return False
+
+
 def factor_table_latex(term, decimals: int) -> str:
-    r"""One chain-rule term as aligned rows: symbol = general form (sympy.diff) = with numbers = value."""
-    rows = [
-        rf"\displaystyle {f.symbol_latex} &=& \displaystyle {f.general_latex} &=& \displaystyle {f.numeric_latex} "
-        rf"&=& {fmt(f.value, decimals)}"
-        for f in term
-    ]
+    r"""One chain-rule term as aligned rows: symbol = general form (sympy.diff) = with numbers = value.
+
+    A column that would only repeat the one before it is left out (∂net/∂w5 = out_h1 = 0.5933, not
+    "= 0.5933 = 0.5933"; ∂net/∂b = 1, not "1 = 1 = 1.0000").
+    """
+    rows = []
+    for f in term:
+        cells = [rf"\displaystyle {f.symbol_latex}", rf"\displaystyle {f.general_latex}"]
+        if f.numeric_latex != f.general_latex:
+            cells.append(rf"\displaystyle {f.numeric_latex}")
+        if not _is_number(cells[-1].removeprefix(r"\displaystyle ")):
+            cells.append(fmt(f.value, decimals))
+        rows.append(" &=& ".join(cells) + " & &" * (4 - len(cells)))  # pad to the array's 7 columns
     return r"\begin{array}{rclclcl}" + r" \\[14pt] ".join(rows) + r"\end{array}"
 
 
 def render_step(step: Step, app: AppState) -> None:
     """Title, the formula, the formula with numbers (ending in the value); for backward steps each local derivative."""
+    render_formula(step)
+    render_factors(step, app)
+
+
+def render_formula(step: Step) -> None:
+    """The step's title, its formula and the formula with numbers (ending in the value)."""
     st.markdown(f"#### {step.title}")
     # \large: the formula is what the room reads; KaTeX scrolls sideways rather than clipping a long chain
     st.latex(r"\large " + step.latex_symbolic)
     st.latex(r"\large " + step.latex_numeric)
+
+
+def render_factors(step: Step, app: AppState) -> None:
+    """For a backward step, each local derivative of the chain: general form, with numbers, value; then notes."""
     if step.factors:
         st.markdown(t("**Each local derivative**: its general form (derived by SymPy), then with numbers:",
                       lang=app.lang))

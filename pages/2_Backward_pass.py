@@ -12,17 +12,19 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
         "The error flows back from the loss to every parameter by the chain rule: each gradient is a product of "
         "local derivatives, and a hidden weight collects one term per output path.", lang=app.lang), app, comp)
     step = ui.step_navigator("backward", app, comp, ("backward",))
-    ui.render_step(step, app)
+    ui.render_formula(step)
+    # the graph right under the formula (so both fit on a projected screen); the factor table follows
+    fig = network_figure(app.scenario, comp.trace, comp.grads, step, mode="gradients", decimals=app.decimals,
+                         lang=app.lang)
+    st.plotly_chart(fig, key="backward_graph", config={"displayModeBar": False})
+    st.caption(t("Edges show ∂E/∂w, neurons show δ = ∂E/∂net. Hover for full precision.", lang=app.lang))
+    ui.render_factors(step, app)
     if app.scenario.n_samples > 1:
         st.info(t("This chain is for sample 1; the gradient used for the update is the mean over all {n} samples: "
                   "{g}", lang=app.lang, n=app.scenario.n_samples,
                   g=ui.fmt(engine.gradient_of(comp.grads, step.param), app.decimals)))
     if st.toggle(t("Check with finite differences", lang=app.lang), **ui.bind_option(app, "backward_gradcheck", False)):
         ui.render_gradient_check(app, comp, step.param)
-    fig = network_figure(app.scenario, comp.trace, comp.grads, step, mode="gradients", decimals=app.decimals,
-                         lang=app.lang)
-    st.plotly_chart(fig, key="backward_graph", config={"displayModeBar": False})
-    st.caption(t("Edges show ∂E/∂w, neurons show δ = ∂E/∂net. Hover for full precision.", lang=app.lang))
 
 
 ui.run_page(t("Backward pass"), body)

@@ -14,18 +14,18 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
         "step size. Apply the step to continue from the new weights.", lang=app.lang), app)
     step = ui.step_navigator("update", app, comp, ("update",))
     after = engine.step(s)
-    formula, actions = st.columns([3, 2])
+    formula, numbers = st.columns([3, 2])
     with formula:
         ui.render_step(step, app)
-    with actions:
-        c1, c2, c3 = st.columns(3)
+    with numbers:
+        ui.loss_before_after(app, comp, after)
+        c1, c2, c3 = st.columns([2, 1, 1])
         c1.button(t("Apply step", lang=app.lang), on_click=ui.apply_update, key="update_apply", type="primary",
                   width="stretch", help=t("Continue from the updated weights", lang=app.lang))
         c2.button(t("Undo", lang=app.lang), on_click=ui.undo, key="update_undo", disabled=not app.history,
                   width="stretch")
         c3.button(t("Reset", lang=app.lang), on_click=ui.reset, key="update_reset", width="stretch",
                   help=t("Back to the worked example", lang=app.lang))
-        ui.loss_before_after(app, comp, after)
     fig = network_figure(s, comp.trace, comp.grads, step, mode="values", decimals=app.decimals, lang=app.lang)
     st.plotly_chart(fig, key="update_graph", config={"displayModeBar": False})
     ui.parameter_table(app, comp, after)

@@ -55,16 +55,16 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     ref_rows = []
     for c in reference_checks():
         ref_rows.append({
-            t("what", lang=lang): t(c.what, lang=lang),
-            t("source", lang=lang): c.source,
+            t("agree", lang=lang): "✓" if c.agrees else "✗",
+            t("published figure", lang=lang): f"{t(c.what, lang=lang)} ({c.source})",
             t("convention", lang=lang): t("biases {b}, {o}", lang=lang,
                                           b=t("trained" if c.train_biases else "fixed", lang=lang),
                                           o=t(ORDER_LABELS[c.update_order], lang=lang)),
             t("published", lang=lang): " / ".join(f"{v:.{c.published_digits}f}" for v in c.published),
             t("this app", lang=lang): " / ".join(f"{v:.{c.published_digits}f}" for v in c.app),
-            t("agree", lang=lang): "✓" if c.agrees else "✗",
         })
-    st.dataframe(ref_rows, hide_index=True, width="stretch")
+    # a static table wraps its text, so the agreement is visible without scrolling sideways
+    st.table(ref_rows, hide_index=True)
 
     st.markdown(t("**Gradient check**: backpropagation against finite differences for every parameter of this "
                   "scenario", lang=lang))

@@ -27,7 +27,7 @@ def texts(at: AppTest) -> str:
     for kind in TEXT_ELEMENTS:
         parts += [str(el.value) for el in at.get(kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
-    for df in at.dataframe:
+    for df in [*at.dataframe, *at.table]:
         parts.append(df.value.to_string())
     return "\n".join(parts)
 

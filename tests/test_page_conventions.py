@@ -20,7 +20,7 @@ def at():
 
 
 def _table(at, column: str):
-    return next(df.value for df in at.dataframe if column in df.value.columns)
+    return next(df.value for df in [*at.dataframe, *at.table] if column in df.value.columns)
 
 
 def _current_row(at):
