@@ -52,7 +52,7 @@ def test_xor_241_learns_xor(at):
     out = engine.forward(result.final).outputs[:, 0]
     assert np.all((out > 0.5) == (XOR.targets[:, 0] > 0.5)), out  # 0,1,1,0 on the four corners
     titles = _titles(at)
-    assert any(title.startswith("Loss E over 1,000 steps") for title in titles)
+    assert any(title.startswith("E over 1,000 steps") for title in titles)
     assert any("predicts over the input plane" in title for title in titles)  # 2 inputs: the decision boundary
     assert len(titles) == 4  # loss, outputs, boundary, parameters
     text = texts(at)

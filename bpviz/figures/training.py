@@ -35,7 +35,7 @@ SURFACE_TINT = 0.45  # the plane is a light tint of the class colour, so the ful
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
     fig.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 20}},
+        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 18}, "automargin": True},
         font=FONT,
         paper_bgcolor="white",
         plot_bgcolor="white",
@@ -43,10 +43,11 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure
         legend={"font": {"size": 15}},
         hoverlabel={"font": {"size": 15}},
     )
+    # automargin: a half-width column at 1280 px clipped the y title beside wide tick labels such as 10⁻¹
     fig.update_xaxes(title=x_title, showgrid=True, gridcolor="#E5E5E5", zeroline=False, linecolor="#444",
-                     ticks="outside")
+                     ticks="outside", automargin=True)
     fig.update_yaxes(title=y_title, showgrid=True, gridcolor="#E5E5E5", zeroline=False, linecolor="#444",
-                     ticks="outside")
+                     ticks="outside", automargin=True)
     return fig
 
 
@@ -109,7 +110,7 @@ def loss_curve_figure(result: TrainResult, log_scale: bool = False, lang: str = 
             x=k, y=y[-1], showarrow=True, arrowhead=2, ax=-90, ay=-45, font={"size": 16, "color": "#111"},
             text=t("target reached at step {k}", lang, k=f"{k:,}"), bgcolor="rgba(255,255,255,0.85)",
         )
-    title = t("Loss E over {n} steps (final E = {e})", lang, n=f"{k:,}", e=f"{losses[-1]:.4g}")
+    title = t("E over {n} steps: final {e}", lang, n=f"{k:,}", e=f"{losses[-1]:.4g}")
     _layout(fig, title, t("step", lang), t("loss E", lang) + (t(" (log scale)", lang) if log_scale else ""))
     if log_scale:
         fig.update_yaxes(type="log", exponentformat="power")

@@ -268,7 +268,7 @@ def check_training(page) -> None:
     page.wait_for_selector(".st-key-train_loss .main-svg", timeout=60_000)
     settle(page)
     curve = page.locator(".st-key-train_loss .js-plotly-plot")
-    assert "Loss E over 1,000 steps" in curve.inner_text()
+    assert "E over 1,000 steps" in curve.inner_text()
     points = page.evaluate("""() => document.querySelector('.st-key-train_loss .js-plotly-plot')._fullData
         .filter(t => t.name === 'loss').map(t => t._length)""")
     assert points and points[0] > 10, points  # a curve, not a dot
