@@ -74,7 +74,7 @@ def test_huge_learning_rate_explains_the_divergence(at):
     assert len(warnings) == 1 and f"step {result.stopped_at}" in warnings[0], warnings
     assert "learning rate" in warnings[0]
     assert warnings[0].count("Training stopped") <= 1  # said once, not twice
-    assert any(title.startswith("Loss E") for title in _titles(at))
+    assert any(title.startswith("E over") for title in _titles(at))
     assert np.all(np.isfinite(result.losses))
 
 
