@@ -6,6 +6,7 @@ import itertools
 import json
 
 import numpy as np
+import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -306,3 +307,10 @@ def test_deterministic():
     assert _figure(preset("seed"), W1_STEP).to_json() == _figure(preset("seed"), W1_STEP).to_json()
 
 
+
+
+@pytest.mark.parametrize("mode", ["values", "gradients"])
+def test_figure_is_valid_plotly(mode):
+    """network_figure skips Plotly's validation for speed: the same figure must pass it."""
+    fig = _figure(preset("seed"), W1_STEP, mode=mode)
+    go.Figure(fig.to_dict())  # raises ValueError on any invalid property
