@@ -323,28 +323,58 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-
     return np.abs(analytic - numeric) / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
 
 
+STENCIL = ((2, -1.0), (1, 8.0), (-1, -8.0), (-2, 1.0))  # five-point central difference: shift, weight (/12h)
+
+
+def _perturbed_losses(scenario: Scenario, refs: list[ParamRef], shifts: np.ndarray) -> np.ndarray:
+    """E for many copies of the parameters, copy c with ``refs[c]`` moved by ``shifts[c]``, in one batched forward.
+
+    Copies are stacked on a leading axis: z = a @ Wᵀ + b with a of shape (copies, samples, width). Chunked so
+    that copies × samples stays small in memory.
+    """
+    n = scenario.n_samples
+    chunk = max(1, 200_000 // (n * max(scenario.layers)))
+    out = np.empty(len(refs))
+    for start in range(0, len(refs), chunk):
+        part = range(start, min(start + chunk, len(refs)))
+        W = [np.repeat(w[None], len(part), axis=0) for w in scenario.weights]
+        B = [np.repeat(b[None], len(part), axis=0) for b in scenario.biases]
+        for c, i in enumerate(part):
+            ref = refs[i]
+            if ref.kind == "w":
+                W[ref.layer][c, ref.row, ref.col] += shifts[i]
+            else:
+                B[ref.layer][c, ref.row] += shifts[i]
+        a = np.broadcast_to(scenario.inputs, (len(part), *scenario.inputs.shape))
+        for l, name in enumerate(scenario.activations):
+            a = ACTIVATIONS[name].f(a @ W[l].transpose(0, 2, 1) + B[l][:, None, :])
+        share = LOSSES[scenario.loss].share(a, scenario.targets)  # (copies, samples, outputs)
+        out[start:part.stop] = share.sum(axis=-1).mean(axis=-1)
+    return out
+
+
 def numeric_gradient(scenario: Scenario, ref: ParamRef, h: float = 1e-3) -> float:
     """dE/dp by finite differences, for one parameter, in double precision.
 
     Five-point central stencil  (−E(p+2h) + 8E(p+h) − 8E(p−h) + E(p−2h)) / 12h : truncation error O(h⁴), so a
     larger h keeps the rounding error (≈ ε·E/h) small too.
     """
-    values = {}
-    for shift in (2, 1, -1, -2):
-        W = [w.copy() for w in scenario.weights]
-        B = [b.copy() for b in scenario.biases]
-        if ref.kind == "w":
-            W[ref.layer][ref.row, ref.col] += shift * h
-        else:
-            B[ref.layer][ref.row] += shift * h
-        values[shift] = loss_value(scenario, W, B)
-    return (-values[2] + 8 * values[1] - 8 * values[-1] + values[-2]) / (12 * h)
+    return float(numeric_gradients(scenario, [ref], h)[0])
+
+
+def numeric_gradients(scenario: Scenario, refs: list[ParamRef], h: float = 1e-3) -> np.ndarray:
+    """:func:`numeric_gradient` for many parameters at once (all 4 × len(refs) perturbed losses in one batch)."""
+    stacked = [r for r in refs for _ in STENCIL]
+    shifts = np.array([k * h for _ in refs for k, _ in STENCIL])
+    losses = _perturbed_losses(scenario, stacked, shifts).reshape(len(refs), len(STENCIL))
+    weights = np.array([wt for _, wt in STENCIL])
+    return losses @ weights / (12 * h)
 
 
 def gradient_check(scenario: Scenario, h: float = 1e-3, grads: Gradients | None = None) -> GradientCheck:
-    """Finite differences (:func:`numeric_gradient`) vs backprop for every parameter."""
+    """Finite differences (:func:`numeric_gradients`) vs backprop for every parameter."""
     grads = backward(scenario) if grads is None else grads
     refs = parameter_refs(scenario)
-    numeric = np.array([numeric_gradient(scenario, ref, h) for ref in refs])
+    numeric = numeric_gradients(scenario, refs, h)
     analytic = np.array([gradient_of(grads, r) for r in refs])
     return GradientCheck(tuple(refs), numeric, analytic, relative_error(analytic, numeric))

@@ -248,3 +248,21 @@ def test_parameter_refs_follow_seed_numbering():
     assert weights[4] == engine.ParamRef("w", 1, 0, 0)
     assert weights[6] == engine.ParamRef("w", 1, 1, 0)
     assert len(refs) == 12
+
+
+def test_batched_finite_differences_equal_one_forward_per_perturbation():
+    """numeric_gradients runs all perturbed copies in one batched forward; it must equal the plain loop."""
+    s = random_scenario(np.random.default_rng(11), "tanh", "softmax", "cross_entropy", n_hidden_layers=2, n_samples=3)
+    h = 1e-3
+    for ref in engine.parameter_refs(s):
+        values = {}
+        for shift in (2, 1, -1, -2):
+            W = [w.copy() for w in s.weights]
+            B = [b.copy() for b in s.biases]
+            if ref.kind == "w":
+                W[ref.layer][ref.row, ref.col] += shift * h
+            else:
+                B[ref.layer][ref.row] += shift * h
+            values[shift] = engine.loss_value(s, W, B)
+        loop = (-values[2] + 8 * values[1] - 8 * values[-1] + values[-2]) / (12 * h)
+        assert engine.numeric_gradient(s, ref, h) == pytest.approx(loop, rel=1e-9, abs=1e-12)
