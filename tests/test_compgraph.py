@@ -451,10 +451,25 @@ def test_local_derivative_labels_of_the_current_edges():
             for i in g.steps[k - 1].edges:
                 a = labels[f"local {i}"]
                 assert fmt(g.edges[i].local) in a.text and a.font.size >= 12
+                assert repr(g.edges[i].local) in a.hovertext  # the label covers the edge's hover point
                 w = (len(a.text) - len("<b></b>")) * LABEL_CHAR_W
                 placed.append((a.x - w / 2, a.y, a.x + w / 2, a.y + 16))
             for i, p in enumerate(placed):
                 assert not any(_overlap(p, q) for q in placed[i + 1:]), (name, k)
+
+
+def test_too_wide_graph_is_scaled_as_a_whole():
+    """8 decimals on a neuron with 8 inputs: wider than 800 px, so fonts and height shrink with the boxes."""
+    from bpviz.figures.compgraph import FONT, MARGIN, NOMINAL_WIDTH, layout
+
+    g = _figure_graphs()["focus"]
+    lay = layout(g, 8)
+    _check_layout(g, lay)
+    assert lay.width > NOMINAL_WIDTH
+    fig = compgraph_figure(g, upto_step=2, decimals=8)
+    scale = NOMINAL_WIDTH / lay.width
+    assert _trace(fig, "nodes").textfont.size == pytest.approx(FONT * scale)
+    assert fig.layout.height == round(lay.height * scale + MARGIN["t"] + MARGIN["b"])
 
 
 @settings(max_examples=20, deadline=None)

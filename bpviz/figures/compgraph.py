@@ -34,6 +34,7 @@ FONT = 12  # box text (px): op, d, g
 CHAR_W = 0.6 * FONT  # monospace advance
 LINE_H = 1.3 * FONT  # Plotly's line spacing
 BOX_PAD_X = 6  # text to box border, each side
+BOX_PAD_TIGHT = 3  # ... when the boxes would not fit the plot otherwise (many decimals)
 BOX_H = round(3 * LINE_H + 7)  # every box has three lines: op (+ name) / d / g
 ROW_GAP = 26  # vertical gap between rows: edges, and the local-derivative labels under the boxes
 RUN_SLOPE = 0.15  # ... at least this times the widest sideways run of an edge through the gap
@@ -118,7 +119,8 @@ def _grad_texts(graph: OpGraph, decimals: int) -> dict[str, set[str]]:
     return texts
 
 
-def box_sizes(graph: OpGraph, decimals: int = 4, uniform: bool = True) -> dict[str, tuple[float, float]]:
+def box_sizes(graph: OpGraph, decimals: int = 4, uniform: bool = True,
+              pad: float = BOX_PAD_X) -> dict[str, tuple[float, float]]:
     """(width, height) in px of every box, wide enough for its longest line at ``FONT`` px monospace. ``uniform``:
     every box as wide as the widest d / g line (or leaf name) of the graph, a named op's box wider if its first line
     needs it; else each box as wide as its own text."""
@@ -129,8 +131,12 @@ def box_sizes(graph: OpGraph, decimals: int = 4, uniform: bool = True) -> dict[s
     sizes = {}
     for n in graph.nodes:
         chars = max(body[n.id], common, _head(graph, n.id)[1], 6)
-        sizes[n.id] = (math.ceil(chars * CHAR_W + 2 * BOX_PAD_X), BOX_H)
+        sizes[n.id] = (math.ceil(chars * CHAR_W + 2 * pad), BOX_H)
     return sizes
+
+
+def _push_class(graph: OpGraph, nid: str) -> int:
+    return _PUSH_ORDER.get(graph.node(nid).kind, 9)
 
 
 def _gap(a: str, b: str) -> float:
@@ -164,11 +170,14 @@ def _row_width(items: list[str], width: dict[str, float]) -> float:
 
 
 def layout(graph: OpGraph, decimals: int = 4) -> GraphLayout:
-    """Where every box and edge goes (see :func:`_layout`): boxes of one width, unless that makes the graph wider
-    than the plot."""
+    """Where every box and edge goes (see :func:`_layout`): boxes of one width; if that makes the graph wider than
+    the plot, each box as wide as its text, then with less padding. Wider still (many decimals on a neuron with
+    many inputs) the canvas grows and :func:`compgraph_figure` scales everything down to the plot's width."""
     lay = _layout(graph, box_sizes(graph, decimals, uniform=True))
     if lay.width > NOMINAL_WIDTH:
         lay = _layout(graph, box_sizes(graph, decimals, uniform=False))
+    if lay.width > NOMINAL_WIDTH:
+        lay = _layout(graph, box_sizes(graph, decimals, uniform=False, pad=BOX_PAD_TIGHT))
     return lay
 
 
@@ -225,17 +234,19 @@ def _layout(graph: OpGraph, size: dict[str, tuple[float, float]]) -> GraphLayout
         rows, up, down, chains, width, item_row = build_items()
         if r > max(rows):
             break
-        leaves = sorted((it for it in rows.get(r, []) if not it.startswith("~") and graph.node(it).is_leaf),
-                        key=lambda it: (_PUSH_ORDER.get(graph.node(it).kind, 9), dfs[it]))
-        if _row_width(rows.get(r, []), width) <= budget or not leaves:
-            r, opened = r + 1, False
+        boxes = [it for it in rows.get(r, []) if not it.startswith("~")]
+        leaves = [it for it in boxes if graph.node(it).is_leaf]
+        group = [it for it in leaves if _push_class(graph, it) == min(_push_class(graph, lf) for lf in leaves)]
+        if _row_width(rows.get(r, []), width) <= budget or not leaves or len(group) == len(boxes):
+            r, opened = r + 1, False  # fits, or nothing to spill without emptying the row: the canvas grows
             continue
         if not opened:
             for nid in ids:
                 if row[nid] > r:
                     row[nid] += 1
             opened = True
-        row[leaves[0]] = r + 1
+        for it in group:  # a whole kind at once (all activations, ...): rows stay tidy
+            row[it] = r + 1
     canvas = max(NOMINAL_WIDTH, max(_row_width(items, width) for items in rows.values()) + 2 * SIDE_PAD)
 
     n_rows = max(rows) + 1
@@ -320,7 +331,7 @@ def _layout(graph: OpGraph, size: dict[str, tuple[float, float]]) -> GraphLayout
                                      x[e.parent])):
             group.sort(key=lambda e: (other(e), e.index))
             m = len(group)
-            span = min(w - 2 * BOX_PAD_X - 8, 14.0 * (m - 1))
+            span = max(0.0, min(w - 2 * BOX_PAD_X - 8, 14.0 * (m - 1)))
             for i, e in enumerate(group):
                 store[e.index] = x[nid] + (span * (i / (m - 1) - 0.5) if m > 1 else 0.0)
     routes: dict[int, list[tuple[float, float]]] = {}
@@ -407,6 +418,8 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
     current_edges = set(graph.steps[k - 1].edges) if current is not None else set()
     lay = layout(graph, decimals)
     pos, routes = lay.pos, lay.routes
+    # a canvas wider than the nominal plot (only with many decimals) is shown whole: fonts and height scale with it
+    scale = min(1.0, NOMINAL_WIDTH / lay.width)
     fig = go.Figure()
     shapes: list[dict] = []  # collected and set once: add_shape / add_annotation validate on every call (slow)
     notes: list[dict] = []
@@ -431,6 +444,7 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
 
     # ---- edge hover markers (and a visible label of the local derivative on the current edges)
     ex, ey, etext, ecustom = [], [], [], []
+    edge_hover: dict[int, str] = {}
     for e in graph.edges:
         (xa, ya), (xb, yb) = routes[e.index][-2:]  # hover point: middle of the last segment, just above the op
         ex.append((xa + xb) / 2)
@@ -441,6 +455,7 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
             lines.append(t("passes ∂E/∂{p} · {v} = {c} to {ch}", lang, p=e.parent, v=fmt(e.local, decimals),
                            c=repr(e.contribution), ch=e.child))
         etext.append("<br>".join(lines))
+        edge_hover[e.index] = etext[-1]
     fig.add_trace(go.Scatter(x=ex, y=ey, mode="markers", name="edge info", customdata=ecustom, hovertext=etext,
                              hoverinfo="text", marker={"size": 12, "color": "rgba(0,0,0,0)"}, showlegend=False))
     # the local derivative of each current edge, just under the box that receives grad · local; where the labels
@@ -452,7 +467,9 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
     for i, ((xc, yc), value) in sorted(labels.items()):
         notes.append({"x": xc, "y": yc + 2, "xanchor": "center", "yanchor": "top", "showarrow": False,
                       "text": f"<b>{value if crowded else 'local ' + value}</b>", "name": f"local {i}",
-                      "font": {"size": LABEL_FONT, "color": EDGE_CURRENT}, "bgcolor": "rgba(255,255,255,0.9)",
+                      "hovertext": edge_hover[i],  # the label sits over the edge's hover point
+                      "font": {"size": LABEL_FONT * scale, "color": EDGE_CURRENT},
+                      "bgcolor": "rgba(255,255,255,0.9)",
                       "borderpad": 1})
 
     # ---- boxes
@@ -491,8 +508,8 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
         ids.append(n.id)
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers+text", name="nodes", text=texts, customdata=ids,
                              hovertext=hovers, hoverinfo="text", textposition="middle center",
-                             textfont={"size": FONT, "family": MONO, "color": "#222222"},
-                             marker={"size": BOX_H, "color": "rgba(0,0,0,0)", "symbol": "square"},
+                             textfont={"size": FONT * scale, "family": MONO, "color": "#222222"},
+                             marker={"size": BOX_H * scale, "color": "rgba(0,0,0,0)", "symbol": "square"},
                              showlegend=False))
     if current is not None:
         x, y = pos[current]
@@ -516,7 +533,7 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
     fig.update_layout(
         title={"text": title, "x": 0, "xref": "paper", "xanchor": "left", "y": 1, "yref": "container",
                "yanchor": "top", "pad": {"t": 8, "l": 2}, "font": {"size": 16}},
-        height=height if height is not None else int(round(plot_h + MARGIN["t"] + MARGIN["b"])),
+        height=height if height is not None else int(round(plot_h * scale + MARGIN["t"] + MARGIN["b"])),
         autosize=True,
         margin=MARGIN,
         plot_bgcolor="white",
