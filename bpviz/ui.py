@@ -276,47 +276,10 @@ def sidebar(app: AppState) -> None:
         if app.message:
             st.warning(app.message)
 
-        sample = 0
         with st.expander(t("Inputs and targets", lang=lang), expanded=True):
-            if s.batched:
-                sample = int(st.number_input(t("Sample", lang=lang), 0, s.n_samples - 1,
-                                             **bind_option(app, f"{SIDEBAR_PREFIX}sample", 0)))
-            for k in range(s.layers[0]):
-                key = f"{SIDEBAR_PREFIX}x_{sample}_{k}"
-                _slider(nm.node(0, k), key, s.inputs[sample, k], -1.0, 1.0, _on_data_slider,
-                        (key, "inputs", sample, k), decimals=app.decimals)
-            bounded = s.loss in ("bce", "cross_entropy") or s.activations[-1] in ("sigmoid", "softmax")
-            for k in range(s.layers[-1]):
-                key = f"{SIDEBAR_PREFIX}t_{sample}_{k}"
-                _slider(f"t{k + 1}", key, s.targets[sample, k], 0.0 if bounded else -1.0, 1.0, _on_data_slider,
-                        (key, "targets", sample, k), decimals=app.decimals,
-                        help_text=t("Target (true value) of output {name}", lang=lang, name=nm.node(s.n_layers, k)))
-
+            _data_sliders(app, nm)
         with st.expander(t("Weights and biases", lang=lang), expanded=True):
-            layers_shown = range(s.n_layers)
-            n_params = sum(w.size + b.size for w, b in zip(s.weights, s.biases))
-            if n_params > 24:
-                if app.options.get(f"{SIDEBAR_PREFIX}layer", 0) >= s.n_layers:
-                    app.options[f"{SIDEBAR_PREFIX}layer"] = s.n_layers - 1
-                chosen = st.selectbox(
-                    t("Layer", lang=lang), list(range(s.n_layers)), **bind_option(app, f"{SIDEBAR_PREFIX}layer",
-                                                                                  s.n_layers - 1),
-                    format_func=lambda l: t("{a} → {b}", lang=lang, a=_layer_name(s, l), b=_layer_name(s, l + 1)))
-                layers_shown = [chosen]
-            for l in layers_shown:
-                st.caption(t("{a} → {b}", lang=lang, a=_layer_name(s, l), b=_layer_name(s, l + 1)))
-                for j in range(s.layers[l + 1]):
-                    for k in range(s.layers[l]):
-                        ref = engine.ParamRef("w", l, j, k)
-                        key = f"{SIDEBAR_PREFIX}w_{l}_{j}_{k}"
-                        _slider(f"{nm.param(ref)} ({nm.node(l, k)} → {nm.node(l + 1, j)})", key,
-                                s.weights[l][j, k], -1.0, 1.0, _on_param_slider, (key, "w", l, j, k),
-                                decimals=app.decimals)
-                for j in range(s.layers[l + 1]):
-                    ref = engine.ParamRef("b", l, j)
-                    key = f"{SIDEBAR_PREFIX}b_{l}_{j}"
-                    _slider(nm.param(ref), key, s.biases[l][j], -1.0, 1.0, _on_param_slider, (key, "b", l, j, -1),
-                            decimals=app.decimals)
+            _parameter_sliders(app, nm)
 
         key = f"{SIDEBAR_PREFIX}lr"
         _slider(t("Learning rate η", lang=lang), key, s.learning_rate, 0.01, 2.0, _on_lr_slider, (key,),
@@ -329,18 +292,62 @@ def sidebar(app: AppState) -> None:
                              on_change=_on_upload)
 
 
+MAX_SLIDERS = 24  # more sliders than this make every rerun slow (Streamlit scans session state per widget)
+
+
+def _data_sliders(app: AppState, nm) -> None:
+    """Sliders for the inputs and targets of one sample (one chosen value at a time for wide networks)."""
+    s, lang = app.scenario, app.lang
+    sample = 0
+    if s.batched:
+        sample = int(st.number_input(t("Sample", lang=lang), 1, s.n_samples,
+                                     **bind_option(app, f"{SIDEBAR_PREFIX}sample", 1))) - 1
+    bounded = s.loss in ("bce", "cross_entropy") or s.activations[-1] in ("sigmoid", "softmax")
+    values = [("inputs", k, nm.node(0, k), -1.0) for k in range(s.layers[0])]
+    values += [("targets", k, f"t{k + 1}", 0.0 if bounded else -1.0) for k in range(s.layers[-1])]
+    if len(values) > 8:
+        labels = [label for _, _, label, _ in values]
+        if app.options.get(f"{SIDEBAR_PREFIX}value") not in labels:
+            app.options[f"{SIDEBAR_PREFIX}value"] = labels[0]
+        chosen = st.selectbox(t("Value", lang=lang), labels, **bind_option(app, f"{SIDEBAR_PREFIX}value", labels[0]))
+        values = [values[labels.index(chosen)]]
+    for field_name, k, label, lo in values:
+        key = f"{SIDEBAR_PREFIX}{'x' if field_name == 'inputs' else 't'}_{sample}_{k}"
+        help_text = None if field_name == "inputs" else t(
+            "Target (true value) of output {name}", lang=lang, name=nm.node(s.n_layers, k))
+        _slider(label, key, getattr(s, field_name)[sample, k], lo, 1.0, _on_data_slider,
+                (key, field_name, sample, k), help_text=help_text, decimals=app.decimals)
+
+
+def _parameter_sliders(app: AppState, nm) -> None:
+    """Sliders for every weight and bias; for big networks, those of one chosen neuron (its inputs and bias)."""
+    s, lang = app.scenario, app.lang
+    neurons = [(l, j) for l in range(s.n_layers) for j in range(s.layers[l + 1])]  # (weight layer, row)
+    n_params = sum(w.size + b.size for w, b in zip(s.weights, s.biases))
+    if n_params > MAX_SLIDERS:
+        keys = [f"{l}:{j}" for l, j in neurons]
+        if app.options.get(f"{SIDEBAR_PREFIX}neuron") not in keys:
+            app.options[f"{SIDEBAR_PREFIX}neuron"] = keys[-1]
+        chosen = st.selectbox(t("Neuron", lang=lang), keys, **bind_option(app, f"{SIDEBAR_PREFIX}neuron", keys[-1]),
+                              format_func=lambda key: t("{name}: its incoming weights and bias", lang=lang,
+                                                        name=nm.node(int(key.split(":")[0]) + 1,
+                                                                     int(key.split(":")[1]))))
+        neurons = [neurons[keys.index(chosen)]]
+    for l, j in neurons:
+        for k in range(s.layers[l]):
+            ref = engine.ParamRef("w", l, j, k)
+            key = f"{SIDEBAR_PREFIX}w_{l}_{j}_{k}"
+            _slider(f"{nm.param(ref)} ({nm.node(l, k)} → {nm.node(l + 1, j)})", key, s.weights[l][j, k], -1.0, 1.0,
+                    _on_param_slider, (key, "w", l, j, k), decimals=app.decimals)
+        key = f"{SIDEBAR_PREFIX}b_{l}_{j}"
+        _slider(f"{nm.param(engine.ParamRef('b', l, j))} ({nm.node(l + 1, j)})", key, s.biases[l][j], -1.0, 1.0,
+                _on_param_slider, (key, "b", l, j, -1), decimals=app.decimals)
+
+
 def navigation(app: AppState) -> None:
     """The page list, with translated titles."""
     for path, title, icon in NAV_PAGES:
         st.page_link(path, label=t(title, lang=app.lang), icon=icon)
-
-
-def _layer_name(s: Scenario, l: int) -> str:
-    if l == 0:
-        return "inputs"
-    if l == s.n_layers:
-        return "outputs"
-    return f"hidden {l}" if s.n_layers > 2 else "hidden"
 
 
 def undo() -> None:
