@@ -70,3 +70,23 @@ def test_input_slider_reaches_seed_grid_exactly(at):
 def test_decimals_option(at):
     at.slider(key="sb_decimals").set_value(6).run()
     assert "0.751365" in texts(at)
+
+
+def test_big_network_edits_one_neuron_at_a_time(at):
+    from bpviz.builder import build_scenario
+    from bpviz.ui import AppState
+
+    big = build_scenario([8] + [8] * 6 + [8], ["tanh"] * 6 + ["sigmoid"], "half_sse", init="xavier")
+    at.session_state["bpviz_app"] = AppState(scenario=big)
+    at.run()
+    assert_clean(at)
+    assert len(at.slider) <= 12  # decimals, one data value, one neuron's 8 weights + bias, learning rate
+    at.selectbox(key="sb_neuron").set_value("2:3").run()  # neuron 4 of hidden layer 3
+    at.slider(key="sb_w_2_3_5").set_value(0.5).run()
+    assert_clean(at)
+    assert at.session_state["bpviz_app"].scenario.weights[2][3, 5] == 0.5
+    at.selectbox(key="sb_value").set_value("t3").run()
+    at.slider(key="sb_t_0_2").set_value(0.25).run()
+    assert at.session_state["bpviz_app"].scenario.targets[0, 2] == 0.25
+    expected = engine.forward(at.session_state["bpviz_app"].scenario).loss
+    assert f"{expected:.4f}" in texts(at)
