@@ -7,7 +7,7 @@ from bpviz.figures.compgraph import compgraph_figure
 from bpviz.i18n import t
 from bpviz.naming import names_for
 
-WIDE_GRAPH_COLUMNS = 10  # more columns than this do not fit the main column beside an open sidebar at 1280 px
+WINDOW = 560  # px of the graph shown around the current step when following it (the seed's graph is ~1400 px tall)
 
 
 def _neuron_choice(app: ui.AppState) -> tuple[int, int]:
@@ -45,13 +45,30 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     k = ui.counter_navigator(f"cg_step_{'full' if focus is None else 'focus'}", t("Backward step", lang=lang),
                              graph.n_steps, app, default=0)
     _explain_step(app, graph, k)  # above the graph: the words stay on screen next to the Next button
-    if max(n.rank for n in graph.nodes) + 1 > WIDE_GRAPH_COLUMNS:
-        st.caption(t("A wide graph: collapse the sidebar (« at its top) to give it the whole screen width. Hover a "
-                     "box for its full-precision value and gradient.", lang=lang))
     fig = compgraph_figure(graph, upto_step=k, decimals=app.decimals, lang=lang)
+    if not st.toggle(t("Show the whole graph", lang=lang), **ui.bind_option(app, "cg_whole", False),
+                     help=t("Off: the view follows the current step (drag the graph up or down to look around).",
+                            lang=lang)):
+        follow_step(fig, k)
     st.plotly_chart(fig, key="compgraph_chart", config={"displayModeBar": False})
     if focus is None:
         _leaf_check(app, comp, graph)
+
+
+def follow_step(fig, k: int) -> None:
+    """Show a window of the (tall) graph around the box of step k, so Next and the highlighted box share a screen.
+
+    Before the first step the window shows the bottom, where the backward pass starts (E). The y axis runs downward
+    in the figure's pixels, so the window keeps the figure's scale; dragging pans it.
+    """
+    top, bottom = fig.layout.yaxis.range[1], fig.layout.yaxis.range[0]
+    if bottom - top <= WINDOW:
+        return
+    current = next((tr for tr in fig.data if tr.name == "current node" and tr.y), None)
+    centre = current.y[0] if current is not None and k > 0 else bottom
+    lo = min(max(centre - WINDOW / 2, top), bottom - WINDOW)
+    fig.update_layout(height=fig.layout.height - (bottom - top) + WINDOW, dragmode="pan", uirevision=f"step-{k}")
+    fig.update_yaxes(range=[lo + WINDOW, lo], fixedrange=False)
 
 
 def _pretty(formula: str) -> str:
