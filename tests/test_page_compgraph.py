@@ -138,3 +138,16 @@ def test_deep_wide_network_uses_one_neuron_mode(at):
     graph = compgraph.build_graph(s, focus=(6, 3))
     assert _current(at) == [graph.steps[0].node]
     assert set(trace_named(fig, "nodes")["customdata"]) == {n.id for n in graph.nodes}
+
+
+def test_view_follows_the_current_step_unless_whole_graph(at):
+    for _ in range(3):
+        at.button(key="cg_step_full_next").click().run()
+    fig = figures(at)[0]
+    low, high = sorted(fig["layout"]["yaxis"]["range"])
+    y = trace_named(fig, "current node")["y"][0]
+    assert low <= y <= high and high - low < 700  # a window around the current box, not the whole ~1400 px
+    at.toggle(key="cg_whole").set_value(True).run()
+    whole = figures(at)[0]
+    w_low, w_high = sorted(whole["layout"]["yaxis"]["range"])
+    assert w_high - w_low > high - low and w_low <= 0 + 1e-9
