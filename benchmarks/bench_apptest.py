@@ -76,8 +76,10 @@ def _check(at: AppTest, where: str) -> None:
 
 
 def weight_slider_key(layers: tuple[int, ...]) -> str:
-    """The first weight of the last layer: w5 for the seed; the 6x8 sidebar shows only the last layer by default."""
-    return f"sb_w_{len(layers) - 2}_0_0"
+    """w5 for the seed; for a big net the sidebar shows one neuron, by default the last output's weights."""
+    n_params = sum(layers[i] * layers[i + 1] + layers[i + 1] for i in range(len(layers) - 1))
+    row = layers[-1] - 1 if n_params > 24 else 0
+    return f"sb_w_{len(layers) - 2}_{row}_0"
 
 
 def open_page(net: str, page_file: str) -> tuple[AppTest, float, float]:

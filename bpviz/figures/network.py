@@ -510,7 +510,19 @@ def network_figure(
     }
     # Built on every slider move: Plotly's per-property validation was ~80% of the build time (13 ms of the seed's
     # 16), so skip it here; tests/test_figures_network.py validates the same dicts with a normal go.Figure.
-    return go.Figure(data=traces, layout=layout, _validate=False)
+    return go.Figure(data=_lists(traces), layout=layout, _validate=False)
+
+
+def _lists(value):
+    """Numpy arrays to lists: Streamlit base64-encodes every array in a figure (~15 ms for the seed's ~50 arrays),
+    while short lists go out as JSON directly."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _lists(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_lists(v) for v in value]
+    return value
 
 
 def _lines(name: str, edges: list[_Edge], idx: list[int], colour: str, width: float, dash: str,
