@@ -491,3 +491,12 @@ def test_focus_figure_builds():
 def test_fmt_keeps_tiny_values_visible():
     assert fmt(0.00043857) == "0.0004" and fmt(0.00001234) == "1.23e-05" and fmt(-0.25) == "−0.2500"
     assert fmt(0.0) == "0"
+
+
+def test_figure_is_valid_plotly():
+    """compgraph_figure skips Plotly's validation for speed: the same figure must pass it."""
+    import plotly.graph_objects as go
+
+    graph = build_graph(preset("seed"))
+    for k in (0, 3, None):
+        go.Figure(compgraph_figure(graph, upto_step=k).to_dict())  # raises ValueError on an invalid property

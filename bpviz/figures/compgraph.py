@@ -420,7 +420,7 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
     pos, routes = lay.pos, lay.routes
     # a canvas wider than the nominal plot (only with many decimals) is shown whole: fonts and height scale with it
     scale = min(1.0, NOMINAL_WIDTH / lay.width)
-    fig = go.Figure()
+    traces: list[dict] = []  # plain dicts, one go.Figure at the end without per-property validation (speed)
     shapes: list[dict] = []  # collected and set once: add_shape / add_annotation validate on every call (slow)
     notes: list[dict] = []
 
@@ -439,7 +439,7 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
             xs += [p[0] for p in routes[i]] + [None]
             ys += [p[1] for p in routes[i]] + [None]
         color, width = style[name]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line={"color": color, "width": width},
+        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", name=name, line={"color": color, "width": width},
                                  hoverinfo="skip", showlegend=False, meta=eids))
 
     # ---- edge hover markers (and a visible label of the local derivative on the current edges)
@@ -456,8 +456,9 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
                            c=repr(e.contribution), ch=e.child))
         etext.append("<br>".join(lines))
         edge_hover[e.index] = etext[-1]
-    fig.add_trace(go.Scatter(x=ex, y=ey, mode="markers", name="edge info", customdata=ecustom, hovertext=etext,
-                             hoverinfo="text", marker={"size": 12, "color": "rgba(0,0,0,0)"}, showlegend=False))
+    traces.append(dict(type="scatter", x=ex, y=ey, mode="markers", name="edge info", customdata=ecustom,
+                       hovertext=etext, hoverinfo="text", marker={"size": 12, "color": "rgba(0,0,0,0)"},
+                       showlegend=False))
     # the local derivative of each current edge, just under the box that receives grad · local; where the labels
     # of one row would touch (a wide sum), the number alone (the legend says what red numbers are)
     labels = {i: (routes[i][0], fmt(graph.edges[i].local, decimals)) for i in current_edges}
@@ -506,14 +507,14 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
         xs.append(x)
         ys.append(y)
         ids.append(n.id)
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers+text", name="nodes", text=texts, customdata=ids,
+    traces.append(dict(type="scatter", x=xs, y=ys, mode="markers+text", name="nodes", text=texts, customdata=ids,
                              hovertext=hovers, hoverinfo="text", textposition="middle center",
                              textfont={"size": FONT * scale, "family": MONO, "color": "#222222"},
                              marker={"size": BOX_H * scale, "color": "rgba(0,0,0,0)", "symbol": "square"},
                              showlegend=False))
     if current is not None:
         x, y = pos[current]
-        fig.add_trace(go.Scatter(x=[x], y=[y], mode="markers", name="current node", customdata=[current],
+        traces.append(dict(type="scatter", x=[x], y=[y], mode="markers", name="current node", customdata=[current],
                                  hoverinfo="skip", showlegend=False,
                                  marker={"size": 1, "color": EDGE_CURRENT, "opacity": 0}))
 
@@ -530,7 +531,7 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
     notes += _legend(current, lang)
 
     plot_h = lay.height
-    fig.update_layout(
+    layout_dict = dict(
         title={"text": title, "x": 0, "xref": "paper", "xanchor": "left", "y": 1, "yref": "container",
                "yanchor": "top", "pad": {"t": 8, "l": 2}, "font": {"size": 16}},
         height=height if height is not None else int(round(plot_h * scale + MARGIN["t"] + MARGIN["b"])),
@@ -549,4 +550,5 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
         xaxis={"visible": False, "range": [0, lay.width], "fixedrange": True},
         yaxis={"visible": False, "range": [plot_h, 0], "fixedrange": True, "scaleanchor": "x", "scaleratio": 1},
     )
-    return fig
+    # built on every step and slider move: Plotly's validation was most of the time; tests validate the same figure
+    return go.Figure(data=traces, layout=layout_dict, _validate=False)
