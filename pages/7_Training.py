@@ -100,7 +100,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     result = _current_result(s)
     if result is None:
         st.info(t("Press Train to run gradient descent from the current weights.", lang=lang))
-        if s.layers[0] == 2:
+        if s.layers[0] == 2 and s.n_samples > 1:  # a plane of predictions says little about a single sample
             st.plotly_chart(decision_boundary_figure(s, lang=lang), key="train_boundary_now",
                             config={"displayModeBar": False})
         return

@@ -39,7 +39,11 @@ def _train(at, steps: int) -> None:
 def test_loads_before_training(at):
     assert_clean(at)
     assert "Press Train" in texts(at)
-    assert len(figures(at)) == 1  # the seed has 2 inputs: what it predicts over the plane
+    assert figures(at) == []  # one sample: a plane of predictions would say nothing
+    at.switch_page("pages/4_Network_builder.py").run()
+    at.button(key="bld_preset_xor_2_4_1").click().run()
+    at.switch_page(PAGE).run()
+    assert len(figures(at)) == 1  # XOR's 4 points over what the untrained net predicts on the plane
 
 
 def test_xor_241_learns_xor(at):
