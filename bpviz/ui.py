@@ -8,7 +8,6 @@ between pages (which drops widget state in Streamlit) loses nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,8 +81,12 @@ class AppState:
         options = data.get("options", {})
         if not isinstance(options, dict):
             raise ScenarioError("options", "expected an object")
-        return cls(scenario=validate(data.get("scenario")), decimals=decimals,
-                   lang=str(data.get("lang", "en")), steps=dict(steps), options=dict(options))
+        try:
+            scenario = validate(data.get("scenario"))
+        except ScenarioError as exc:  # name the field by its full path in the state
+            raise ScenarioError(f"scenario.{exc.path}" if exc.path != "(document)" else "scenario", exc.reason) from None
+        return cls(scenario=scenario, decimals=decimals, lang=str(data.get("lang", "en")), steps=dict(steps),
+                   options=dict(options))
 
 
 def init_state() -> AppState:
@@ -488,10 +491,6 @@ def run_page(title: str, body: Callable[[AppState, Computed], None], *, icon: st
             "Something went wrong on this page ({kind}: {what}). Your scenario is kept. Press 'Reset to seed' in "
             "the sidebar, or Undo, to continue.", lang=app.lang, kind=type(exc).__name__, what=str(exc)[:200]))
         st.button(t("Reset to seed", lang=app.lang), on_click=reset, key="error_reset")
-
-
-def share_json(app: AppState) -> str:
-    return json.dumps(app.to_dict())
 
 
 # ---------------------------------------------------------------- small shared panels

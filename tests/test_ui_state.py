@@ -1,0 +1,29 @@
+"""The whole app state is one serialisable object (share links that restore it from the URL build on this)."""
+
+import json
+
+import pytest
+
+from bpviz import engine
+from bpviz.config import ScenarioError, preset
+from bpviz.ui import AppState
+
+
+def test_app_state_round_trips_through_json():
+    app = AppState(scenario=engine.step(preset("xor_2_4_1")), decimals=6, steps={"backward": "backward:w:0:1:0"},
+                   options={"train_steps": 500, "cg_mode": "One neuron"})
+    again = AppState.from_dict(json.loads(json.dumps(app.to_dict())))
+    assert again.to_dict() == app.to_dict()
+    assert again.scenario.weights[0].tolist() == app.scenario.weights[0].tolist()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"decimals": 0}, "decimals"), ({"decimals": "4"}, "decimals"), ({"steps": ["x"]}, "steps"),
+     ({"options": 3}, "options"), ({"scenario": {**preset("seed").to_dict(), "layers": [2]}}, "scenario.layers"), ({"scenario": 5}, "scenario")],
+)
+def test_bad_state_names_the_field(change, field):
+    data = {**AppState(scenario=preset("seed")).to_dict(), **change}
+    with pytest.raises(ScenarioError) as info:
+        AppState.from_dict(data)
+    assert str(info.value).startswith(field)
