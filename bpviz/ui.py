@@ -84,7 +84,8 @@ class AppState:
         try:
             scenario = validate(data.get("scenario"))
         except ScenarioError as exc:  # name the field by its full path in the state
-            raise ScenarioError(f"scenario.{exc.path}" if exc.path != "(document)" else "scenario", exc.reason) from None
+            path = "scenario" if exc.path == "(document)" else f"scenario.{exc.path}"
+            raise ScenarioError(path, exc.reason) from None
         return cls(scenario=scenario, decimals=decimals, lang=str(data.get("lang", "en")), steps=dict(steps),
                    options=dict(options))
 

@@ -20,7 +20,8 @@ def test_app_state_round_trips_through_json():
 @pytest.mark.parametrize(
     ("change", "field"),
     [({"decimals": 0}, "decimals"), ({"decimals": "4"}, "decimals"), ({"steps": ["x"]}, "steps"),
-     ({"options": 3}, "options"), ({"scenario": {**preset("seed").to_dict(), "layers": [2]}}, "scenario.layers"), ({"scenario": 5}, "scenario")],
+     ({"options": 3}, "options"), ({"scenario": 5}, "scenario"),
+     ({"scenario": {**preset("seed").to_dict(), "layers": [2]}}, "scenario.layers")],
 )
 def test_bad_state_names_the_field(change, field):
     data = {**AppState(scenario=preset("seed")).to_dict(), **change}
