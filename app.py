@@ -3,7 +3,6 @@
 import streamlit as st
 
 from bpviz import ui
-from bpviz.figures.network import network_figure
 from bpviz.i18n import t
 
 PAGES = [  # (file, title, what it shows) for the "where to start" links
@@ -41,8 +40,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
         st.markdown(t("**Where to start**", lang=lang))
         for path, label, what in PAGES:
             st.page_link(path, label=t(label, lang=lang), icon=":material/arrow_forward:", help=t(what, lang=lang))
-    fig = network_figure(app.scenario, comp.trace, comp.grads, None, mode="values", decimals=app.decimals, lang=lang)
-    st.plotly_chart(fig, key="home_graph", config={"displayModeBar": False})
+    ui.network_chart(app, comp, None, key="home_graph")
     ui.output_metrics(app, comp)
 
 

@@ -17,6 +17,7 @@ import streamlit as st
 
 from . import engine
 from .config import MAX_ABS_NUMBER, Scenario, ScenarioError, load_json, preset, preset_names, validate
+from .figures.network import network_figure
 from .i18n import t
 from .naming import names_for
 from .walkthrough import Step, build_walkthrough
@@ -143,6 +144,7 @@ class Computed:
     trace: engine.Trace
     grads: engine.Gradients
     walkthrough: Any
+    sample: int = 0  # the sample every page shows (0-based; chosen in the sidebar when there are several)
 
     def step_for(self, key: str | None) -> Step | None:
         """The walkthrough step with this key, or None (e.g. after the architecture changed)."""
@@ -154,11 +156,18 @@ class Computed:
         return [i for i, k in enumerate(keys) if k.split(":", 1)[0] in phases]
 
 
+def current_sample(app: AppState) -> int:
+    """The sample the pages show (0-based), as chosen in the sidebar (1-based there, as students count)."""
+    chosen = app.options.get(f"{SIDEBAR_PREFIX}sample", 1)
+    return min(max(int(chosen) - 1, 0), app.scenario.n_samples - 1) if isinstance(chosen, int) else 0
+
+
 def compute(app: AppState) -> Computed:
     trace = engine.forward(app.scenario)
     grads = engine.backward(app.scenario, trace)
-    wt = build_walkthrough(app.scenario, trace, grads, decimals=app.decimals, lang=app.lang)
-    return Computed(trace, grads, wt)
+    sample = current_sample(app)
+    wt = build_walkthrough(app.scenario, trace, grads, decimals=app.decimals, sample=sample, lang=app.lang)
+    return Computed(trace, grads, wt, sample)
 
 
 def fmt(x: float, decimals: int) -> str:
@@ -302,9 +311,10 @@ MAX_SLIDERS = 24  # more sliders than this make every rerun slow (Streamlit scan
 def _data_sliders(app: AppState, nm) -> None:
     """Sliders for the inputs and targets of one sample (one chosen value at a time for wide networks)."""
     s, lang = app.scenario, app.lang
-    sample = 0
+    sample = current_sample(app)
     if s.batched:
-        sample = int(st.number_input(t("Sample", lang=lang), 1, s.n_samples,
+        app.options[f"{SIDEBAR_PREFIX}sample"] = sample + 1
+        sample = int(st.number_input(t("Sample (every page shows this one)", lang=lang), 1, s.n_samples,
                                      **bind_option(app, f"{SIDEBAR_PREFIX}sample", 1))) - 1
     bounded = s.loss in ("bce", "cross_entropy") or s.activations[-1] in ("sigmoid", "softmax")
     values = [("inputs", k, nm.node(0, k), -1.0) for k in range(s.layers[0])]
@@ -502,6 +512,13 @@ def remember_option(key: str) -> None:
     app_state().options[key] = st.session_state[key]
 
 
+def network_chart(app: AppState, comp: Computed, step: Step | None, key: str, mode: str = "values") -> None:
+    """The network figure of the current scenario and sample, with the step's neurons and edges highlighted."""
+    fig = network_figure(app.scenario, comp.trace, comp.grads, step, mode=mode, decimals=app.decimals,
+                         sample=comp.sample, lang=app.lang)
+    st.plotly_chart(fig, key=key, config={"displayModeBar": False})
+
+
 def page_header(title: str, caption: str, app: AppState | None = None, comp: Computed | None = None) -> None:
     """Title and one-line explanation, with the outputs and the loss beside them (one row saves screen height)."""
     if comp is None or app is None:
@@ -516,9 +533,10 @@ def page_header(title: str, caption: str, app: AppState | None = None, comp: Com
         output_metrics(app, comp)
 
 
-def output_metrics(app: AppState, comp: Computed, sample: int = 0) -> None:
-    """One line of big numbers: every output and the total loss."""
+def output_metrics(app: AppState, comp: Computed) -> None:
+    """One line of big numbers: every output (of the sample shown) and the total loss."""
     s = app.scenario
+    sample = comp.sample
     nm = names_for(s.layers)
     n_out = s.layers[-1]
     outs = [(f"out {nm.node(s.n_layers, k)}", comp.trace.outputs[sample, k]) for k in range(n_out)]

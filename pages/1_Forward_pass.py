@@ -1,9 +1,6 @@
 """Forward pass: each neuron's net and out, then the loss, step by step."""
 
-import streamlit as st
-
 from bpviz import ui
-from bpviz.figures.network import network_figure
 from bpviz.i18n import t
 
 
@@ -13,9 +10,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
         "applies its activation (out). The loss compares the outputs with the targets.", lang=app.lang), app, comp)
     step = ui.step_navigator("forward", app, comp, ("forward", "loss"))
     ui.render_step(step, app)
-    fig = network_figure(app.scenario, comp.trace, comp.grads, step, mode="values", decimals=app.decimals,
-                         lang=app.lang)
-    st.plotly_chart(fig, key="forward_graph", config={"displayModeBar": False})
+    ui.network_chart(app, comp, step, key="forward_graph")
 
 
 ui.run_page(t("Forward pass"), body)

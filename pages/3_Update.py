@@ -3,7 +3,6 @@
 import streamlit as st
 
 from bpviz import engine, ui
-from bpviz.figures.network import network_figure
 from bpviz.i18n import t
 
 
@@ -26,8 +25,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
                   width="stretch")
         c3.button(t("Reset", lang=app.lang), on_click=ui.reset, key="update_reset", width="stretch",
                   help=t("Back to the worked example", lang=app.lang))
-    fig = network_figure(s, comp.trace, comp.grads, step, mode="values", decimals=app.decimals, lang=app.lang)
-    st.plotly_chart(fig, key="update_graph", config={"displayModeBar": False})
+    ui.network_chart(app, comp, step, key="update_graph")
     ui.parameter_table(app, comp, after)
 
 

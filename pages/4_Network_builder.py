@@ -4,7 +4,6 @@ import streamlit as st
 
 from bpviz import builder, ui
 from bpviz.config import ACTIVATION_NAMES, MAX_HIDDEN_LAYERS, MAX_NEURONS, ScenarioError, preset
-from bpviz.figures.network import network_figure
 from bpviz.i18n import t
 
 PRESET_INFO = {
@@ -67,8 +66,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     if note:
         st.warning(note)
     # full width: the network figure is laid out for an 800 px plot and clips in a narrower column
-    fig = network_figure(s, comp.trace, comp.grads, None, mode="values", decimals=app.decimals, lang=lang)
-    st.plotly_chart(fig, key="builder_graph", config={"displayModeBar": False})
+    ui.network_chart(app, comp, None, key="builder_graph")
     ui.output_metrics(app, comp)
     left, right = st.columns([2, 3])
     with left:

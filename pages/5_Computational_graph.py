@@ -40,8 +40,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
                   "see its net and activation as elementary operations (its inputs carry their values and the "
                   "gradient arriving from above, from the engine).", lang=lang))
     focus = _neuron_choice(app) if mode == one else None
-    sample = 0
-    graph = compgraph.build_graph(s, focus=focus, sample=sample)
+    graph = compgraph.build_graph(s, focus=focus, sample=comp.sample)
     k = ui.counter_navigator(f"cg_step_{'full' if focus is None else 'focus'}", t("Backward step", lang=lang),
                              graph.n_steps, app, default=0)
     _explain_step(app, graph, k)  # above the graph: the words stay on screen next to the Next button
@@ -114,8 +113,10 @@ def _leaf_check(app: ui.AppState, comp: ui.Computed, graph: compgraph.OpGraph) -
     grads = comp.grads
     if s.n_samples > 1:
         # the graph is one sample's loss: compare with the engine on that sample alone
-        grads = engine.backward(s.replace(inputs=s.inputs[0].tolist(), targets=s.targets[0].tolist()))
-        st.caption(t("The graph shows sample 1's loss (the update uses the mean over all samples).", lang=app.lang))
+        i = comp.sample
+        grads = engine.backward(s.replace(inputs=s.inputs[i].tolist(), targets=s.targets[i].tolist()))
+        st.caption(t("The graph shows sample {s}'s loss (the update uses the mean over all samples).", lang=app.lang,
+                     s=i + 1))
     nm = names_for(s.layers)
     rows = []
     for ref, g in graph.param_gradients().items():

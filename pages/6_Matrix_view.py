@@ -43,11 +43,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     entry = matrix_entry_for(ref, s.layers, lang)
     st.info(t("{entry} = {value}", lang=lang, entry=entry.text,
               value=ui.fmt(engine.gradient_of(comp.grads, ref), app.decimals)))
-    sample = 0
-    if s.n_samples > 1:
-        sample = int(st.number_input(t("Sample", lang=lang), 1, s.n_samples,
-                                     **ui.bind_option(app, "matrix_sample", 1))) - 1
-    for ms in matrix_steps(s, comp.trace, comp.grads, decimals=app.decimals, sample=sample, lang=lang):
+    for ms in matrix_steps(s, comp.trace, comp.grads, decimals=app.decimals, sample=comp.sample, lang=lang):
         st.markdown(f"#### {ms.title}")
         st.latex(ms.latex_general)
         for line in ms.derivation:

@@ -57,3 +57,18 @@ def test_slider_changes_gradient(at):
     joined = "\n".join(latex(at))
     # ∂E/∂w5 = (out_o1 − t1)·out_o1(1 − out_o1)·out_h1 = (0.751365 − 0.5)·0.186816·0.593270, by hand
     assert "0.0279" in joined and "0.0822" not in joined
+
+
+def test_sample_chosen_in_sidebar_drives_the_chain():
+    at = open_page("pages/4_Network_builder.py")
+    at.button(key="bld_preset_xor_2_4_1").click().run()
+    at.switch_page(PAGE).run()
+    s = at.session_state["bpviz_app"].scenario
+    at.number_input(key="sb_sample").set_value(3).run()
+    assert_clean(at)
+    from bpviz import engine
+
+    tr = engine.forward(s)
+    assert f"{tr.outputs[2, 0]:.4f}" in "\n".join(latex(at))  # sample 3's output in the chain's numbers
+    assert "sample 3" in texts(at)
+    assert figures(at)[0]["layout"]["meta"]["sample"] == 2

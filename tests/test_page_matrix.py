@@ -111,6 +111,6 @@ def test_batch_sample_choice():
     tr = engine.forward(s)
     sample1 = "\n".join(latex(at))
     assert f"{tr.outputs[0, 0]:.4f}" in sample1
-    at.number_input(key="matrix_sample").set_value(4).run()
+    at.number_input(key="sb_sample").set_value(4).run()  # the sidebar picks the sample every page shows
     assert_clean(at)
     assert f"{tr.outputs[3, 0]:.4f}" in "\n".join(latex(at))
