@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from . import engine
+from . import engine, explain
 from .config import MAX_ABS_NUMBER, Scenario, ScenarioError, load_json, preset, preset_names, validate
 from .figures.network import network_figure
 from .i18n import t
@@ -303,6 +303,14 @@ def sidebar(app: AppState) -> None:
                                mime="application/json", key=f"{SIDEBAR_PREFIX}download", width="stretch")
             st.file_uploader(t("Load a scenario", lang=lang), type=["json"], key=f"{SIDEBAR_PREFIX}upload",
                              on_change=_on_upload)
+        with st.expander(t("Worked solution (handout)", lang=lang)):
+            # deferred: the handout is rendered only when the button is pressed, not on every slider move
+            for fmt_name, ext, mime in (("markdown", "md", "text/markdown"), ("latex", "tex", "application/x-tex")):
+                st.download_button(
+                    t("Every step as {fmt}", lang=lang, fmt="Markdown" if fmt_name == "markdown" else "LaTeX"),
+                    data=lambda f=fmt_name, sc=s, d=app.decimals: explain.render(sc, fmt=f, decimals=d, lang=lang),
+                    file_name=f"bpviz-worked-solution.{ext}", mime=mime, key=f"{SIDEBAR_PREFIX}handout_{ext}",
+                    width="stretch")
 
 
 MAX_SLIDERS = 24  # more sliders than this make every rerun slow (Streamlit scans session state per widget)

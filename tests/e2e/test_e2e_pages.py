@@ -437,3 +437,22 @@ def test_upload_invalid_then_valid_scenario(page_factory, server_url, tmp_path):
     assert warning.count() == 0
     assert re.search(r"E_total = " + re.escape(f4(expected.loss)), " ".join(annotations(page, "home_graph")))
     assert_healthy(page, server_url)
+
+
+def test_download_scenario_and_worked_solution(page_factory, server_url, tmp_path):
+    """The sidebar's downloads: the scenario JSON round-trips through the validator; the handout has every step."""
+    page = page_factory(1280, 800)
+    open_app(page, server_url)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Scenario file (JSON)").click()
+    with page.expect_download() as info:
+        page.locator(".st-key-sb_download button").click()
+    scenario = load_json(Path(info.value.path()).read_bytes())
+    assert scenario.to_dict() == SEED_DOCUMENT
+    sidebar.get_by_text("Worked solution (handout)").click()
+    with page.expect_download() as info:
+        page.locator(".st-key-sb_handout_md button").click()
+    handout = Path(info.value.path()).read_text()
+    for number in ("0.3775", "0.5933", "0.7514", "0.2984", "0.0822", "0.3589"):
+        assert number in handout, number
+    assert_healthy(page, server_url)
