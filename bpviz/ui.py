@@ -243,6 +243,11 @@ def reset() -> None:
     app.steps.clear()
 
 
+def reset_everything() -> None:
+    """A fresh AppState (scenario, steps, options, display): the way out when the state itself has gone bad."""
+    st.session_state[STATE_KEY] = AppState(scenario=preset("seed"))
+
+
 def _on_upload() -> None:
     app = app_state()
     uploaded = st.session_state.get(f"{SIDEBAR_PREFIX}upload")
@@ -507,9 +512,11 @@ def run_page(title: str, body: Callable[[AppState, Computed], None], *, icon: st
         body(app, comp)
     except Exception as exc:  # the error boundary: no traceback reaches a user
         st.error(t(
-            "Something went wrong on this page ({kind}: {what}). Your scenario is kept. Press 'Reset to seed' in "
-            "the sidebar, or Undo, to continue.", lang=app.lang, kind=type(exc).__name__, what=str(exc)[:200]))
-        st.button(t("Reset to seed", lang=app.lang), on_click=reset, key="error_reset")
+            "Something went wrong on this page ({kind}: {what}). Your scenario is kept: try Undo in the sidebar, or "
+            "Reset to seed, or start again from the worked example with the button below.", lang=app.lang,
+            kind=type(exc).__name__, what=str(exc)[:200]))
+        st.button(t("Start again from the worked example", lang=app.lang), on_click=reset_everything,
+                  key="error_reset")
 
 
 # ---------------------------------------------------------------- small shared panels

@@ -61,3 +61,29 @@ def test_step_position_survives_page_switch():
     at.switch_page("pages/3_Update.py").run()
     at.switch_page("pages/1_Forward_pass.py").run()
     assert at.selectbox(key="nav_forward_step").value == here
+
+
+def test_update_that_would_blow_up_is_explained_not_applied(at):
+    from bpviz.config import validate
+    from bpviz.ui import AppState
+
+    # identity output, large input: one step moves w by 100 · 1e9, far past the 1e6 limit
+    huge = validate({"layers": [1, 1], "activations": ["identity"], "loss": "half_sse", "weights": [[[1000.0]]],
+                     "biases": [[0.0]], "inputs": [1000.0], "targets": [0.0], "learning_rate": 100})
+    at.session_state["bpviz_app"] = AppState(scenario=huge)
+    at.run()
+    at.button(key="update_apply").click().run()
+    assert not at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert "The update was not applied" in warning and "learning rate" in warning
+    assert at.session_state["bpviz_app"].scenario.weights[0][0, 0] == 1000.0  # the last good state is kept
+
+
+def test_unexpected_error_is_a_short_message_not_a_traceback(at):
+    at.session_state["bpviz_app"].decimals = "four"  # corrupt state: formatting numbers now fails
+    at.run()
+    assert not at.exception
+    assert any("Something went wrong" in e.value and "Reset" in e.value for e in at.error)
+    at.button(key="error_reset").click().run()  # a fresh state: the page works again
+    assert_clean(at)
+    assert "0.3589" in texts(at)
