@@ -100,7 +100,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     result = _current_result(s)
     if result is None:
         st.info(t("Press Train to run gradient descent from the current weights.", lang=lang))
-        if s.layers[0] == 2 and s.n_samples > 1:  # a plane of predictions says little about a single sample
+        if _has_plane(s):
             st.plotly_chart(decision_boundary_figure(s, lang=lang), key="train_boundary_now",
                             config={"displayModeBar": False})
         return
@@ -112,10 +112,15 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     left.plotly_chart(loss_curve_figure(result, log_scale=log, lang=lang), key="train_loss",
                       config={"displayModeBar": False})
     right.plotly_chart(outputs_figure(result, lang=lang), key="train_outputs", config={"displayModeBar": False})
-    if result.final.layers[0] == 2:
+    if _has_plane(result.final):
         st.plotly_chart(decision_boundary_figure(result.final, lang=lang), key="train_boundary",
                         config={"displayModeBar": False})
     st.plotly_chart(parameter_traces_figure(result, lang=lang), key="train_params", config={"displayModeBar": False})
+
+
+def _has_plane(s) -> bool:
+    """Whether a decision-boundary plane means something: 2 inputs and a data set (one sample says nothing)."""
+    return s.layers[0] == 2 and s.n_samples > 1
 
 
 def _summary(app: ui.AppState, result: training.TrainResult) -> None:
