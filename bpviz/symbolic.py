@@ -180,16 +180,16 @@ class ChainRule:
 
 
 def format_number(x: float, decimals: int = 4) -> str:
-    """``x`` rounded to ``decimals`` places, trailing zeros dropped (0.15, 0.3775); scientific LaTeX when a
-    non-zero number would round to 0 (4.386 \\times 10^{-5}), so tiny gradients do not read as zero."""
+    """``x`` with exactly ``decimals`` places (0.1500, 0.3775: the same as the graph and the sliders, and a reader
+    sees that numbers are rounded); whole numbers as such (1, 2); scientific LaTeX when a non-zero number would
+    round to 0 (4.386 \\times 10^{-5}), so tiny gradients do not read as zero."""
     x = float(x)
-    if x != 0.0 and abs(x) < 0.5 * 10.0 ** (-decimals):
+    if x == round(x) and abs(x) < 1e15:
+        return str(int(round(x)))
+    if abs(x) < 0.5 * 10.0 ** (-decimals):
         mant, exp = f"{x:.{max(decimals - 1, 1)}e}".split("e")
         return rf"{mant} \times 10^{{{int(exp)}}}"
-    text = f"{x:.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    return f"{x:.{decimals}f}"
 
 
 def substituted(x: float, decimals: int = 4) -> str:

@@ -171,7 +171,11 @@ def compute(app: AppState) -> Computed:
 
 
 def fmt(x: float, decimals: int) -> str:
-    """A number with the chosen decimals (no '-0.0000')."""
+    """A number with the chosen decimals (no '-0.0000'); a non-zero number that would round to 0 in scientific
+    notation (4.386e-05), so a small gradient does not read as zero."""
+    x = float(x)
+    if x != 0 and abs(x) < 0.5 * 10.0 ** (-decimals):
+        return f"{x:.{max(decimals - 1, 1)}e}"
     text = f"{x:.{decimals}f}"
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
@@ -446,8 +450,10 @@ def step_navigator(page: str, app: AppState, comp: Computed, phases: tuple[str, 
 
 
 def _is_number(latex: str) -> bool:
+    """Whether a LaTeX cell is a plain number, e.g. 0.5933 or \\left(-0.3688\\right)."""
+    plain = latex.replace(r"\left(", "").replace(r"\right)", "").replace("{", "").replace("}", "")
     try:
-        float(latex.replace("{", "").replace("}", ""))
+        float(plain)
         return True
     except ValueError:
         return False

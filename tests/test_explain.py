@@ -19,7 +19,7 @@ def test_seed_markdown_has_every_step_and_the_key_numbers():
     for number in ("0.3775", "0.5933", "0.7514", "0.7729", "0.2984", "0.0822", "0.3589", "0.7414", "0.1868"):
         assert number in md, number
     assert md.count("\n### ") == 35
-    assert r"$$ net_{h1} = 0.15 \cdot 0.05 + 0.2 \cdot 0.1 + 0.35 = 0.3775 $$" in md
+    assert r"$$ net_{h1} = 0.1500 \cdot 0.0500 + 0.2000 \cdot 0.1000 + 0.3500 = 0.3775 $$" in md
     assert r"out_{o1} \left(1 - out_{o1}\right) = 0.7514 \cdot \left(1 - 0.7514\right) = 0.1868" in md
     assert "Path 2" in md  # w1's second output path
     assert md.count("$$") % 2 == 0

@@ -260,7 +260,7 @@ def test_deep_net_uses_the_delta_recursion():
 
 
 def test_numbers_are_formatted_and_negatives_parenthesised():
-    assert format_number(0.15) == "0.15" and format_number(0.37749999) == "0.3775" and format_number(-1e-13) != "0"
+    assert format_number(0.15) == "0.1500" and format_number(0.37749999) == "0.3775" and format_number(-1e-13) != "0"
     assert format_number(1.0) == "1" and format_number(-0.00001, 3) == r"-1.00 \times 10^{-5}"
     tr, g = engine.forward(SEED), engine.backward(SEED)
     c = chain_rule(SEED, tr, g, engine.ParamRef("w", 1, 1, 0))  # w7: ∂E/∂out_o2 < 0

@@ -22,7 +22,7 @@ def test_seed_values_and_formulas():
     wt = walk(SEED)
     net_h1 = wt[wt.index_of("forward:net:1:0")]
     assert net_h1.latex_symbolic == r"net_{h1} = w_{1} i_{1} + w_{2} i_{2} + b_{h1}"
-    assert net_h1.latex_numeric == r"net_{h1} = 0.15 \cdot 0.05 + 0.2 \cdot 0.1 + 0.35 = 0.3775"
+    assert net_h1.latex_numeric == r"net_{h1} = 0.1500 \cdot 0.0500 + 0.2000 \cdot 0.1000 + 0.3500 = 0.3775"
     out_h1 = wt[wt.index_of("forward:out:1:0")]
     assert out_h1.latex_symbolic == r"out_{h1} = \frac{1}{1 + e^{- net_{h1}}}"
     assert out_h1.latex_numeric.endswith("= 0.5933") and abs(out_h1.value - 0.5932699921071872) < 1e-15
@@ -37,7 +37,7 @@ def test_seed_values_and_formulas():
     assert len(w5.factors) == 1 and len(w5.factors[0]) == 3
     assert "out_{o1} - t_{1}" in w5.latex_general
     w5_new = wt[wt.index_of("update:w:1:0:0")]
-    assert w5_new.latex_numeric == r"{w_{5}}^{+} = 0.4 - 0.5 \cdot 0.0822 = 0.3589"
+    assert w5_new.latex_numeric == r"{w_{5}}^{+} = 0.4000 - 0.5000 \cdot 0.0822 = 0.3589"
     assert abs(w5_new.value - 0.3589164797) < 1e-10
 
 
