@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from bpviz import engine, ui
+from bpviz import ui
 from bpviz.i18n import t
 
 
@@ -16,10 +16,6 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     ui.network_chart(app, comp, step, key="backward_graph", mode="gradients")
     st.caption(t("Edges show ∂E/∂w, neurons show δ = ∂E/∂net. Hover for full precision.", lang=app.lang))
     ui.render_factors(step, app)
-    if app.scenario.n_samples > 1:
-        st.info(t("This chain is for sample {s}; the gradient used for the update is the mean over all {n} samples: "
-                  "{g}", lang=app.lang, s=comp.sample + 1, n=app.scenario.n_samples,
-                  g=ui.fmt(engine.gradient_of(comp.grads, step.param), app.decimals)))
     if st.toggle(t("Check with finite differences", lang=app.lang), **ui.bind_option(app, "backward_gradcheck", False)):
         ui.render_gradient_check(app, comp, step.param)
 

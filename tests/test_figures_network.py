@@ -314,3 +314,30 @@ def test_figure_is_valid_plotly(mode):
     """network_figure skips Plotly's validation for speed: the same figure must pass it."""
     fig = _figure(preset("seed"), W1_STEP, mode=mode)
     go.Figure(fig.to_dict())  # raises ValueError on any invalid property
+
+
+def test_batched_gradients_mode_shows_the_samples_own_gradient():
+    """Edges agree with the nodes' δ and the formula (one sample's loss); the batch mean is in the hover."""
+    scenario = preset("xor_2_4_1")
+    trace = engine.forward(scenario)
+    grads = engine.backward(scenario, trace)
+    fig = network_figure(scenario, trace, grads, mode="gradients", sample=2)
+    hover = dict(zip(_trace(fig, "edge-hover").customdata, _trace(fig, "edge-hover").hovertext))
+    own = grads.dE_dz[2][2, 0] * trace.a[1][2, 0]  # ∂E_3/∂w (output neuron 0, hidden neuron 0) = δ·a
+    assert f"= {float(own)!r}" in hover["w:1:0:0"]
+    assert repr(float(grads.dE_dW[1][0, 0])) in hover["w:1:0:0"] and "mean" in hover["w:1:0:0"]
+
+
+@pytest.mark.parametrize("change", ["w7_negative", "six_decimals"])
+def test_seed_keeps_every_label_when_numbers_change(change):
+    """Regression: one label grazing a neuron's numbers used to drop all twelve labels."""
+    s = preset("seed")
+    kw = {}
+    if change == "w7_negative":
+        w = [x.tolist() for x in s.weights]
+        w[1][1][0] = -0.5
+        s = s.replace(weights=w)
+    else:
+        kw["decimals"] = 6
+    fig = _figure(s, **kw)
+    assert len(fig.layout.meta["labelled_edges"]) == 12

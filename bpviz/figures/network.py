@@ -61,6 +61,7 @@ LOSS_FONT = 17
 # plot-area width (px) the layout is planned for: the main column at 1280×800 with the sidebar open; wider screens
 # only add room, a narrower plot would squeeze labels together
 NOMINAL_WIDTH = 800
+GRAZE_AREA = 2.0  # a placement costing under HARD × this (≤ 50 px² grazing the numbers under neurons) labels all
 MARGIN = {"l": 8, "r": 8, "t": 46, "b": 8}
 WIDTH_BUCKETS = 4
 # where along an edge (fraction from its source) a label may go, in order of preference
@@ -306,8 +307,11 @@ def network_figure(
 
     # ------------------------------------------------------------ edges (weights, then biases)
     edges: list[_Edge] = []
+    batched = scenario.n_samples > 1
     for l in range(L):
         W, dW = scenario.weights[l], grads.dE_dW[l]
+        if batched:  # the shown sample's own gradient δ_j·a_k, as the nodes' δ and the formula (batch mean in hover)
+            dW = np.outer(grads.dE_dz[l + 1][sample], trace.a[l][sample])
         for j in range(layers[l + 1]):
             for k in range(layers[l]):
                 ref = ParamRef("w", l, j, k)
@@ -323,6 +327,8 @@ def network_figure(
                                    float(shown), label, hover))
     for l in range(L):
         B, dB = scenario.biases[l], grads.dE_db[l]
+        if batched:
+            dB = grads.dE_dz[l + 1][sample]
         for j in range(layers[l + 1]):
             ref = ParamRef("b", l, j)
             pname = names.param(ref)
@@ -334,10 +340,12 @@ def network_figure(
                 f"∂E/∂{pname} = {float(dB[j])!r}"
             )
             edges.append(_Edge(f"b:{l}:{j}", "b", xs[l], y_bias, xs[l + 1], ys[l + 1][j], float(shown), label, hover))
-    if scenario.n_samples > 1:
-        note = "<br>" + t("(∂E/∂ of the batch mean loss, {n} samples)", lang, n=scenario.n_samples)
+    if batched:
         for e in edges:
-            e.hover += note
+            kind, l, j, *k = e.key.split(":")
+            mean = grads.dE_dW[int(l)][int(j), int(k[0])] if kind == "w" else grads.dE_db[int(l)][int(j)]
+            e.hover += "<br>" + t("(∂E/∂ of sample {s}'s loss; the update uses the mean over the {n} samples: {m})",
+                                  lang, s=sample + 1, n=scenario.n_samples, m=repr(float(mean)))
     hi_all = hi_edges | hi_bias
 
 
@@ -363,8 +371,12 @@ def network_figure(
     cost = np.inf
     gap_edges = max(layers[l] * layers[l + 1] + layers[l + 1] for l in range(L))
     if len(edges) <= MAX_ALL_LABELS and gap_edges <= MAX_GAP_LABELS:
-        # every edge, in a fixed order, so labels stay put from one step to the next
-        labels, cost = _place_labels(edges, obstacles, weights, ef, variants[:2])
+        # every edge, in a fixed order, so labels stay put from one step to the next; value-only boxes when the
+        # named ones do not fit, and a label may graze the numbers under a neuron (weight 1) but never another
+        # label or a node: dropping every label because one grazes looked like the labels vanished at random
+        labels, cost = _place_labels(edges, obstacles, weights, ef, variants)
+        if cost < _Placer.HARD * GRAZE_AREA:
+            cost = 0.0
     if cost > 0:
         hi_list = [e for e in edges if e.key in hi_all]
         if len(hi_list) > MAX_PATH_LABELS:
