@@ -4,7 +4,8 @@ Networks with at most one hidden layer use the seed's names: inputs i1 i2 ..., h
 o1 o2 ...; ``net_`` and ``out_`` prefixes; weights w1, w2, ... numbered row-major, layer by layer (so the
 seed's w1..w8); biases b_{h1}, b_{o1} ... (one per neuron, as PyTorch's nn.Linear; the hand-worked seed writes
 b1 for the shared hidden bias and b2 for the shared output bias). Deeper networks use the general scheme
-x_k, z^{(l)}_j, a^{(l)}_j, w^{(l)}_{jk}, b^{(l)}_j, and every weight also keeps its flat number w1, w2, ...
+x_k, z^{(l)}_j, a^{(l)}_j, w^{(l)}_{jk}, b^{(l)}_j (plain text w⁽ˡ⁾ⱼₖ), and every weight also keeps its flat
+number w1, w2, ... (:meth:`Names.weight_number`).
 
 Layer index l counts from 0 (inputs); ``weights[l]`` connects layer l to layer l + 1.
 """
@@ -61,6 +62,12 @@ class Names:
             return rf"out_{{{self.node(l, j)}}}"
         return rf"a^{{({l})}}_{{{j + 1}}}"
 
+    def out_text(self, l: int, j: int) -> str:
+        """Plain text of the activation of neuron (l, j), as the formulas name it: out o1, or a⁽⁷⁾₁."""
+        if self.seed_style or l == 0:
+            return f"out {self.node(l, j)}" if l else self.node(l, j)
+        return f"a{f'({l})'.translate(_SUP)}{str(j + 1).translate(_SUB)}"
+
     def input(self, k: int) -> str:
         return rf"i_{{{k + 1}}}" if self.seed_style else rf"x_{{{k + 1}}}"
 
@@ -81,12 +88,16 @@ class Names:
         return sum(self.layers[i] * self.layers[i + 1] for i in range(l)) + j * self.layers[l] + k + 1
 
     def param(self, ref: ParamRef) -> str:
-        """Plain identifier of a parameter: w5, b_h1 (seed style) or w12, b2_1 (general)."""
-        if ref.kind == "w":
-            return f"w{self.weight_number(ref.layer, ref.row, ref.col)}"
+        """Plain-text name of a parameter, the same name the formulas use: w5, b_h1 (seed style) or w⁽²⁾₁₃, b⁽²⁾₁
+        (general; :meth:`weight_number` still gives the flat w1, w2, ... numbering)."""
         if self.seed_style:
+            if ref.kind == "w":
+                return f"w{self.weight_number(ref.layer, ref.row, ref.col)}"
             return f"b_{self.node(ref.layer + 1, ref.row)}"
-        return f"b{ref.layer + 1}_{ref.row + 1}"
+        sup = f"({ref.layer + 1})".translate(_SUP)
+        if ref.kind == "w":
+            return f"w{sup}{str(ref.row + 1).translate(_SUB)}{str(ref.col + 1).translate(_SUB)}"
+        return f"b{sup}{str(ref.row + 1).translate(_SUB)}"
 
     def param_latex(self, ref: ParamRef) -> str:
         """LaTeX of a parameter: w_{5}, b_{h1} (seed style) or w^{(2)}_{11}, b^{(2)}_{1} (general)."""

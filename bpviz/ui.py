@@ -560,8 +560,9 @@ def output_metrics(app: AppState, comp: Computed) -> None:
     sample = comp.sample
     nm = names_for(s.layers)
     n_out = s.layers[-1]
-    outs = [(f"out {nm.node(s.n_layers, k)}", comp.trace.outputs[sample, k]) for k in range(n_out)]
-    loss = (t("E total", lang=app.lang), comp.trace.loss)
+    outs = [(nm.out_text(s.n_layers, k), comp.trace.outputs[sample, k]) for k in range(n_out)]
+    loss = (t("E total", lang=app.lang) if s.n_samples == 1 else t("E total (mean of {n} samples)", lang=app.lang,
+                                                                      n=s.n_samples), comp.trace.loss)
     if n_out <= 2:
         for col, (label, value) in zip(st.columns(n_out + 1), [*outs, loss]):
             col.metric(label, fmt(value, app.decimals), help=repr(float(value)))
