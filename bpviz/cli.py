@@ -36,6 +36,8 @@ def _read_source(path: str) -> bytes:
 
 def load_scenario(path: str | None, preset_name: str | None) -> Scenario:
     """The scenario named on the command line: a preset, or a JSON file / stdin."""
+    if preset_name is not None and path is not None:
+        raise ScenarioError("FILE", "give either a scenario file or --preset, not both")
     if preset_name is not None:
         return preset(preset_name)
     if path is None:

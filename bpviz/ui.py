@@ -190,8 +190,16 @@ def _snap(v: float) -> float:
 
 
 def _slider_range(value: float, lo: float, hi: float) -> tuple[float, float]:
-    """A slider range that always contains the current value (weights may leave the default range in training)."""
-    return float(min(lo, np.floor(value))), float(max(hi, np.ceil(value)))
+    """A slider range on the 0.01 grid that always contains the current value.
+
+    A value just outside [lo, hi] (weights drift in training) widens the range to the next grid point; a value far
+    outside (an uploaded 999999) gets a window of ±1 around it, so the slider stays usable in 0.01 steps.
+    """
+    if lo - 1 <= value <= hi + 1:
+        return (float(round(min(lo, np.floor(value / GRID) * GRID), 10)),
+                float(round(max(hi, np.ceil(value / GRID) * GRID), 10)))
+    centre = round(value / GRID) * GRID
+    return float(round(centre - 1.0, 10)), float(round(centre + 1.0, 10))
 
 
 def _on_param_slider(key: str, kind: str, l: int, j: int, k: int) -> None:
@@ -510,7 +518,9 @@ def run_page(title: str, body: Callable[[AppState, Computed], None], *, icon: st
     """Set up a page, draw the sidebar, run its body; an unexpected error becomes a short message, never a trace."""
     st.set_page_config(page_title=f"bpviz · {title}", page_icon=icon, layout="wide")
     # static CSS only (no user text): less empty space above the content, so graph and formula fit on 1280×800
-    st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem;padding-bottom:2rem}</style>")
+    # and a long formula scrolls sideways instead of being cut off at the column's edge
+    st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem;padding-bottom:2rem}"
+            ".katex-display{overflow-x:auto;overflow-y:hidden;padding-bottom:4px}</style>")
     app = init_state()
     try:
         sidebar(app)
@@ -594,13 +604,19 @@ def loss_before_after(app: AppState, comp: Computed, after: Scenario) -> None:
                 delta=fmt(e_after - comp.trace.loss, app.decimals), delta_color="inverse", help=repr(e_after))
 
 
+def table_height(n_rows: int) -> int:
+    """Pixel height that shows every row of a dataframe up to 25 rows (the default hid rows 11 and 12)."""
+    return 35 * (min(n_rows, 25) + 1) + 3
+
+
 def parameter_table(app: AppState, comp: Computed, after: Scenario) -> None:
     """Every parameter: before, gradient, after (w⁺ = w − η·∂E/∂w)."""
     s = app.scenario
     nm = names_for(s.layers)
     d = app.decimals
     rows = []
-    for ref in engine.parameter_refs(s):
+    # in the order of the steps: output layer first, as the seed works it
+    for ref in sorted(engine.parameter_refs(s), key=lambda r: -r.layer):
         rows.append({
             t("parameter", lang=app.lang): nm.param(ref),
             t("before", lang=app.lang): fmt(engine.value_of(s, ref), d),
@@ -610,7 +626,7 @@ def parameter_table(app: AppState, comp: Computed, after: Scenario) -> None:
     st.markdown(t("**All parameters after one step** (η = {lr})", lang=app.lang, lr=fmt(s.learning_rate, d)))
     if not s.train_biases:
         st.caption(t("Biases are fixed (train_biases is false): they keep their value.", lang=app.lang))
-    st.dataframe(rows, hide_index=True, width="stretch", height=min(36 * (len(rows) + 1) + 2, 420))
+    st.dataframe(rows, hide_index=True, width="stretch", height=table_height(len(rows)))
 
 
 def _on_counter_move(key: str, delta: int, n_max: int) -> None:

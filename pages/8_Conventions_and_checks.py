@@ -76,7 +76,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     st.dataframe([{t("parameter", lang=lang): nm.param(r), t("backprop", lang=lang): f"{a:.10f}",
                    t("finite differences", lang=lang): f"{n:.10f}", t("relative error", lang=lang): f"{e:.1e}"}
                   for r, a, n, e in zip(check.refs, check.analytic, check.numeric, check.relative_error)],
-                 hide_index=True, width="stretch", height=min(36 * (len(check.refs) + 1) + 2, 400))
+                 hide_index=True, width="stretch", height=ui.table_height(len(check.refs)))
 
 
 ui.run_page(t("Conventions and checks"), body)

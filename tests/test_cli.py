@@ -100,3 +100,10 @@ def test_explain_latex_is_a_document():
     r = run(["explain", "--preset", "seed", "--format", "latex"])
     assert r.returncode == 0, r.stderr
     assert "\\begin{document}" in r.stdout and "\\end{document}" in r.stdout
+
+
+def test_file_and_preset_are_exclusive(tmp_path, seed_doc):
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps(seed_doc))
+    r = run(["compute", str(f), "--preset", "seed"])
+    assert r.returncode == 2 and r.stderr.strip() == "error: FILE: give either a scenario file or --preset, not both"
