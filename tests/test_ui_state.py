@@ -28,3 +28,18 @@ def test_bad_state_names_the_field(change, field):
     with pytest.raises(ScenarioError) as info:
         AppState.from_dict(data)
     assert str(info.value).startswith(field)
+
+
+@pytest.mark.parametrize(
+    ("value", "lo", "hi", "expected"),
+    [(0.5, 0.01, 2.0, (0.01, 2.0)),  # the learning rate slider never offers 0
+     (-1.2345, -1.0, 1.0, (-1.24, 1.0)),  # widened to the next 0.01 grid point: 0.15 etc. stay reachable
+     (999999.0, -1.0, 1.0, (999998.0, 1000000.0)),  # far out: a usable ±1 window, not −1 … 999999
+     (0.3589164797, -1.0, 1.0, (-1.0, 1.0))],
+)
+def test_slider_range(value, lo, hi, expected):
+    from bpviz.ui import GRID, _slider_range
+
+    got = _slider_range(value, lo, hi)
+    assert got == expected and got[0] <= value <= got[1]
+    assert abs(round(got[0] / GRID) * GRID - got[0]) < 1e-9  # on the grid
