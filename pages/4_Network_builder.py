@@ -36,6 +36,18 @@ def _load_preset(name: str) -> None:
     app.message = None
 
 
+def _from_current() -> None:
+    """Copy the current network's architecture into the form (its weights come from the chosen initialiser)."""
+    app = ui.app_state()
+    s = app.scenario
+    hidden = s.layers[1:-1]
+    app.options.update({"bld_inputs": s.layers[0], "bld_hidden": len(hidden), "bld_outputs": s.layers[-1],
+                        "bld_out_act": s.activations[-1], "bld_loss": s.loss, "bld_lr": float(s.learning_rate)})
+    for l, n in enumerate(hidden):
+        app.options[f"bld_n_{l}"] = n
+        app.options[f"bld_act_{l}"] = s.activations[l]
+
+
 def _build() -> None:
     app = ui.app_state()
     o = {k: st.session_state[k] for k in st.session_state if isinstance(k, str) and k.startswith("bld_")}
@@ -77,6 +89,8 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
             st.caption(t(info, lang=lang))
     with right:
         st.subheader(t("Build your own", lang=lang))
+        st.button(t("Start from the current network", lang=lang), key="bld_from_current", on_click=_from_current,
+                  help=t("Fill the form with the network shown above, to change one thing about it", lang=lang))
         a, b, c = st.columns(3)
         a.number_input(t("Inputs", lang=lang), 1, MAX_NEURONS, **_opt(app, "bld_inputs", 2))
         b.number_input(t("Hidden layers", lang=lang), 0, MAX_HIDDEN_LAYERS, **_opt(app, "bld_hidden", 1))

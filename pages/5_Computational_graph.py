@@ -45,7 +45,13 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
                              graph.n_steps, app, default=0)
     _explain_step(app, graph, k)  # above the graph: the words stay on screen next to the Next button
     fig = compgraph_figure(graph, upto_step=k, decimals=app.decimals, lang=lang)
-    if not st.toggle(t("Show the whole graph", lang=lang), **ui.bind_option(app, "cg_whole", False),
+    whole_label = t("Show the whole graph", lang=lang) if focus is None else t("Show all of this neuron's graph",
+                                                                              lang=lang)
+    if focus is not None:
+        st.caption(t("One neuron: its inputs arrive with their forward values, and its output starts the backward pass "
+                     "with the gradient ∂E/∂out that the rest of the network sends back (from the engine), so it is "
+                     "already final at step 0.", lang=lang))
+    if not st.toggle(whole_label, **ui.bind_option(app, "cg_whole", False),
                      help=t("Off: the view follows the current step (drag the graph up or down to look around).",
                             lang=lang)):
         follow_step(fig, k)

@@ -177,3 +177,14 @@ def test_undo_after_building(at):
     at.button(key="sb_undo_sb").click().run()
     assert_clean(at)
     assert _scenario(at).to_dict() == preset("seed").to_dict()
+
+
+def test_start_from_the_current_network_fills_the_form():
+    at = open_page(PAGE)
+    at.button(key="bld_preset_softmax_3class").click().run()
+    at.button(key="bld_from_current").click().run()
+    assert_clean(at)
+    assert (at.number_input(key="bld_inputs").value, at.number_input(key="bld_hidden").value,
+            at.number_input(key="bld_outputs").value) == (2, 1, 3)
+    assert at.selectbox(key="bld_out_act").value == "softmax" and at.selectbox(key="bld_loss").value == "cross_entropy"
+    assert at.selectbox(key="bld_act_0").value == "tanh" and at.number_input(key="bld_n_0").value == 4
