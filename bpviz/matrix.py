@@ -18,9 +18,8 @@ gradient of the batch loss, the *mean* over samples: a W step shows that sample'
 numbers, then the mean (the engine's ``dE_dW``) as the result. This stays readable for any batch size (the batch
 form Δ Aᵀ / n would need an n-column matrix).
 
-Numbers are rounded to ``decimals`` places; within one matrix every entry gets the same number of places, and
-trailing zeros shared by all entries are dropped (the inputs 0.05, 0.10 print as 0.05, 0.10, not 0.0500, 0.1000).
-An exact zero prints as 0; a non-zero entry too small to show prints as m · 10^e. Equations whose matrices have
+Numbers follow :mod:`bpviz.numbers`, like the scalar formulas: ``decimals`` places (0.0500, 0.1000), whole numbers
+as such (an exact zero as 0), a non-zero entry too small to show as m × 10^e. Equations whose matrices have
 more than ``WIDE`` columns put one "=" per line (``aligned``); an 8×8 product still needs about 750–900 px, which
 Streamlit's st.latex scrolls horizontally in the centred layout. Highlighting one entry uses ``\\boxed`` and
 ``\\textcolor`` (both render in Streamlit 1.67's st.latex; ``\\htmlStyle`` does not, it is not trusted).
@@ -38,6 +37,7 @@ from .config import Scenario
 from .engine import ACTIVATIONS, LOSSES, Gradients, ParamRef, Trace
 from .i18n import t
 from .naming import names_for
+from .numbers import latex as latex_number
 
 HIGHLIGHT_COLOR = "#d62728"  # the red the figures use for "this one"
 
@@ -68,25 +68,9 @@ def _f_prime_formula(act: str, l: int) -> str:
 # ---------------------------------------------------------------- numbers and matrices in LaTeX
 
 
-def _places(values: np.ndarray, decimals: int) -> int:
-    """Fewest places p <= decimals that show every entry exactly as it looks at ``decimals`` places."""
-    target = np.round(values, decimals)
-    for p in range(decimals):
-        if np.array_equal(np.round(values, p), target):
-            return p
-    return decimals
-
-
 def format_number(x: float, places: int) -> str:
-    """``x`` with exactly ``places`` decimals; an exact 0 as ``0``. A non-zero x that would print as 0 gets two
-    significant digits in powers of ten instead (a vanishing gradient is small, not zero)."""
-    if x == 0.0:
-        return "0"  # exactly zero (a dead relu, a zero input): say so, unlike a value that rounds to 0
-    text = f"{x:.{places}f}"
-    if float(text) == 0.0:
-        mantissa, exponent = f"{x:.1e}".split("e")
-        return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
-    return text
+    """A matrix entry (:func:`bpviz.numbers.latex`), so matrices read like the scalar formulas."""
+    return latex_number(x, places)
 
 
 def bmatrix(
@@ -104,12 +88,11 @@ def bmatrix(
         m = m.reshape(-1, 1)
     if m.ndim != 2:
         raise ValueError(f"expected a vector or a matrix, got shape {m.shape}")
-    places = _places(m, decimals) if m.size else 0
     rows = []
     for i, row in enumerate(m):
         cells = []
         for j, x in enumerate(row):
-            cell = format_number(float(x), places)
+            cell = format_number(float(x), decimals)
             if highlight is not None and (i, j) == tuple(highlight):
                 cell = rf"\boxed{{\textcolor{{{color}}}{{{cell}}}}}"
             cells.append(cell)

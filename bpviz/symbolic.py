@@ -17,6 +17,7 @@ import sympy as sp
 
 from .engine import LEAKY_SLOPE, ParamRef
 from .naming import Names, names_for
+from .numbers import latex as latex_number
 
 # ---------------------------------------------------------------- the tables (mirror of the engine's)
 
@@ -180,16 +181,8 @@ class ChainRule:
 
 
 def format_number(x: float, decimals: int = 4) -> str:
-    """``x`` with exactly ``decimals`` places (0.1500, 0.3775: the same as the graph and the sliders, and a reader
-    sees that numbers are rounded); whole numbers as such (1, 2); scientific LaTeX when a non-zero number would
-    round to 0 (4.386 \\times 10^{-5}), so tiny gradients do not read as zero."""
-    x = float(x)
-    if x == round(x) and abs(x) < 1e15:
-        return str(int(round(x)))
-    if abs(x) < 0.5 * 10.0 ** (-decimals):
-        mant, exp = f"{x:.{max(decimals - 1, 1)}e}".split("e")
-        return rf"{mant} \times 10^{{{int(exp)}}}"
-    return f"{x:.{decimals}f}"
+    """A number in a formula (:func:`bpviz.numbers.latex`: 0.1500, 1, 4.386 \\times 10^{-5})."""
+    return latex_number(x, decimals)
 
 
 def substituted(x: float, decimals: int = 4) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from . import engine, explain
+from . import engine, explain, numbers
 from .config import MAX_ABS_NUMBER, Scenario, ScenarioError, load_json, preset, preset_names, validate
 from .figures.network import network_figure
 from .i18n import t
@@ -171,13 +171,8 @@ def compute(app: AppState) -> Computed:
 
 
 def fmt(x: float, decimals: int) -> str:
-    """A number with the chosen decimals (no '-0.0000'); a non-zero number that would round to 0 in scientific
-    notation (4.386e-05), so a small gradient does not read as zero."""
-    x = float(x)
-    if x != 0 and abs(x) < 0.5 * 10.0 ** (-decimals):
-        return f"{x:.{max(decimals - 1, 1)}e}"
-    text = f"{x:.{decimals}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
+    """A number as every page shows it (:func:`bpviz.numbers.text`)."""
+    return numbers.text(x, decimals)
 
 
 # ---------------------------------------------------------------- sidebar: scenario, sliders, file in/out

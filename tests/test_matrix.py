@@ -155,10 +155,10 @@ def test_seed_latex_shows_the_seeds_numbers():
         assert number in dW2.latex_numeric
     assert "0.1385" in db2.latex_numeric
     # δ^{(1)} goes through W^{(2)ᵀ} (0.40 0.50 / 0.45 0.55: the transpose of the seed's W2)
-    assert r"0.40 & 0.50 \\ 0.45 & 0.55" in delta1.latex_numeric
+    assert r"0.4000 & 0.5000 \\ 0.4500 & 0.5500" in delta1.latex_numeric
     assert "0.0088" in delta1.latex_numeric
-    # the inputs print compactly: 0.05 0.10, not 0.0500 0.1000
-    assert r"\begin{bmatrix}0.05 & 0.10\end{bmatrix}" in dW1.latex_numeric
+    # the inputs print with the same fixed decimals as every other number: 0.0500 0.1000
+    assert r"\begin{bmatrix}0.0500 & 0.1000\end{bmatrix}" in dW1.latex_numeric
     assert "0.0004" in dW1.latex_numeric and "0.0100" in db1.latex_numeric
 
 
@@ -254,14 +254,14 @@ def test_sigmoid_bce_shows_o_minus_t_over_k():
 
 
 def test_number_formatting():
-    assert mx.bmatrix([0.05, 0.10]) == r"\begin{bmatrix}0.05 \\ 0.10\end{bmatrix}"
+    assert mx.bmatrix([0.05, 0.10]) == r"\begin{bmatrix}0.0500 \\ 0.1000\end{bmatrix}"
     assert mx.bmatrix([[1.0, 0.0], [-2.0, 3.0]]) == r"\begin{bmatrix}1 & 0 \\ -2 & 3\end{bmatrix}"
-    assert mx.bmatrix([-0.00001, 0.5], decimals=4) == r"\begin{bmatrix}-1.0 \cdot 10^{-5} \\ 0.5\end{bmatrix}"
+    assert mx.bmatrix([-0.00001, 0.5], decimals=4) == r"\begin{bmatrix}-1.000 \times 10^{-5} \\ 0.5000\end{bmatrix}"
     assert mx.format_number(-0.0, 2) == "0"  # exactly zero says so
-    assert mx.bmatrix([0.0, 0.25]) == r"\begin{bmatrix}0 \\ 0.25\end{bmatrix}"
-    assert mx.format_number(-0.00004, 4) == r"-4.0 \cdot 10^{-5}"  # small, not zero
+    assert mx.bmatrix([0.0, 0.25]) == r"\begin{bmatrix}0 \\ 0.2500\end{bmatrix}"
+    assert mx.format_number(-0.00004, 4) == r"-4.000 \times 10^{-5}"  # small, not zero
     assert mx.bmatrix([0.123456], decimals=2) == r"\begin{bmatrix}0.12\end{bmatrix}"
-    assert mx.row_vector(np.array([1.5, -2.25])) == r"\begin{bmatrix}1.50 & -2.25\end{bmatrix}"
+    assert mx.row_vector(np.array([1.5, -2.25])) == r"\begin{bmatrix}1.5000 & -2.2500\end{bmatrix}"
 
 
 def test_decimals_and_sample_arguments():

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
+from .. import numbers
 from ..compgraph import OpGraph
 from ..i18n import t
 
@@ -66,13 +67,8 @@ _PUSH_ORDER = {"activation": 0, "input": 0, "net": 0, "target": 1, "bias": 2, "w
 
 
 def fmt(value: float, decimals: int = 4) -> str:
-    """A value at ``decimals`` places; tiny non-zero values in scientific notation so they do not read as 0."""
-    if not math.isfinite(value):
-        return str(value)
-    if value != 0 and abs(value) < 0.5 * 10.0**-decimals:
-        return f"{value:.{max(decimals - 2, 1)}e}"
-    text = f"{value:.{decimals}f}"
-    return "0" if text.lstrip("-").strip("0.") == "" else text.replace("-", "−")
+    """A number as every page shows it (:func:`bpviz.numbers.text`), with the typographic minus sign."""
+    return numbers.text(value, decimals, minus="−")
 
 
 @dataclass(frozen=True)

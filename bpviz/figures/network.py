@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from .. import numbers
 from ..config import Scenario
 from ..engine import Gradients, ParamRef, Trace
 from ..i18n import t
@@ -96,15 +97,8 @@ def _sizes(max_width: int) -> _Sizes:
 
 
 def _fmt(v: float, decimals: int) -> str:
-    """Rounded for the screen, typographic minus, no "−0.0000"; a tiny non-zero value (a vanishing gradient)
-    keeps its first digits in scientific notation instead of showing as 0."""
-    if abs(v) >= 10 ** 5 or (v != 0 and abs(v) < 0.5 * 10.0 ** -decimals):
-        s = f"{v:.{max(min(decimals, 4) - 2, 1)}e}"
-    else:
-        s = f"{v:.{decimals}f}"
-        if float(s) == 0.0:
-            s = f"{0.0:.{decimals}f}"
-    return s.replace("-", "\u2212")
+    """A number as every page shows it (:func:`bpviz.numbers.text`), with the typographic minus sign."""
+    return numbers.text(v, decimals, minus="\u2212")
 
 
 def _text_box(text: str, font: float) -> tuple[float, float]:
