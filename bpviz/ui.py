@@ -237,17 +237,21 @@ def _on_decimals() -> None:
 
 
 def _on_preset() -> None:
-    app = app_state()
     name = st.session_state[f"{SIDEBAR_PREFIX}preset"]
     if name is not None:
-        set_scenario(app, preset(name), preset_name=name)
+        load_preset(name)
+
+
+def load_preset(name: str) -> None:
+    """Load a built-in example (the sidebar's Example box names it; Undo remembers the network before)."""
+    app = app_state()
+    set_scenario(app, preset(name), preset_name=name)
+    app.steps.clear()  # a new network: every page starts at its first step
 
 
 def reset() -> None:
     """Back to the seed example (Undo still remembers where we were)."""
-    app = app_state()
-    set_scenario(app, preset("seed"), preset_name="seed")
-    app.steps.clear()
+    load_preset("seed")
 
 
 def reset_everything() -> None:

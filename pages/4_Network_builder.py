@@ -3,7 +3,7 @@
 import streamlit as st
 
 from bpviz import builder, ui
-from bpviz.config import ACTIVATION_NAMES, MAX_HIDDEN_LAYERS, MAX_NEURONS, ScenarioError, preset
+from bpviz.config import ACTIVATION_NAMES, MAX_HIDDEN_LAYERS, MAX_NEURONS, ScenarioError
 from bpviz.i18n import t
 
 PRESET_INFO = {
@@ -27,13 +27,6 @@ HIDDEN_ACTIVATIONS = [a for a in ACTIVATION_NAMES if a != "softmax"]
 def _opt(app: ui.AppState, key: str, default):
     """A builder widget's value lives in app.options (so it survives page switches)."""
     return ui.bind_option(app, key, default)
-
-
-def _load_preset(name: str) -> None:
-    app = ui.app_state()
-    ui.set_scenario(app, preset(name), preset_name=name)  # the sidebar's Example box names it too
-    app.steps.clear()
-    app.message = None
 
 
 def _from_current() -> None:
@@ -62,7 +55,6 @@ def _build() -> None:
         return
     ui.set_scenario(app, scenario, preset_name="")
     app.steps.clear()
-    app.message = None
 
 
 def body(app: ui.AppState, comp: ui.Computed) -> None:
@@ -85,7 +77,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
         st.subheader(t("Examples", lang=lang))
         for name, info in PRESET_INFO.items():
             # the button over its lesson, not beside it: beside, a 1280 px screen cut names to "xor…", "relu…"
-            st.button(name, key=f"bld_preset_{name}", on_click=_load_preset, args=(name,), width="stretch")
+            st.button(name, key=f"bld_preset_{name}", on_click=ui.load_preset, args=(name,), width="stretch")
             st.caption(t(info, lang=lang))
     with right:
         st.subheader(t("Build your own", lang=lang))

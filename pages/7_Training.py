@@ -27,7 +27,6 @@ def _use_dataset() -> None:
         return
     try:
         ui.set_scenario(app, with_dataset(app.scenario, name))
-        app.message = None
     except ScenarioError as exc:
         app.message = t("Cannot use the {name} data set here: {error}. Load the XOR example in the Network builder "
                         "for a network with 2 inputs.", lang=app.lang, name=name, error=str(exc))
