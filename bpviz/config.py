@@ -354,6 +354,9 @@ SEED_DOCUMENT: dict[str, Any] = {
     "update_order": "simultaneous",
 }
 
+_CORNERS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]  # the four inputs of the logic-gate presets
+_XOR = [[0.0], [1.0], [1.0], [0.0]]
+
 PRESET_DOCUMENTS: dict[str, dict[str, Any]] = {
     # The other presets' weights were drawn once (bpviz.builder, then rounded to 2 places) and are written out here
     # so that a preset never changes when an initialiser does; tests/test_training.py checks each one's lesson.
@@ -368,8 +371,8 @@ PRESET_DOCUMENTS: dict[str, dict[str, Any]] = {
         "loss": "half_sse",
         "weights": [[[0.02, 0.9], [-0.71, 0.9]], [[0.66, -0.18]]],
         "biases": [[-0.38, -0.15], [0.1]],
-        "inputs": [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]],
-        "targets": [[0.0], [1.0], [1.0], [0.0]],
+        "inputs": _CORNERS,
+        "targets": _XOR,
         "learning_rate": 2.0,
         "train_biases": True,
         "update_order": "simultaneous",
@@ -381,8 +384,8 @@ PRESET_DOCUMENTS: dict[str, dict[str, Any]] = {
         "loss": "bce",
         "weights": [[[0.27, -0.46], [-0.92, -0.97], [0.63, 0.83], [0.21, 0.46]], [[0.71, -0.93, 0.46, -0.65]]],
         "biases": [[0.09, 0.87, 0.63, -0.99], [0.73]],
-        "inputs": [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]],
-        "targets": [[0.0], [1.0], [1.0], [0.0]],
+        "inputs": _CORNERS,
+        "targets": _XOR,
         "learning_rate": 1.0,
         "train_biases": True,
         "update_order": "simultaneous",
@@ -411,7 +414,7 @@ PRESET_DOCUMENTS: dict[str, dict[str, Any]] = {
         "loss": "bce",
         "weights": [[[0.6, 0.4], [-0.5, -0.8], [0.3, 0.7], [-0.9, -0.3]], [[0.5, -0.4, 0.7, 0.3]]],
         "biases": [[0.1, -0.2, -0.1, -0.1], [-0.3]],
-        "inputs": [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]],
+        "inputs": _CORNERS,
         "targets": [[0.0], [1.0], [1.0], [1.0]],
         "learning_rate": 0.5,
         "train_biases": True,
