@@ -20,7 +20,7 @@ from .config import MAX_ABS_NUMBER, Scenario, ScenarioError, load_json, preset, 
 from .figures.network import network_figure
 from .i18n import t
 from .naming import names_for
-from .walkthrough import Step, build_walkthrough
+from .walkthrough import Step, Walkthrough, build_walkthrough
 
 STATE_KEY = "bpviz_app"
 
@@ -143,7 +143,7 @@ class Computed:
 
     trace: engine.Trace
     grads: engine.Gradients
-    walkthrough: Any
+    walkthrough: Walkthrough
     sample: int = 0  # the sample every page shows (0-based; chosen in the sidebar when there are several)
 
     def step_for(self, key: str | None) -> Step | None:
