@@ -320,13 +320,33 @@ def sidebar(app: AppState) -> None:
             st.file_uploader(t("Load a scenario", lang=lang), type=["json"], key=f"{SIDEBAR_PREFIX}upload",
                              on_change=_on_upload)
         with st.expander(t("Worked solution (handout)", lang=lang)):
-            # deferred: the handout is rendered only when the button is pressed, not on every slider move
-            for fmt_name, ext, mime in (("markdown", "md", "text/markdown"), ("latex", "tex", "application/x-tex")):
-                st.download_button(
-                    t("Every step as {fmt}", lang=lang, fmt="Markdown" if fmt_name == "markdown" else "LaTeX"),
-                    data=lambda f=fmt_name, sc=s, d=app.decimals: explain.render(sc, fmt=f, decimals=d, lang=lang),
-                    file_name=f"bpviz-worked-solution.{ext}", mime=mime, key=f"{SIDEBAR_PREFIX}handout_{ext}",
-                    width="stretch")
+            _handout_downloads(app)
+
+
+HANDOUT_KEY = "handout"  # session only: the rendered handout and the state it was rendered for
+
+
+def _prepare_handout() -> None:
+    app = app_state()
+    key = (app.scenario.to_json(indent=None), app.decimals, app.lang)
+    st.session_state[HANDOUT_KEY] = (key, {fmt_name: explain.render(app.scenario, fmt=fmt_name, decimals=app.decimals,
+                                                                     lang=app.lang)
+                                           for fmt_name in ("markdown", "latex")})
+
+
+def _handout_downloads(app: AppState) -> None:
+    """Render the worked solution only when asked (not on every slider move), then offer it for download."""
+    lang = app.lang
+    st.button(t("Prepare the worked solution", lang=lang), key=f"{SIDEBAR_PREFIX}handout_prepare",
+              on_click=_prepare_handout, width="stretch",
+              help=t("Every step of the current network, as a Markdown or LaTeX document", lang=lang))
+    stored = st.session_state.get(HANDOUT_KEY)
+    if stored is None or stored[0] != (app.scenario.to_json(indent=None), app.decimals, lang):
+        return  # nothing prepared yet, or prepared for another state
+    for fmt_name, ext, mime in (("markdown", "md", "text/markdown"), ("latex", "tex", "application/x-tex")):
+        st.download_button(t("Download as {fmt}", lang=lang, fmt="Markdown" if fmt_name == "markdown" else "LaTeX"),
+                           data=stored[1][fmt_name], file_name=f"bpviz-worked-solution.{ext}", mime=mime,
+                           key=f"{SIDEBAR_PREFIX}handout_{ext}", width="stretch")
 
 
 MAX_SLIDERS = 24  # more sliders than this make every rerun slow (Streamlit scans session state per widget)

@@ -10,3 +10,16 @@ def test_home_explains_and_shows_seed():
     assert "Backpropagation" in text and "chain rule" in text
     assert "0.7514" in text and "0.2984" in text
     assert len(figures(at)) == 1
+
+
+def test_worked_solution_is_rendered_only_on_request():
+    at = open_page()
+    assert "handout" not in at.session_state  # no handout work on ordinary reruns
+    at.button(key="sb_handout_prepare").click().run()
+    assert_clean(at)
+    _, docs = at.session_state["handout"]
+    for number in ("0.3775", "0.2984", "0.0822", "0.3589"):
+        assert number in docs["markdown"] and number in docs["latex"]
+    at.slider(key="sb_w_1_0_0").set_value(0.6).run()  # a new state: the old handout is no longer offered
+    key, _ = at.session_state["handout"]
+    assert key[0] != at.session_state["bpviz_app"].scenario.to_json(indent=None)

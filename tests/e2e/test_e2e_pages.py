@@ -457,6 +457,8 @@ def test_download_scenario_and_worked_solution(page_factory, server_url, tmp_pat
     scenario = load_json(Path(info.value.path()).read_bytes())
     assert scenario.to_dict() == SEED_DOCUMENT
     sidebar.get_by_text("Worked solution (handout)").click()
+    page.locator(".st-key-sb_handout_prepare").get_by_role("button", name="Prepare the worked solution").click()
+    page.locator(".st-key-sb_handout_md button").wait_for(timeout=30_000)
     with page.expect_download() as info:
         page.locator(".st-key-sb_handout_md button").click()
     handout = Path(info.value.path()).read_text()
