@@ -26,7 +26,7 @@ from _common import APP, DEEP, NETWORKS, Row, arguments, clear_caches, finish, r
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import local_script_runner as _lsr
 
-from bpviz import ui
+from bpviz.ui import navigation, state
 
 REPEATS = 30
 TARGETS_MS = {"seed": 30.0, DEEP: 150.0}  # median of a warm rerun
@@ -36,7 +36,7 @@ VALUES = [round(-0.93 + 0.06 * i, 2) for i in range(32)]
 
 def pages() -> list[tuple[str, str]]:
     """(file relative to app.py, title) of every page, from the app's own page list (a new page is benchmarked too)."""
-    return [(path, title) for path, title, _icon in ui.NAV_PAGES]
+    return [(p.path, p.title) for p in navigation.PAGES]
 
 
 def page_id(page: tuple[str, str]) -> str:
@@ -87,12 +87,12 @@ def open_page(net: str, page_file: str) -> tuple[AppTest, float, float]:
     the cold open time of the page (s; the same run for Home)."""
     clear_caches()
     at = AppTest.from_file(str(APP), default_timeout=600)
-    at.session_state[ui.STATE_KEY] = ui.AppState(scenario=NETWORKS[net]())
+    at.session_state[state.STATE_KEY] = state.AppState(scenario=NETWORKS[net]())
     t0 = time.perf_counter()
     at.run()
     cold = home = time.perf_counter() - t0
     _check(at, f"{net} home")
-    if page_file != APP.name:
+    if page_file != navigation.PAGES[0].path:
         at.switch_page(page_file)
         t0 = time.perf_counter()
         at.run()
@@ -108,7 +108,7 @@ def change_weight(at: AppTest, key: str, value: float) -> float:
     at.run()
     elapsed = time.perf_counter() - t0
     _check(at, key)
-    s = at.session_state[ui.STATE_KEY].scenario
+    s = at.session_state[state.STATE_KEY].scenario
     l, j, k = map(int, key.split("_")[2:])
     if abs(s.weights[l][j, k] - value) > 1e-12:
         raise RuntimeError(f"{key} = {value} did not reach the scenario ({s.weights[l][j, k]})")
@@ -118,7 +118,7 @@ def change_weight(at: AppTest, key: str, value: float) -> float:
 def bench_page(net: str, page: tuple[str, str], repeats: int) -> Row:
     file, title = page
     at, home, cold = open_page(net, file)
-    key = weight_slider_key(at.session_state[ui.STATE_KEY].scenario.layers)
+    key = weight_slider_key(at.session_state[state.STATE_KEY].scenario.layers)
     first = change_weight(at, key, VALUES[0])
     for v in VALUES[1:3]:
         change_weight(at, key, v)
@@ -126,7 +126,8 @@ def bench_page(net: str, page: tuple[str, str], repeats: int) -> Row:
     times = [change_weight(at, key, VALUES[3 + i % (len(VALUES) - 3)]) for i in range(repeats)]
     script_ms = statistics.median(_script_seconds) * 1000
     limit = TARGETS_MS.get(net)
-    cold_text = f"cold: first run {cold:.2f} s" if file == APP.name else f"cold: Home {home:.2f} s, page {cold:.2f} s"
+    home_page = file == navigation.PAGES[0].path
+    cold_text = f"cold: first run {cold:.2f} s" if home_page else f"cold: Home {home:.2f} s, page {cold:.2f} s"
     return row(f"AppTest rerun after slider: {title}", net, times, f"median <= {limit:g} ms", limit,
                note=f"{cold_text}, first change {first * 1000:.0f} ms, script {script_ms:.0f} ms")
 
@@ -135,7 +136,7 @@ def profile_page(net: str, page: tuple[str, str], top: int = 30) -> str:
     """cProfile of one warm rerun (inside the script thread), sorted by cumulative and by own time."""
     file, title = page
     at, _, _ = open_page(net, file)
-    key = weight_slider_key(at.session_state[ui.STATE_KEY].scenario.layers)
+    key = weight_slider_key(at.session_state[state.STATE_KEY].scenario.layers)
     for v in VALUES[:3]:
         change_weight(at, key, v)
     prof = cProfile.Profile()

@@ -20,16 +20,18 @@ from pathlib import Path
 
 from _common import ROOT, Row, arguments, finish, row, seed_scenario
 
-from bpviz import engine, ui
+from bpviz import engine
+from bpviz.ids import Weight
 from bpviz.symbolic import format_number
+from bpviz.ui import sidebar, state, widgets
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-W5 = engine.ParamRef("w", 1, 0, 0)
+W5 = Weight(1, 0, 0)
 THUMB = ".st-key-sb_w_1_0_0 [role=slider], .st-key-sb_w_1_0_0 input[type=range]"
 P95_TARGET_MS = 300.0
-DECIMALS = ui.DEFAULT_DECIMALS
+DECIMALS = state.DEFAULT_DECIMALS
 
 # true when the "E total" metric shows `loss` and (if given) some formula's TeX source has the number `grad`;
 # notes the moment in window.__bench.shown (page clock) for the breakdown
@@ -82,7 +84,7 @@ def expected(w5: float) -> tuple[str, str]:
     s = s.with_parameters(W, [b.copy() for b in s.biases])
     trace = engine.forward(s)
     grads = engine.backward(s, trace)
-    return ui.fmt(trace.loss, DECIMALS), format_number(engine.gradient_of(grads, W5), DECIMALS)
+    return widgets.fmt(trace.loss, DECIMALS), format_number(engine.gradient_of(grads, W5), DECIMALS)
 
 
 def free_port() -> int:
@@ -132,7 +134,7 @@ def bench_page(browser, url: str, title: str, with_formula: bool, presses: int) 
         thumb.focus()
         times, parts = [], []
         for i in range(presses + 2):
-            w5 = round(w5 + ui.GRID, 10)
+            w5 = round(w5 + sidebar.GRID, 10)
             loss, grad = expected(w5)
             page.evaluate(RESET)
             t0 = time.perf_counter()

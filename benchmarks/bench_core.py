@@ -15,6 +15,7 @@ from bpviz import compgraph, engine, training
 from bpviz.config import preset
 from bpviz.figures.compgraph import compgraph_figure
 from bpviz.figures.network import network_figure
+from bpviz.ids import Neuron
 from bpviz.matrix import matrix_steps
 from bpviz.walkthrough import build_walkthrough
 
@@ -94,7 +95,7 @@ def main() -> None:
                                            10 if q else 50, warmup=1)))
         add(row("compgraph.full_graph_allowed, cold", net,
                 _cold(lambda s=s: compgraph.full_graph_allowed(s), 2 if q else 3), note="node count of the full graph"))
-        focus = None if compgraph.full_graph_allowed(s) else (1, 0)
+        focus = None if compgraph.full_graph_allowed(s) else Neuron(1, 0)
         kind = "whole loss" if focus is None else "one neuron (1, 0)"
         add(row("compgraph.build_graph, cold", net,
                 _cold(lambda s=s, f=focus: compgraph.build_graph(s, focus=f), 2 if q else 3), note=kind))

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .config import LOSS_NAMES, MAX_NEURONS, Scenario, ScenarioError, loss_pairing_problem, validate
+from .config import MAX_NEURONS, Scenario, ScenarioError, loss_pairing_problem, validate
+from .functions import ACTIVATIONS, LOSS_NAMES, LOSSES
 from .i18n import t
 
 INITIALISERS = ("seed", "uniform", "xavier", "he", "zeros")
@@ -84,7 +85,7 @@ def default_inputs(n_inputs: int) -> list[float]:
 def default_targets(n_outputs: int, loss: str, output_activation: str = "sigmoid") -> list[float]:
     """One target in the seed's pattern (0.01, 0.99, 0.01, ...); for softmax outputs, which always sum to 1, a
     one-hot target on the last class (the only kind of target softmax can reach)."""
-    if (loss == "cross_entropy" or output_activation == "softmax") and n_outputs != 2:
+    if (LOSSES[loss].targets_sum_to_one or ACTIVATIONS[output_activation].distribution) and n_outputs != 2:
         return [1.0 if k == n_outputs - 1 else 0.0 for k in range(n_outputs)]
     return [0.01 if k % 2 == 0 else 0.99 for k in range(n_outputs)]
 

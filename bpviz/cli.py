@@ -71,7 +71,7 @@ def compute(scenario: Scenario) -> dict[str, Any]:
             "weights": [g.tolist() for g in grads.dE_dW],
             "biases": [g.tolist() for g in grads.dE_db],
         },
-        "updated": engine.step(scenario).to_dict(),
+        "updated": engine.step(scenario, trace=trace).after.to_dict(),
         "gradient_check": {"max_relative_error": check.max_relative_error},
     }
 

@@ -7,8 +7,8 @@ builds that graph for one sample and runs the backward pass over it one operatio
 Where the graph comes from. Every node is a SymPy sub-expression, never a hand-written op list:
 
 * each neuron contributes two small trees, ``net = Σ_k w_k·out_k + b`` and ``out = f(net)`` (from
-  :func:`symbolic.activation_expr`), and each output its loss share (from :data:`symbolic.SYM_LOSSES`), all over the
-  named symbols of :func:`symbolic.net_symbols`; ``E`` is the sum of the shares;
+  :func:`symbolic.activation_expr`), and each output its loss share (from :func:`symbolic.loss_share_expr`), all
+  over the named symbols of :func:`symbolic.net_symbols`; ``E`` is the sum of the shares;
 * substituting these trees into each other gives back *exactly* :func:`symbolic.loss_expression` (checked once per
   architecture when the full graph is built, see :func:`recomposed_loss`), so the graph is that expression's
   tree, with the named intermediates (net_h1, out_h1, E_o1) kept as nodes. (Walking loss_expression alone
@@ -39,14 +39,13 @@ import sympy as sp
 
 from . import engine, symbolic
 from .config import Scenario
-from .engine import ParamRef
+from .functions import ACTIVATIONS
+from .ids import PARAM_TYPES, Bias, Net, Neuron, One, Out, OutGrad, ParamRef, Quantity, Target, Weight
+from .naming import sub, sup
 
 MAX_FULL_NODES = 64  # every 2-2-2 fits (seed: 53, sigmoid+bce: 63); beyond that one screen gets unreadable
 
 LEAF_KINDS = ("input", "target", "weight", "bias", "activation", "net")
-
-_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-_SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 
 
 # ---------------------------------------------------------------- public data
@@ -103,7 +102,7 @@ class BackwardStep:
 
 @dataclass(frozen=True, eq=False)
 class OpGraph:
-    """The computational graph of one sample (``sample``) of a scenario; ``focus`` = (layer, neuron) or None."""
+    """The computational graph of one sample (``sample``) of a scenario; ``focus`` = one neuron, or None."""
 
     nodes: tuple[OpNode, ...]
     edges: tuple[OpEdge, ...]
@@ -111,7 +110,7 @@ class OpGraph:
     order: tuple[str, ...]  # backward order: op nodes, reverse topological, one per step
     steps: tuple[BackwardStep, ...]
     sample: int
-    focus: tuple[int, int] | None
+    focus: Neuron | None
     loss: float  # this sample's E (the root's value in a full graph; from the engine in a focus graph)
 
     def __post_init__(self) -> None:
@@ -180,7 +179,7 @@ class GraphTooLarge(ValueError):
 def _net_name(nm, l: int, j: int) -> str:
     if nm.seed_style:
         return f"net_{nm.node(l, j)}"
-    return f"z{f'({l})'.translate(_SUP)}{str(j + 1).translate(_SUB)}"
+    return f"z{sup(f'({l})')}{sub(j + 1)}"
 
 
 def _out_name(nm, l: int, j: int) -> str:
@@ -188,7 +187,7 @@ def _out_name(nm, l: int, j: int) -> str:
         return nm.node(0, j)
     if nm.seed_style:
         return f"out_{nm.node(l, j)}"
-    return f"a{f'({l})'.translate(_SUP)}{str(j + 1).translate(_SUB)}"
+    return f"a{sup(f'({l})')}{sub(j + 1)}"
 
 
 def _share_name(nm, k: int) -> str:
@@ -212,8 +211,8 @@ def _op_label(template: sp.Expr) -> str:
     """Short label of an op template over x0, x1, ... (constants folded in)."""
     n = sum(1 for s in _X if s in template.free_symbols)
     if isinstance(template, sp.Piecewise) and n == 1:
-        for name, act in symbolic.SYM_ACTIVATIONS.items():
-            if act.elementwise and template == act.f(_X[0]):
+        for name, act in ACTIVATIONS.items():
+            if act.elementwise and template == act.expr(_X[0]):
                 return name
         return "piecewise"
     if template.is_Add:
@@ -273,13 +272,13 @@ class _Spec:
     names: tuple[str, ...]
     ops: tuple[str, ...]
     kinds: tuple[str, ...]
-    sources: tuple[tuple, ...]  # leaves: where the value comes from; ops: ()
+    sources: tuple[Quantity | None, ...]  # leaves: where the value comes from; ops: None
     templates: tuple[sp.Expr | None, ...]
     children: tuple[tuple[int, ...], ...]
     formulas: tuple[str, ...]
     local_formulas: tuple[tuple[str, ...], ...]  # per node, per child
     roots: tuple[int, ...]
-    root_sources: tuple[tuple, ...]  # ("one",) or ("dE_da", l, k)
+    root_sources: tuple[One | OutGrad, ...]  # the backward seed: ∂E/∂E = 1, or the engine's ∂E/∂out
     ranks: tuple[int, ...]
     order: tuple[int, ...]  # op nodes, backward order
 
@@ -290,14 +289,14 @@ class _Builder:
     def __init__(self) -> None:
         self.index: dict[sp.Expr, int] = {}
         self.defined: dict[sp.Symbol, int] = {}  # a named symbol (net_h1, out_h1, E_o1) -> the node of its tree
-        self.leaf_info: dict[sp.Symbol, tuple[str, str, tuple]] = {}  # symbol -> (name, kind, source)
+        self.leaf_info: dict[sp.Symbol, tuple[str, str, Quantity]] = {}  # symbol -> (name, kind, source)
         self.names: list[str] = []
         self.kinds: list[str] = []
-        self.sources: list[tuple] = []
+        self.sources: list[Quantity | None] = []
         self.templates: list[sp.Expr | None] = []
         self.children: list[tuple[int, ...]] = []
 
-    def _new(self, name: str, kind: str, source: tuple, template, children: tuple[int, ...]) -> int:
+    def _new(self, name: str, kind: str, source: Quantity | None, template, children: tuple[int, ...]) -> int:
         self.names.append(name)
         self.kinds.append(kind)
         self.sources.append(source)
@@ -327,7 +326,7 @@ class _Builder:
             if len(child_exprs) > len(_X):
                 raise ValueError("operation with too many operands")
             kids = tuple(self.add(c) for c in child_exprs)
-            idx = self._new("", "op", (), template, kids)
+            idx = self._new("", "op", None, template, kids)
         self.index[expr] = idx
         return idx
 
@@ -342,16 +341,16 @@ class _Builder:
 def _register_leaves(b: _Builder, sy, layers: tuple[int, ...]) -> None:
     nm = sy.names
     for k, s in enumerate(sy.inputs):
-        b.leaf_info[s] = (nm.node(0, k), "input", ("input", k))
+        b.leaf_info[s] = (nm.node(0, k), "input", Out(Neuron(0, k)))
     for k, s in enumerate(sy.targets):
-        b.leaf_info[s] = (f"t{k + 1}", "target", ("target", k))
+        b.leaf_info[s] = (f"t{k + 1}", "target", Target(k))
     for l in range(len(layers) - 1):
         for j in range(layers[l + 1]):
             for k in range(layers[l]):
-                ref = ParamRef("w", l, j, k)
-                b.leaf_info[sy.weights[l][j][k]] = (nm.param(ref), "weight", ("param", ref))
-            ref = ParamRef("b", l, j)
-            b.leaf_info[sy.biases[l][j]] = (nm.param(ref), "bias", ("param", ref))
+                ref = Weight(l, j, k)
+                b.leaf_info[sy.weights[l][j][k]] = (nm.param(ref), "weight", ref)
+            ref = Bias(l, j)
+            b.leaf_info[sy.biases[l][j]] = (nm.param(ref), "bias", ref)
 
 
 def _net_tree(sy, layers, l: int, j: int) -> sp.Expr:
@@ -383,7 +382,7 @@ def _full_builder(architecture: tuple) -> tuple[_Builder, tuple[int, ...], dict]
         definitions += [nets, outs]
     K = layers[-1]
     shares = {
-        sp.Symbol(nm.loss_share(k), real=True): symbolic.SYM_LOSSES[loss].share(sy.out[L][k], sy.targets[k], K)
+        sp.Symbol(nm.loss_share(k), real=True): symbolic.loss_share_expr(loss, sy.out[L][k], sy.targets[k], K)
         for k in range(K)
     }
     if K == 1:
@@ -405,7 +404,7 @@ def recomposed_loss(architecture: tuple) -> sp.Expr:
     if expr is None:  # one output: the root is the share tree itself, over out symbols
         layers, activations, loss = architecture
         sy = symbolic.net_symbols(tuple(layers))
-        expr = symbolic.SYM_LOSSES[loss].share(sy.out[-1][0], sy.targets[0], 1)
+        expr = symbolic.loss_share_expr(loss, sy.out[-1][0], sy.targets[0], 1)
     for level in reversed(levels):
         expr = expr.xreplace(level)
     return expr
@@ -433,7 +432,7 @@ def same_as_loss_expression(architecture: tuple) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _focus_builder(architecture: tuple, focus: tuple[int, int]) -> tuple[_Builder, tuple[int, ...], dict]:
+def _focus_builder(architecture: tuple, focus: Neuron) -> tuple[_Builder, tuple[int, ...], dict]:
     """One neuron: its net tree over the previous layer's outs (leaves) and its activation (the root).
 
     A softmax neuron's net feeds every output of the layer, so those outputs are all roots (the other nets are
@@ -441,35 +440,35 @@ def _focus_builder(architecture: tuple, focus: tuple[int, int]) -> tuple[_Builde
     """
     layers, activations, loss = architecture
     layers = tuple(layers)
-    l, j = focus
+    l, j = focus.layer, focus.index
     sy = symbolic.net_symbols(layers)
     nm = sy.names
     b = _Builder()
     _register_leaves(b, sy, layers)
     if l >= 2:
         for k in range(layers[l - 1]):
-            b.leaf_info[sy.out[l - 1][k]] = (_out_name(nm, l - 1, k), "activation", ("a", l - 1, k))
+            b.leaf_info[sy.out[l - 1][k]] = (_out_name(nm, l - 1, k), "activation", Out(Neuron(l - 1, k)))
     b.define(sy.net[l][j], _net_tree(sy, layers, l, j), _net_name(nm, l, j))
     act = activations[l - 1]
-    if symbolic.SYM_ACTIVATIONS[act].elementwise:
+    if ACTIVATIONS[act].elementwise:
         root = b.define(sy.out[l][j], symbolic.activation_expr(act, sy.net[l][j]), _out_name(nm, l, j))
-        return b, (root,), {"root_sources": (("dE_da", l, j),)}
+        return b, (root,), {"root_sources": (OutGrad(focus),)}
     for k in range(layers[l]):
         if k != j:
-            b.leaf_info[sy.net[l][k]] = (_net_name(nm, l, k), "net", ("z", l, k))
+            b.leaf_info[sy.net[l][k]] = (_net_name(nm, l, k), "net", Net(Neuron(l, k)))
     roots = tuple(
         b.define(sy.out[l][k], symbolic.activation_expr(act, sy.net[l][k], list(sy.net[l])), _out_name(nm, l, k))
         for k in range(layers[l])
     )
-    return b, roots, {"root_sources": tuple(("dE_da", l, k) for k in range(layers[l]))}
+    return b, roots, {"root_sources": tuple(OutGrad(Neuron(l, k)) for k in range(layers[l]))}
 
 
 @lru_cache(maxsize=64)
-def _spec(architecture: tuple, focus: tuple[int, int] | None) -> _Spec:
+def _spec(architecture: tuple, focus: Neuron | None) -> _Spec:
     """Ids, labels, templates, formulas and the backward order of one graph (numbers come later)."""
     if focus is None:
         b, roots, info = _full_builder(architecture)
-        root_sources = (("one",),)
+        root_sources = (One(),)
         if not same_as_loss_expression(architecture):
             raise RuntimeError("the graph's trees do not recompose to symbolic.loss_expression")
     else:
@@ -538,7 +537,7 @@ def _spec(architecture: tuple, focus: tuple[int, int] | None) -> _Spec:
     )
 
 
-def node_count(architecture: tuple, focus: tuple[int, int] | None = None) -> int:
+def node_count(architecture: tuple, focus: Neuron | None = None) -> int:
     """Number of nodes of the full graph (or a focus graph) of this architecture."""
     builder = _full_builder(architecture)[0] if focus is None else _focus_builder(architecture, focus)[0]
     return len(builder.names)
@@ -557,15 +556,16 @@ def _full_node_count(architecture: tuple) -> int:
 # ---------------------------------------------------------------- numbers
 
 
-def _check_focus(scenario: Scenario, focus) -> tuple[int, int] | None:
+def _check_focus(scenario: Scenario, focus: Neuron | None) -> Neuron | None:
     if focus is None:
         return None
-    l, j = (int(v) for v in focus)
-    if not 1 <= l <= scenario.n_layers:
-        raise ValueError(f"focus layer must be 1..{scenario.n_layers} (0 is the input layer), got {l}")
-    if not 0 <= j < scenario.layers[l]:
-        raise ValueError(f"focus neuron must be 0..{scenario.layers[l] - 1}, got {j}")
-    return (l, j)
+    if not isinstance(focus, Neuron):
+        raise TypeError(f"focus must be a Neuron or None, got {focus!r}")
+    if not 1 <= focus.layer <= scenario.n_layers:
+        raise ValueError(f"focus layer must be 1..{scenario.n_layers} (0 is the input layer), got {focus.layer}")
+    if not 0 <= focus.index < scenario.layers[focus.layer]:
+        raise ValueError(f"focus neuron must be 0..{scenario.layers[focus.layer] - 1}, got {focus.index}")
+    return focus
 
 
 def _single_sample(scenario: Scenario, sample: int) -> Scenario:
@@ -580,12 +580,12 @@ def _single_sample(scenario: Scenario, sample: int) -> Scenario:
     )
 
 
-def build_graph(scenario: Scenario, focus: tuple[int, int] | None = None, sample: int = 0) -> OpGraph:
+def build_graph(scenario: Scenario, focus: Neuron | None = None, sample: int = 0) -> OpGraph:
     """The computational graph of sample ``sample``'s loss (or of one neuron), with values and gradients.
 
     Full graph: leaves are inputs, targets, weights and biases; the root E is seeded with ∂E/∂E = 1, so the
     parameter leaves end with the gradient of this sample's loss (for a one-sample scenario: ``engine.backward``).
-    Focus graph (``focus=(layer, neuron)``, layer ≥ 1): leaves are the incoming activations (forward values from
+    Focus graph (``focus=Neuron(layer, index)``, layer ≥ 1): leaves are the incoming activations (forward values from
     the engine); the root out is seeded with the engine's ∂E/∂out. Raises :class:`GraphTooLarge` for a full graph
     over ``MAX_FULL_NODES`` nodes.
     """
@@ -594,7 +594,7 @@ def build_graph(scenario: Scenario, focus: tuple[int, int] | None = None, sample
     focus = _check_focus(scenario, focus)
     if focus is None and not full_graph_allowed(scenario):
         raise GraphTooLarge(
-            f"the full graph has more than {MAX_FULL_NODES} nodes; choose one neuron (focus=(layer, neuron))"
+            f"the full graph has more than {MAX_FULL_NODES} nodes; choose one neuron (focus=Neuron(layer, index))"
         )
     spec = _spec(scenario.architecture, focus)
     one = _single_sample(scenario, sample)
@@ -619,7 +619,7 @@ def build_graph(scenario: Scenario, focus: tuple[int, int] | None = None, sample
     # backward: seed the roots, then each op node (reverse topological) pushes grad · local to its children
     seeds: dict[int, float] = {}
     for r, src in zip(spec.roots, spec.root_sources):
-        seeds[r] = 1.0 if src[0] == "one" else float(grads.dE_da[src[1]][0, src[2]])
+        seeds[r] = 1.0 if isinstance(src, One) else float(grads.dE_da[src.neuron.layer][0, src.neuron.index])
     grad = [0.0] * n
     for r, g in seeds.items():
         grad[r] = g
@@ -652,11 +652,10 @@ def build_graph(scenario: Scenario, focus: tuple[int, int] | None = None, sample
     nodes = []
     for i in range(n):
         src = spec.sources[i]
-        param = src[1] if src and src[0] == "param" else None
+        param = src if isinstance(src, PARAM_TYPES) else None
         reference = None
-        if focus is not None and src and src[0] in ("a", "input"):
-            layer, k = (src[1], src[2]) if src[0] == "a" else (0, src[1])
-            reference = float(grads.dE_da[layer][0, k])
+        if focus is not None and isinstance(src, Out):
+            reference = float(grads.dE_da[src.neuron.layer][0, src.neuron.index])
         nodes.append(
             OpNode(
                 id=spec.ids[i],
@@ -691,21 +690,16 @@ def build_graph(scenario: Scenario, focus: tuple[int, int] | None = None, sample
     )
 
 
-def _leaf_value(scenario: Scenario, trace, source: tuple) -> float:
-    kind = source[0]
-    if kind == "input":
-        return float(scenario.inputs[0, source[1]])
-    if kind == "target":
-        return float(scenario.targets[0, source[1]])
-    if kind == "param":
-        return engine.value_of(scenario, source[1])
-    if kind == "a":
-        return float(trace.a[source[1]][0, source[2]])
-    if kind == "z":
-        return float(trace.z[source[1]][0, source[2]])
+def _leaf_value(scenario: Scenario, trace, source: Quantity) -> float:
+    match source:
+        case Out(Neuron(0, k)):
+            return float(scenario.inputs[0, k])
+        case Out(Neuron(l, k)):
+            return float(trace.a[l][0, k])
+        case Net(Neuron(l, k)):
+            return float(trace.z[l][0, k])
+        case Target(k):
+            return float(scenario.targets[0, k])
+        case Weight() | Bias():
+            return engine.value_of(scenario, source)
     raise ValueError(f"unknown leaf source {source!r}")
-
-
-def is_finite_graph(graph: OpGraph) -> bool:
-    """Whether every value and gradient is finite (a naive exp can overflow where the engine's stable form does not)."""
-    return all(math.isfinite(n.value) and math.isfinite(n.grad) for n in graph.nodes)

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax")
-LOSS_NAMES = ("half_sse", "mse", "bce", "cross_entropy")
+from .functions import ACTIVATION_NAMES, ACTIVATIONS, LOSS_NAMES, LOSSES
+
 UPDATE_ORDERS = ("simultaneous", "output_first")
 
 MAX_HIDDEN_LAYERS = 6
@@ -201,10 +201,13 @@ def validate(doc: Any) -> Scenario:
             raise ScenarioError(
                 f"activations[{i}]", f"unknown activation {_show(a)}; choose one of {', '.join(ACTIVATION_NAMES)}"
             )
-        if a == "softmax" and i != n_weight_layers - 1:
-            raise ScenarioError(f"activations[{i}]", "softmax is only allowed on the output layer")
-        if a == "softmax" and layers[-1] < 2:
-            raise ScenarioError(f"activations[{i}]", "softmax needs at least 2 outputs")
+        record = ACTIVATIONS[a]
+        last = i == n_weight_layers - 1
+        if record.output_only and not last:
+            raise ScenarioError(f"activations[{i}]", f"{a} is only allowed on the output layer")
+        if layers[i + 1] < record.min_units:
+            what = "outputs" if last else "neurons"
+            raise ScenarioError(f"activations[{i}]", f"{a} needs at least {record.min_units} {what}")
 
     loss = doc["loss"]
     if loss not in LOSS_NAMES:
@@ -257,32 +260,28 @@ def validate(doc: Any) -> Scenario:
 
 def loss_pairing_problem(loss: str, output_activation: str, n_outputs: int) -> str | None:
     """Why ``loss`` cannot follow ``output_activation`` (None when the pairing is fine). Used by the UI too."""
-    if loss == "bce" and output_activation != "sigmoid":
-        return f"bce needs sigmoid outputs (values in (0, 1)), but the output activation is {output_activation}"
-    if loss == "cross_entropy" and output_activation != "softmax":
-        return f"cross_entropy needs softmax outputs, but the output activation is {output_activation}"
-    if loss == "cross_entropy" and n_outputs < 2:
-        return "cross_entropy needs at least 2 outputs"
-    return None
+    return LOSSES[loss].pairing_problem(output_activation, n_outputs)
 
 
 def _check_loss_pairing(loss: str, out_act: str, n_out: int, targets: np.ndarray) -> None:
     problem = loss_pairing_problem(loss, out_act, n_out)
     if problem:
         raise ScenarioError("loss", problem)
-    if loss in ("bce", "cross_entropy"):
-        bad = np.argwhere((targets < 0) | (targets > 1))
+    record = LOSSES[loss]
+    if record.target_range is not None:
+        lo, hi = record.target_range
+        bad = np.argwhere((targets < lo) | (targets > hi))
         if bad.size:
             s, k = (int(i) for i in bad[0])
             raise ScenarioError(f"targets[{s}][{k}]" if targets.shape[0] > 1 else f"targets[{k}]",
-                                f"{loss} needs targets in [0, 1], got {targets[s, k]:g}")
-    if loss == "cross_entropy":
+                                f"{loss} needs targets in [{lo:g}, {hi:g}], got {targets[s, k]:g}")
+    if record.targets_sum_to_one:
         sums = targets.sum(axis=1)
         bad_rows = np.flatnonzero(np.abs(sums - 1.0) > 1e-6)
         if bad_rows.size:
             s = int(bad_rows[0])
             raise ScenarioError(f"targets[{s}]" if targets.shape[0] > 1 else "targets",
-                                f"cross_entropy needs targets that sum to 1, got {sums[s]:g}")
+                                f"{loss} needs targets that sum to 1, got {sums[s]:g}")
 
 
 # ---------------------------------------------------------------- parsing text

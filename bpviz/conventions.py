@@ -40,14 +40,14 @@ def _seed(train_biases: bool, update_order: str):
 
 
 def _loss_after_one_step(train_biases: bool, update_order: str) -> float:
-    return engine.loss_value(engine.step(_seed(train_biases, update_order)))
+    return engine.loss_value(engine.step(_seed(train_biases, update_order)).after)
 
 
 @lru_cache(maxsize=1)
 def reference_checks() -> tuple[ReferenceCheck, ...]:
     """Every reference, computed once per process (the 10,000-step run takes a fraction of a second)."""
     mazur_run = train(_seed(False, "output_first"), 10_000)
-    seed_after = engine.step(_seed(True, "simultaneous"))
+    seed_after = engine.step(_seed(True, "simultaneous")).after
     return (
         ReferenceCheck("E after one step", "Matt Mazur, A Step by Step Backpropagation Example", False, "output_first",
                        (0.291027924,), 9, (_loss_after_one_step(False, "output_first"),)),

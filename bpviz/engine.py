@@ -7,123 +7,66 @@ Float64 throughout, no UI imports. Conventions (layer index l = 0 is the input l
     E    = mean over samples of  sum_k E_k    (E_k = each output's share of the loss)
 
 Every derivative is named by what it is taken with respect to: ``dE_da`` = dE/da, ``dE_dz`` = dE/dz (the
-"delta"), ``dE_dW`` = dE/dW, ``dE_db`` = dE/db. Each activation and loss is one record holding the function next
-to its derivative (micrograd style).
+"delta"), ``dE_dW`` = dE/dW, ``dE_db`` = dE/db. The activation and loss records (function next to derivative) live
+in :mod:`bpviz.functions`. :func:`propagate` and :func:`backpropagate` are the one forward and the one backward
+loop: :func:`forward`, :func:`backward`, :func:`step` and the training loop all run them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from .config import Scenario
+from .functions import ACTIVATIONS, LOSSES, Activation, Loss
+from .ids import ParamRef
+from .ids import parameter_refs as _refs_of_layers
 
-# ---------------------------------------------------------------- activations: function next to derivative
-
-LEAKY_SLOPE = 0.01
-LOG_FLOOR = -100.0  # PyTorch's BCELoss clamps log(.) at -100; we do the same for bce and cross_entropy
-DIV_EPS = 1e-12  # PyTorch's BCELoss backward divides by max(o(1-o), 1e-12)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    # stable: exp of a non-positive number only, so no overflow for any z
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+# ---------------------------------------------------------------- the model: records looked up once
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    # log-sum-exp shift: exp of a non-positive number only
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+@dataclass(frozen=True, eq=False)
+class Model:
+    """The non-numeric part of a scenario: one activation record per layer, the loss, and whether the output
+    delta uses the loss's fused closed form."""
+
+    acts: tuple[Activation, ...]
+    loss: Loss
+    fused: bool
+
+    @staticmethod
+    def of(scenario: Scenario) -> Model:
+        return _model(scenario.activations, scenario.loss)
 
 
-@dataclass(frozen=True)
-class Activation:
-    """a = f(z) and its derivative.
+@lru_cache(maxsize=64)
+def _model(activations: tuple[str, ...], loss: str) -> Model:
+    acts = tuple(ACTIVATIONS[a] for a in activations)
+    return Model(acts, LOSSES[loss], LOSSES[loss].fused_with(activations[-1]))
 
-    ``da_dz(z, a)`` is the elementwise derivative f'(z) (written in terms of a where that is the classic form,
-    e.g. sigmoid' = a(1-a)). For softmax, which is not elementwise, ``da_dz`` returns the Jacobian
-    J[..., j, k] = da_j/dz_k = a_j (δ_jk − a_k).
+
+def propagate(model: Model, W, B, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(zs, As): every layer's pre-activation and activation, index 0 = the inputs (z = a = x).
+
+    Works for a sample axis (x of shape (n, width)) and for stacked copies of the parameters alike
+    (x (copies, n, width) with W[l] (copies, out, in) and B[l] (copies, 1, out)).
     """
-
-    name: str
-    f: Callable[[np.ndarray], np.ndarray]
-    da_dz: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    elementwise: bool = True
-
-    def vjp(self, z: np.ndarray, a: np.ndarray, dE_da: np.ndarray) -> np.ndarray:
-        """dE/dz from dE/da: elementwise product, or Jacobian-transpose product for softmax."""
-        if self.elementwise:
-            return dE_da * self.da_dz(z, a)
-        # sum_j dE/da_j · a_j (δ_jk − a_k) = a_k (dE/da_k − Σ_j dE/da_j a_j)
-        return a * (dE_da - np.sum(dE_da * a, axis=-1, keepdims=True))
+    zs, As = [x], [x]
+    a = x
+    for l, act in enumerate(model.acts):
+        z = a @ np.swapaxes(W[l], -1, -2) + B[l]  # net_j = Σ_k w_jk · out_k + b_j
+        a = act.f(z)
+        zs.append(z)
+        As.append(a)
+    return zs, As
 
 
-ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation("sigmoid", _sigmoid, lambda z, a: a * (1.0 - a)),
-    "tanh": Activation("tanh", np.tanh, lambda z, a: 1.0 - a * a),
-    "relu": Activation("relu", lambda z: np.maximum(z, 0.0), lambda z, a: (z > 0).astype(np.float64)),
-    "leaky_relu": Activation(
-        "leaky_relu",
-        lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
-        lambda z, a: np.where(z > 0, 1.0, LEAKY_SLOPE),
-    ),
-    "identity": Activation("identity", lambda z: np.array(z, dtype=np.float64), lambda z, a: np.ones_like(z)),
-    "softmax": Activation(
-        "softmax",
-        _softmax,
-        lambda z, a: a[..., :, None] * (np.eye(a.shape[-1]) - a[..., None, :]),
-        elementwise=False,
-    ),
-}
+def loss_shares(model: Model, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Each output's share of each sample's loss, shape of ``outputs``."""
+    return model.loss.share(outputs, targets)
 
-# ---------------------------------------------------------------- losses: function next to derivative
-
-
-def _clamped_log(x: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return np.maximum(np.log(np.maximum(x, 0.0)), LOG_FLOOR)
-
-
-@dataclass(frozen=True)
-class Loss:
-    """One sample's loss E = Σ_k share(o, t)_k, and dE/do_k for that sample.
-
-    ``dE_dz_fused(o, t)``, when present, is dE/dz of the output layer for the activation the loss requires
-    (sigmoid for bce, softmax for cross_entropy), written in the stable closed form PyTorch's fused losses use.
-    """
-
-    name: str
-    share: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    dE_do: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    fused_activation: str | None = None
-    dE_dz_fused: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
-
-
-LOSSES: dict[str, Loss] = {
-    # ½ Σ (o − t)²  →  dE/do = o − t
-    "half_sse": Loss("half_sse", lambda o, t: 0.5 * (o - t) ** 2, lambda o, t: o - t),
-    # (1/K) Σ (o − t)²  →  dE/do = 2(o − t)/K
-    "mse": Loss("mse", lambda o, t: (o - t) ** 2 / o.shape[-1], lambda o, t: 2.0 * (o - t) / o.shape[-1]),
-    # −(1/K) Σ [t log o + (1−t) log(1−o)]  →  dE/do = (o − t) / (o(1−o) K);  with sigmoid: dE/dz = (o − t)/K
-    "bce": Loss(
-        "bce",
-        lambda o, t: -(t * _clamped_log(o) + (1.0 - t) * _clamped_log(1.0 - o)) / o.shape[-1],
-        lambda o, t: (o - t) / np.maximum(o * (1.0 - o), DIV_EPS) / o.shape[-1],
-        fused_activation="sigmoid",
-        dE_dz_fused=lambda o, t: (o - t) / o.shape[-1],
-    ),
-    # −Σ t log o  →  dE/do = −t/o;  with softmax: dE/dz = o·Σt − t  (= o − t for probability targets)
-    "cross_entropy": Loss(
-        "cross_entropy",
-        lambda o, t: -t * _clamped_log(o),
-        lambda o, t: -t / np.maximum(o, DIV_EPS),
-        fused_activation="softmax",
-        dE_dz_fused=lambda o, t: o * t.sum(axis=-1, keepdims=True) - t,
-    ),
-}
 
 # ---------------------------------------------------------------- forward
 
@@ -150,18 +93,13 @@ class Trace:
 
 def forward(scenario: Scenario, weights=None, biases=None) -> Trace:
     """Run the forward pass (optionally with other parameter arrays than the scenario's)."""
+    model = Model.of(scenario)
     W = scenario.weights if weights is None else weights
     B = scenario.biases if biases is None else biases
-    x = scenario.inputs
-    zs, acts = [x], [x]
-    for l, name in enumerate(scenario.activations):
-        z = acts[-1] @ W[l].T + B[l]  # net_j = Σ_k w_jk · out_k + b_j
-        zs.append(z)
-        acts.append(ACTIVATIONS[name].f(z))
-    loss = LOSSES[scenario.loss]
-    share = loss.share(acts[-1], scenario.targets)
+    zs, As = propagate(model, W, B, scenario.inputs)
+    share = loss_shares(model, As[-1], scenario.targets)
     per_output = share.mean(axis=0)
-    return Trace(tuple(zs), tuple(acts), scenario.targets, share, per_output, float(per_output.sum()))
+    return Trace(tuple(zs), tuple(As), scenario.targets, share, per_output, float(per_output.sum()))
 
 
 def loss_value(scenario: Scenario, weights=None, biases=None) -> float:
@@ -187,58 +125,83 @@ class Gradients:
     dE_db: tuple[np.ndarray, ...]
 
 
-def _output_delta(scenario: Scenario, trace: Trace) -> tuple[np.ndarray, np.ndarray]:
-    """(dE/da, dE/dz) of the output layer, per sample."""
-    loss = LOSSES[scenario.loss]
-    o, t = trace.a[-1], trace.targets
-    dE_da = loss.dE_do(o, t)
-    act = ACTIVATIONS[scenario.activations[-1]]
-    if loss.fused_activation == act.name:
-        dE_dz = loss.dE_dz_fused(o, t)
-    else:
-        dE_dz = act.vjp(trace.z[-1], o, dE_da)
+def output_delta(model: Model, z: np.ndarray, o: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(dE/da, dE/dz) of the output layer, per sample (dE/dz from the loss's fused closed form when it applies)."""
+    dE_da = model.loss.dE_do(o, t)
+    dE_dz = model.loss.dE_dz_fused(o, t) if model.fused else model.acts[-1].vjp(z, o, dE_da)
     return dE_da, dE_dz
 
 
-def _backward(scenario: Scenario, trace: Trace, learning_rate: float | None = None, train_biases: bool = True):
-    """Backward pass; with ``learning_rate`` set, update each layer as soon as its gradient is known and
-    propagate through the *updated* weights (the "output_first" convention). Returns (grads, W_new, b_new)."""
-    L = scenario.n_layers
-    n = scenario.n_samples
-    W = [w.copy() for w in scenario.weights]
-    B = [b.copy() for b in scenario.biases]
-    dE_da: list = [None] * (L + 1)
-    dE_dz: list = [None] * (L + 1)
-    dE_dW: list = [None] * L
-    dE_db: list = [None] * L
-    dE_da[L], dE_dz[L] = _output_delta(scenario, trace)
+def backpropagate(model: Model, W, B, zs, As, targets: np.ndarray, *, record: bool = True,
+                  lr: float | None = None, W_out=None, B_out=None, output_first: bool = False,
+                  train_biases: bool = True) -> Gradients | None:
+    """The backward pass, output layer first; optionally the update p⁺ = p − η·dE/dp on the way.
+
+    Per layer l = L … 1:  dE/dW[l-1] = mean_s δ[l]ᵀ a[l-1],  dE/db[l-1] = mean_s δ[l],
+    δ[l-1] = f'(z[l-1]) ⊙ (δ[l] W[l-1]).
+
+    With ``W_out``/``B_out`` (arrays of the parameters' shapes) and ``lr``, each layer's update is written into
+    them as soon as its gradient is known; ``output_first`` then propagates the deltas through the *updated*
+    weights (Mazur's convention), otherwise through the old ones (simultaneous, PyTorch's ``optimizer.step()``).
+    ``B_out`` is left alone when ``train_biases`` is false. ``record`` keeps every array (as :class:`Gradients`);
+    without it nothing is kept (the training loop) and None is returned.
+    """
+    L = len(model.acts)
+    n = targets.shape[0]
+    updating = W_out is not None
+    dE_da, dE_dz = output_delta(model, zs[L], As[L], targets)
+    if record:
+        da, dz, dW, db = [None] * (L + 1), [None] * (L + 1), [None] * L, [None] * L
+        da[L], dz[L] = dE_da, dE_dz
     for l in range(L, 0, -1):
-        # dE/dW[l-1]_jk = mean_s δ_j · a_k  ;  dE/db[l-1]_j = mean_s δ_j
-        dE_dW[l - 1] = dE_dz[l].T @ trace.a[l - 1] / n
-        dE_db[l - 1] = dE_dz[l].sum(axis=0) / n
-        if learning_rate is not None:
-            W[l - 1] = W[l - 1] - learning_rate * dE_dW[l - 1]
+        gW = dE_dz.T @ As[l - 1] / n
+        gb = dE_dz.sum(axis=0) / n
+        if updating:
+            np.subtract(W[l - 1], lr * gW, out=W_out[l - 1])
             if train_biases:
-                B[l - 1] = B[l - 1] - learning_rate * dE_db[l - 1]
-        # dE/da[l-1]_k = Σ_j w_jk δ_j   (through the updated weights when updating as we go)
-        dE_da[l - 1] = dE_dz[l] @ W[l - 1]
-        if l - 1 > 0:
-            dE_dz[l - 1] = ACTIVATIONS[scenario.activations[l - 2]].vjp(
-                trace.z[l - 1], trace.a[l - 1], dE_da[l - 1]
-            )
-        else:
-            dE_dz[0] = dE_da[0]  # inputs: z = a = x
-    grads = Gradients(tuple(dE_da), tuple(dE_dz), tuple(dE_dW), tuple(dE_db))
-    return grads, W, B
+                np.subtract(B[l - 1], lr * gb, out=B_out[l - 1])
+        if record:
+            dW[l - 1], db[l - 1] = gW, gb
+        if l == 1 and not record:
+            break
+        # dE/da[l-1]_k = Σ_j w_jk δ_j   (through the updated weights under output_first)
+        dE_da = dE_dz @ (W_out[l - 1] if updating and output_first else W[l - 1])
+        dE_dz = model.acts[l - 2].vjp(zs[l - 1], As[l - 1], dE_da) if l > 1 else dE_da  # inputs: z = a = x
+        if record:
+            da[l - 1], dz[l - 1] = dE_da, dE_dz
+    return Gradients(tuple(da), tuple(dz), tuple(dW), tuple(db)) if record else None
 
 
 def backward(scenario: Scenario, trace: Trace | None = None) -> Gradients:
     """Backpropagate: every delta, dE/da per neuron, and dE/dW, dE/db per layer."""
     trace = forward(scenario) if trace is None else trace
-    return _backward(scenario, trace)[0]
+    return backpropagate(Model.of(scenario), scenario.weights, scenario.biases, trace.z, trace.a, scenario.targets)
 
 
 # ---------------------------------------------------------------- update
+
+
+@dataclass(frozen=True, eq=False)
+class Update:
+    """One gradient-descent step: the scenario ``after`` it, and the gradients it used.
+
+    Under ``simultaneous`` the gradients are :func:`backward`'s; under ``output_first`` those of the lower layers
+    were backpropagated through the already-updated weights above them, so they differ.
+    """
+
+    before: Scenario
+    after: Scenario
+    grads: Gradients
+    learning_rate: float
+    train_biases: bool
+    update_order: str
+
+    def gradient(self, ref: ParamRef) -> float:
+        """The gradient this step used for one parameter."""
+        return gradient_of(self.grads, ref)
+
+
+UPDATE_ORDERS = ("simultaneous", "output_first")
 
 
 def step(
@@ -247,7 +210,8 @@ def step(
     train_biases: bool | None = None,
     update_order: str | None = None,
     learning_rate: float | None = None,
-) -> Scenario:
+    trace: Trace | None = None,
+) -> Update:
     """One gradient-descent step  p⁺ = p − η · dE/dp  under the scenario's (or the given) conventions.
 
     ``simultaneous``: all gradients from the current parameters (PyTorch's optimizer.step()).
@@ -257,51 +221,31 @@ def step(
     train_biases = scenario.train_biases if train_biases is None else train_biases
     update_order = scenario.update_order if update_order is None else update_order
     lr = scenario.learning_rate if learning_rate is None else learning_rate
-    trace = forward(scenario)
-    if update_order == "output_first":
-        _, W, B = _backward(scenario, trace, learning_rate=lr, train_biases=train_biases)
-    elif update_order == "simultaneous":
-        g = backward(scenario, trace)
-        W = [w - lr * dw for w, dw in zip(scenario.weights, g.dE_dW)]
-        B = [b - lr * db for b, db in zip(scenario.biases, g.dE_db)] if train_biases else list(scenario.biases)
-    else:
+    if update_order not in UPDATE_ORDERS:
         raise ValueError(f"unknown update order {update_order!r}")
-    return scenario.with_parameters(W, B)
+    trace = forward(scenario) if trace is None else trace
+    W = [np.empty_like(w) for w in scenario.weights]
+    B = [b.copy() for b in scenario.biases]
+    grads = backpropagate(Model.of(scenario), scenario.weights, scenario.biases, trace.z, trace.a, scenario.targets,
+                          lr=lr, W_out=W, B_out=B, output_first=update_order == "output_first",
+                          train_biases=train_biases)
+    return Update(scenario, scenario.with_parameters(W, B), grads, lr, train_biases, update_order)
 
 
 # ---------------------------------------------------------------- parameters and the gradient check
 
 
-@dataclass(frozen=True)
-class ParamRef:
-    """One scalar parameter: ``kind`` 'w' (weights[layer][row, col]) or 'b' (biases[layer][row], col = -1)."""
-
-    kind: str
-    layer: int
-    row: int
-    col: int = -1
-
-
 def parameter_refs(scenario: Scenario) -> list[ParamRef]:
     """All parameters: weights row-major, layer by layer (the seed's w1..w8 order), then biases likewise."""
-    refs = [
-        ParamRef("w", l, j, k)
-        for l, w in enumerate(scenario.weights)
-        for j in range(w.shape[0])
-        for k in range(w.shape[1])
-    ]
-    refs += [ParamRef("b", l, j) for l, b in enumerate(scenario.biases) for j in range(b.shape[0])]
-    return refs
+    return _refs_of_layers(scenario.layers)
 
 
 def gradient_of(grads: Gradients, ref: ParamRef) -> float:
-    return float(grads.dE_dW[ref.layer][ref.row, ref.col] if ref.kind == "w" else grads.dE_db[ref.layer][ref.row])
+    return ref.read(grads.dE_dW, grads.dE_db)
 
 
 def value_of(scenario: Scenario, ref: ParamRef) -> float:
-    if ref.kind == "w":
-        return float(scenario.weights[ref.layer][ref.row, ref.col])
-    return float(scenario.biases[ref.layer][ref.row])
+    return ref.read(scenario.weights, scenario.biases)
 
 
 @dataclass(frozen=True, eq=False)
@@ -333,22 +277,19 @@ def _perturbed_losses(scenario: Scenario, refs: list[ParamRef], shifts: np.ndarr
     that copies × samples stays small in memory.
     """
     n = scenario.n_samples
+    model = Model.of(scenario)
     chunk = max(1, 200_000 // (n * max(scenario.layers)))
     out = np.empty(len(refs))
     for start in range(0, len(refs), chunk):
         part = range(start, min(start + chunk, len(refs)))
         W = [np.repeat(w[None], len(part), axis=0) for w in scenario.weights]
-        B = [np.repeat(b[None], len(part), axis=0) for b in scenario.biases]
+        B = [np.repeat(b[None, None], len(part), axis=0) for b in scenario.biases]
         for c, i in enumerate(part):
-            ref = refs[i]
-            if ref.kind == "w":
-                W[ref.layer][c, ref.row, ref.col] += shifts[i]
-            else:
-                B[ref.layer][c, ref.row] += shifts[i]
-        a = np.broadcast_to(scenario.inputs, (len(part), *scenario.inputs.shape))
-        for l, name in enumerate(scenario.activations):
-            a = ACTIVATIONS[name].f(a @ W[l].transpose(0, 2, 1) + B[l][:, None, :])
-        share = LOSSES[scenario.loss].share(a, scenario.targets)  # (copies, samples, outputs)
+            Wc, Bc = [w[c] for w in W], [b[c, 0] for b in B]  # views of copy c
+            refs[i].write(Wc, Bc, refs[i].read(Wc, Bc) + shifts[i])
+        x = np.broadcast_to(scenario.inputs, (len(part), *scenario.inputs.shape))
+        _, As = propagate(model, W, B, x)
+        share = loss_shares(model, As[-1], scenario.targets)  # (copies, samples, outputs)
         out[start:part.stop] = share.sum(axis=-1).mean(axis=-1)
     return out
 

@@ -12,6 +12,7 @@ import re
 from . import engine
 from .config import Scenario
 from .i18n import t
+from .naming import SUBSCRIPTS, SUPERSCRIPTS
 from .symbolic import format_number
 from .walkthrough import PHASES, Step, build_walkthrough
 
@@ -57,13 +58,11 @@ def _summary(sc: Scenario, lang: str) -> list[str]:
 
 
 def _factor_lines(step: Step, decimals: int) -> list[tuple[str | None, list[str]]]:
-    """[(path heading or None, [factor equations])] of a backward step."""
+    """[(path heading or None, [factor equations])] of a backward step (the same cells as the app's table)."""
     out = []
     for n, term in enumerate(step.factors, start=1):
         heading = f"{n}" if len(step.factors) > 1 else None
-        eqs = [rf"{f.symbol_latex} = {f.general_latex} = {f.numeric_latex} = {format_number(f.value, decimals)}"
-               for f in term]
-        out.append((heading, eqs))
+        out.append((heading, [" = ".join(f.cells(decimals)) for f in term]))
     return out
 
 
@@ -98,9 +97,9 @@ _TEXT_ESCAPES = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
 }
-_SUPER = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾", "0123456789()"))
-_SUB = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
-_UNICODE_RUN = re.compile("([⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾]+)|([₀₁₂₃₄₅₆₇₈₉]+)")
+_PLAIN_SUPER = {v: k for k, v in SUPERSCRIPTS.items()}
+_PLAIN_SUB = {v: k for k, v in SUBSCRIPTS.items()}
+_UNICODE_RUN = re.compile(f"([{''.join(_PLAIN_SUPER)}]+)|([{''.join(_PLAIN_SUB)}]+)")
 
 
 def _tex_text(text: str) -> str:
@@ -109,8 +108,8 @@ def _tex_text(text: str) -> str:
 
     def math(m: re.Match) -> str:
         if m.group(1):
-            return "$^{" + "".join(_SUPER[c] for c in m.group(1)) + "}$"
-        return "$_{" + "".join(_SUB[c] for c in m.group(2)) + "}$"
+            return "$^{" + "".join(_PLAIN_SUPER[c] for c in m.group(1)) + "}$"
+        return "$_{" + "".join(_PLAIN_SUB[c] for c in m.group(2)) + "}$"
 
     escaped = _UNICODE_RUN.sub(math, escaped)
     return escaped.replace("·", r"$\cdot$").replace("→", r"$\to$").replace("−", "-")

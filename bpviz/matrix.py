@@ -32,37 +32,28 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
+import sympy as sp
 
 from .config import Scenario
-from .engine import ACTIVATIONS, LOSSES, Gradients, ParamRef, Trace
+from .engine import Gradients, Model, Trace
+from .functions import ACTIVATIONS
 from .i18n import t
-from .naming import names_for
+from .ids import ParamRef, Weight
+from .naming import names_for, sup
 from .numbers import latex as latex_number
+from .symbolic import activation_derivative, loss_derivative, make_template
 
 HIGHLIGHT_COLOR = "#d62728"  # the red the figures use for "this one"
 
-_SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
-
-# f in LaTeX, and f'(z) written elementwise in terms of a (or z) of the same layer
-_F_LATEX = {
-    "sigmoid": r"\sigma",
-    "tanh": r"\tanh",
-    "relu": r"\operatorname{relu}",
-    "leaky_relu": r"\operatorname{lrelu}",
-    "identity": r"\operatorname{id}",
-    "softmax": r"\operatorname{softmax}",
-}
+_Z, _A = sp.Symbol("z", real=True), sp.Symbol("a", real=True)  # the generic symbols of symbolic's derivations
+_T, _K = sp.Symbol("t", real=True), sp.Symbol("K", positive=True)
 
 
 def _f_prime_formula(act: str, l: int) -> str:
-    a, z = rf"a^{{({l})}}", rf"z^{{({l})}}"
-    return {
-        "sigmoid": rf"{a} \odot \left(1 - {a}\right)",
-        "tanh": rf"1 - {a} \odot {a}",
-        "relu": rf"\left[{z} > 0\right]",
-        "leaky_relu": rf"\left[{z} > 0\right] + 0.01 \left[{z} \le 0\right]",
-        "identity": r"1",
-    }[act]
+    """f'(z) of layer l as SymPy derives it (in terms of a^{(l)} where that is the classic form), products as ⊙."""
+    expr = activation_derivative(act).xreplace({_Z: sp.Symbol(f"z^{{({l})}}", real=True),
+                                                _A: sp.Symbol(f"a^{{({l})}}", real=True)})
+    return sp.latex(expr, mul_symbol=r" \odot ")
 
 
 # ---------------------------------------------------------------- numbers and matrices in LaTeX
@@ -137,7 +128,7 @@ class MatrixStep:
 
 
 def _sup(l: int) -> str:
-    return f"({l})".translate(_SUP)
+    return sup(f"({l})")
 
 
 def _delta(l: int, s: str = "") -> str:
@@ -167,27 +158,23 @@ def _db(l: int) -> str:
 
 
 def _grad_a_latex(loss: str, L: int, K: int) -> tuple[str, Callable[[str, str], str]]:
-    """(general LaTeX, filler) of ∂E/∂a^{(L)} for the loss; the filler writes the formula with given a and t."""
-    a = _act_vec(L)
-    if loss == "half_sse":  # ½ Σ (a − t)²
-        return rf"{a} - t", lambda av, tv: rf"{av} - {tv}"
-    if loss == "mse":  # (1/K) Σ (a − t)²
-        return (rf"\frac{{2}}{{K}}\left({a} - t\right)",
-                lambda av, tv: rf"\frac{{2}}{{{K}}}\left({av} - {tv}\right)")
-    if loss == "bce":  # −(1/K) Σ [t log a + (1 − t) log(1 − a)]
-        return (
-            rf"\frac{{1}}{{K}}\left({a} - t\right) \oslash \left({a} \odot (1 - {a})\right)",
-            lambda av, tv: rf"\frac{{1}}{{{K}}}\left({av} - {tv}\right) \oslash "
-            rf"\left({av} \odot \left(1 - {av}\right)\right)",
-        )
-    if loss == "cross_entropy":  # −Σ t log a
-        return rf"-\,t \oslash {a}", lambda av, tv: rf"-\,{tv} \oslash {av}"
-    raise ValueError(f"unknown loss {loss!r}")
+    """(general LaTeX, filler) of ∂E/∂a^{(L)}, from sympy.diff of the loss's share; the filler writes it with the
+    given a and t (column vectors; the operations act entry by entry)."""
+    general = loss_derivative(loss, _K)
+    a = sp.Symbol(rf"a^{{({L})}}", real=True)
+    shown = general.xreplace({_A: a})
+    template = make_template(general.xreplace({_A: a, _K: sp.Symbol("K_n")}), {a: "a", _T: "t", sp.Symbol("K_n"): "K"})
+
+    def fill(av: str, tv: str) -> str:
+        values = {"a": av, "t": tv, "K": str(K)}
+        return template.fill(lambda src: 0.0, lambda src, bare: values[src])
+
+    return sp.latex(shown), fill
 
 
-def _iverson_note(act: str, lang: str) -> tuple[str, ...]:
-    if act in ("relu", "leaky_relu"):
-        return (t("[z > 0] is 1 where z > 0 and 0 elsewhere (entry by entry).", lang),)
+def _piecewise_note(act: str, lang: str) -> tuple[str, ...]:
+    if activation_derivative(act).has(sp.Piecewise):
+        return (t("f′ is applied entry by entry: each entry takes the case its own z falls in.", lang),)
     return ()
 
 
@@ -218,10 +205,9 @@ def _output_delta_step(
     wide = K > WIDE
     act_name = scenario.activations[-1]
     act = ACTIVATIONS[act_name]
-    loss = LOSSES[scenario.loss]
     z, o, tgt = trace.z[L][s], trace.a[L][s], trace.targets[s]
     dE_da, delta = grads.dE_da[L][s], grads.dE_dz[L][s]
-    fused = loss.fused_activation == act_name
+    fused = Model.of(scenario).fused
     a_L, dE_da_sym = _act_vec(L), _dE_da(L)
     ga_general, ga_numbers = _grad_a_latex(scenario.loss, L, K)
     derivation = [rf"{dE_da_sym} = {ga_general} = {ga_numbers(bmatrix(o, d), bmatrix(tgt, d))} = {bmatrix(dE_da, d)}"]
@@ -230,8 +216,8 @@ def _output_delta_step(
     if act.elementwise:
         f_prime = act.da_dz(z, o)
         computed.append(("f_prime", f_prime))
-        notes.extend(_iverson_note(act_name, lang))
-        fp = rf"{_F_LATEX[act_name]}'\!\left(z^{{({L})}}\right)"
+        notes.extend(_piecewise_note(act_name, lang))
+        fp = rf"{act.symbol}'\!\left(z^{{({L})}}\right)"
         general = rf"{_delta(L)} = {dE_da_sym} \odot {fp}"
         derivation.append(rf"{fp} = {_f_prime_formula(act_name, L)} = {bmatrix(f_prime, d)}")
         product = rf"{bmatrix(dE_da, d)} \odot {bmatrix(f_prime, d)}"
@@ -293,7 +279,7 @@ def _hidden_delta_step(
     W = scenario.weights[l]  # W^{(l+1)}
     f_prime = act.da_dz(trace.z[l][s], trace.a[l][s])
     dE_da, delta = grads.dE_da[l][s], grads.dE_dz[l][s]
-    fp = rf"{_F_LATEX[act_name]}'\!\left(z^{{({l})}}\right)"
+    fp = rf"{act.symbol}'\!\left(z^{{({l})}}\right)"
     general = rf"{_delta(l)} = \left(W^{{({l + 1})\top}} {_delta(l + 1)}\right) \odot {fp}"
     derivation = (rf"{fp} = {_f_prime_formula(act_name, l)} = {bmatrix(f_prime, d)}",)
     numeric = _equation([(_delta(l, sub), [
@@ -303,7 +289,7 @@ def _hidden_delta_step(
     ])], W.shape[0] > WIDE)
     notes = (t("W{sup}ᵀ δ{sup} sends each error back along the weights it came through: entry k sums "
                "wⱼₖ · δⱼ over the neurons j of layer {l1}.", lang, sup=_sup(l + 1), l1=l + 1),
-             *_iverson_note(act_name, lang))
+             *_piecewise_note(act_name, lang))
     title = t("Error of layer {l}: δ{sup}", lang, l=l, sup=_sup(l))
     return MatrixStep(0, "delta", l, title, general, numeric, np.array(delta), derivation, notes, s,
                       symbol_latex=_delta(l), computed=(("f_prime", f_prime),))
@@ -413,7 +399,7 @@ def matrix_entry_for(ref: ParamRef, layers: Sequence[int], lang: str = "en") -> 
     """Which entry of which gradient matrix a scalar parameter's gradient is, e.g. ∂E/∂w5 = entry (1,1) of ∂E/∂W⁽²⁾."""
     names = names_for(tuple(layers))
     l = ref.layer + 1
-    if ref.kind == "w":
+    if isinstance(ref, Weight):
         idx = step_index(layers, "dE_dW", l)
         text = t("∂E/∂{param} is entry ({row},{col}) of ∂E/∂W{sup}", lang, param=names.param(ref),
                  row=ref.row + 1, col=ref.col + 1, sup=_sup(l))

@@ -15,10 +15,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .engine import ParamRef
+from .ids import Bias, Neuron, ParamRef, Weight
 
-_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-_SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+# the one table of Unicode super- and subscripts (plain text names such as w⁽²⁾₁₃; explain.py maps them back)
+SUPERSCRIPTS = dict(zip("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾"))
+SUBSCRIPTS = dict(zip("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+_SUP = str.maketrans(SUPERSCRIPTS)
+_SUB = str.maketrans(SUBSCRIPTS)
+
+
+def sup(text: object) -> str:
+    """``text`` in Unicode superscripts: sup("(2)") == "⁽²⁾"."""
+    return str(text).translate(_SUP)
+
+
+def sub(text: object) -> str:
+    """``text`` in Unicode subscripts: sub(13) == "₁₃"."""
+    return str(text).translate(_SUB)
 
 
 @dataclass(frozen=True)
@@ -38,13 +51,17 @@ class Names:
     # ------------------------------------------------------------ neurons
 
     def node(self, l: int, j: int) -> str:
-        """Plain-text name of neuron j of layer l (i1, h1, o1 or x1, a⁽¹⁾₁)."""
+        """Plain-text name of neuron j of layer l (i1, h1, o1 or x1, n⁽¹⁾₁)."""
         if self.seed_style:
             prefix = "i" if l == 0 else ("o" if l == self.L else "h")
             return f"{prefix}{j + 1}"
         if l == 0:
             return f"x{j + 1}"
-        return f"n{f'({l})'.translate(_SUP)}{str(j + 1).translate(_SUB)}"
+        return f"n{sup(f'({l})')}{sub(j + 1)}"
+
+    def neuron(self, n: Neuron) -> str:
+        """:meth:`node` of a :class:`~bpviz.ids.Neuron`."""
+        return self.node(n.layer, n.index)
 
     def net(self, l: int, j: int) -> str:
         """LaTeX of the pre-activation of neuron (l, j): net_{h1} or z^{(1)}_{1} (inputs: their value)."""
@@ -66,7 +83,7 @@ class Names:
         """Plain text of the activation of neuron (l, j), as the formulas name it: out o1, or a⁽⁷⁾₁."""
         if self.seed_style or l == 0:
             return f"out {self.node(l, j)}" if l else self.node(l, j)
-        return f"a{f'({l})'.translate(_SUP)}{str(j + 1).translate(_SUB)}"
+        return f"a{sup(f'({l})')}{sub(j + 1)}"
 
     def input(self, k: int) -> str:
         return rf"i_{{{k + 1}}}" if self.seed_style else rf"x_{{{k + 1}}}"
@@ -90,25 +107,30 @@ class Names:
     def param(self, ref: ParamRef) -> str:
         """Plain-text name of a parameter, the same name the formulas use: w5, b_h1 (seed style) or w⁽²⁾₁₃, b⁽²⁾₁
         (general; :meth:`weight_number` still gives the flat w1, w2, ... numbering)."""
-        if self.seed_style:
-            if ref.kind == "w":
-                return f"w{self.weight_number(ref.layer, ref.row, ref.col)}"
-            return f"b_{self.node(ref.layer + 1, ref.row)}"
-        sup = f"({ref.layer + 1})".translate(_SUP)
-        if ref.kind == "w":
-            return f"w{sup}{str(ref.row + 1).translate(_SUB)}{str(ref.col + 1).translate(_SUB)}"
-        return f"b{sup}{str(ref.row + 1).translate(_SUB)}"
+        match ref:
+            case Weight(layer, row, col) if self.seed_style:
+                return f"w{self.weight_number(layer, row, col)}"
+            case Weight(layer, row, col):
+                return f"w{sup(f'({layer + 1})')}{sub(row + 1)}{sub(col + 1)}"
+            case Bias(layer, row) if self.seed_style:
+                return f"b_{self.node(layer + 1, row)}"
+            case Bias(layer, row):
+                return f"b{sup(f'({layer + 1})')}{sub(row + 1)}"
+        raise TypeError(f"not a parameter: {ref!r}")
 
     def param_latex(self, ref: ParamRef) -> str:
         """LaTeX of a parameter: w_{5}, b_{h1} (seed style) or w^{(2)}_{11}, b^{(2)}_{1} (general)."""
-        if ref.kind == "w":
-            if self.seed_style:
-                return rf"w_{{{self.weight_number(ref.layer, ref.row, ref.col)}}}"
-            sep = "," if max(self.layers) >= 10 else ""
-            return rf"w^{{({ref.layer + 1})}}_{{{ref.row + 1}{sep}{ref.col + 1}}}"
-        if self.seed_style:
-            return rf"b_{{{self.node(ref.layer + 1, ref.row)}}}"
-        return rf"b^{{({ref.layer + 1})}}_{{{ref.row + 1}}}"
+        match ref:
+            case Weight(layer, row, col) if self.seed_style:
+                return rf"w_{{{self.weight_number(layer, row, col)}}}"
+            case Weight(layer, row, col):
+                sep = "," if max(self.layers) >= 10 else ""
+                return rf"w^{{({layer + 1})}}_{{{row + 1}{sep}{col + 1}}}"
+            case Bias(layer, row) if self.seed_style:
+                return rf"b_{{{self.node(layer + 1, row)}}}"
+            case Bias(layer, row):
+                return rf"b^{{({layer + 1})}}_{{{row + 1}}}"
+        raise TypeError(f"not a parameter: {ref!r}")
 
 
 @lru_cache(maxsize=64)

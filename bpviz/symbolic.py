@@ -1,8 +1,6 @@
-"""The SymPy layer: the same activations and losses as the engine, as symbolic expressions, and the loss of a
-whole network as one SymPy expression of named symbols.
-
-``SYM_ACTIVATIONS`` and ``SYM_LOSSES`` mirror ``engine.ACTIVATIONS`` and ``engine.LOSSES`` under the same names
-(a test checks they agree numerically). Derivatives are never typed here: they come from ``sympy.diff``.
+"""The SymPy layer: the loss of a whole network as one SymPy expression of named symbols, and the chain rule of
+every parameter, derived with ``sympy.diff`` from the expressions in :mod:`bpviz.functions` (the same records the
+engine's NumPy functions sit in; a test checks they agree numerically). Derivatives are never typed here.
 Nothing in this module parses user text: symbols are built from names the code generates.
 """
 
@@ -15,58 +13,34 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .engine import LEAKY_SLOPE, ParamRef
+from .functions import ACTIVATIONS, LOSSES
+from .ids import (
+    Bias,
+    Delta,
+    Net,
+    Neuron,
+    One,
+    Out,
+    OutGrad,
+    ParamRef,
+    Quantity,
+    Slope,
+    SoftmaxJacobian,
+    Target,
+    Weight,
+)
 from .naming import Names, names_for
 from .numbers import latex as latex_number
 
-# ---------------------------------------------------------------- the tables (mirror of the engine's)
-
-
-@dataclass(frozen=True)
-class SymActivation:
-    """a = f(z) for one neuron. For softmax, ``f(z, zs)`` needs all pre-activations of the layer."""
-
-    name: str
-    f: Callable[..., sp.Expr]
-    elementwise: bool = True
-
-
-def _softmax(z: sp.Expr, zs: list[sp.Expr]) -> sp.Expr:
-    return sp.exp(z) / sp.Add(*[sp.exp(v) for v in zs])
-
-
-SYM_ACTIVATIONS: dict[str, SymActivation] = {
-    "sigmoid": SymActivation("sigmoid", lambda z: 1 / (1 + sp.exp(-z))),
-    "tanh": SymActivation("tanh", sp.tanh),
-    "relu": SymActivation("relu", lambda z: sp.Piecewise((z, z > 0), (0, True))),
-    "leaky_relu": SymActivation(
-        "leaky_relu", lambda z: sp.Piecewise((z, z > 0), (sp.Float(LEAKY_SLOPE) * z, True))
-    ),
-    "identity": SymActivation("identity", lambda z: z),
-    "softmax": SymActivation("softmax", _softmax, elementwise=False),
-}
-
-
-@dataclass(frozen=True)
-class SymLoss:
-    """One output's share E_k(o_k, t_k) of one sample's loss; ``K`` is the number of outputs."""
-
-    name: str
-    share: Callable[[sp.Expr, sp.Expr, int], sp.Expr]
-
-
-SYM_LOSSES: dict[str, SymLoss] = {
-    "half_sse": SymLoss("half_sse", lambda o, t, K: sp.Rational(1, 2) * (o - t) ** 2),
-    "mse": SymLoss("mse", lambda o, t, K: (o - t) ** 2 / K),
-    "bce": SymLoss("bce", lambda o, t, K: -(t * sp.log(o) + (1 - t) * sp.log(1 - o)) / K),
-    "cross_entropy": SymLoss("cross_entropy", lambda o, t, K: -t * sp.log(o)),
-}
-
 
 def activation_expr(name: str, z: sp.Expr, zs: list[sp.Expr] | None = None) -> sp.Expr:
-    """f(z) from the table (softmax needs the whole layer ``zs``)."""
-    act = SYM_ACTIVATIONS[name]
-    return act.f(z) if act.elementwise else act.f(z, zs)
+    """f(z) from the activation's record (softmax needs the whole layer ``zs``)."""
+    return ACTIVATIONS[name].sympy(z, zs)
+
+
+def loss_share_expr(loss: str, o: sp.Expr, t: sp.Expr, K: int) -> sp.Expr:
+    """One output's share E_k(o_k, t_k) of one sample's loss, from the loss's record."""
+    return LOSSES[loss].expr(o, t, K)
 
 
 # ---------------------------------------------------------------- the symbols of a network
@@ -85,7 +59,7 @@ class NetSymbols:
     out: tuple[tuple[sp.Symbol, ...], ...]  # out[l][j] (index 0 = inputs)
 
     def param(self, ref: ParamRef) -> sp.Symbol:
-        return self.weights[ref.layer][ref.row][ref.col] if ref.kind == "w" else self.biases[ref.layer][ref.row]
+        return ref.pick(self.weights, self.biases)
 
 
 @lru_cache(maxsize=32)
@@ -97,13 +71,13 @@ def net_symbols(layers: tuple[int, ...]) -> NetSymbols:
     targets = tuple(sp.Symbol(nm.target(k), real=True) for k in range(layers[-1]))
     weights = tuple(
         tuple(
-            tuple(sp.Symbol(nm.param_latex(ParamRef("w", l, j, k)), real=True) for k in range(layers[l]))
+            tuple(sp.Symbol(nm.param_latex(Weight(l, j, k)), real=True) for k in range(layers[l]))
             for j in range(layers[l + 1])
         )
         for l in range(L)
     )
     biases = tuple(
-        tuple(sp.Symbol(nm.param_latex(ParamRef("b", l, j)), real=True) for j in range(layers[l + 1]))
+        tuple(sp.Symbol(nm.param_latex(Bias(l, j)), real=True) for j in range(layers[l + 1]))
         for l in range(L)
     )
     net = (inputs,) + tuple(
@@ -131,7 +105,7 @@ def loss_expression(architecture: tuple) -> sp.Expr:
         ]
         a = [activation_expr(act, z, zs) for z in zs]
     K = layers[-1]
-    return sp.Add(*[SYM_LOSSES[loss].share(a[k], sy.targets[k], K) for k in range(K)])
+    return sp.Add(*[loss_share_expr(loss, a[k], sy.targets[k], K) for k in range(K)])
 
 
 # ================================================================ the chain rule, derived
@@ -152,6 +126,26 @@ class Factor:
     numeric_latex: str  # 0.7514 \cdot \left(1 - 0.7514\right)
     value: float
     general_expr: sp.Expr | None = field(default=None, compare=False, repr=False)  # the sympy form behind it
+
+    def cells(self, decimals: int) -> tuple[str, ...]:
+        """The factor's row: symbol = general form = with numbers = value, without a cell that only repeats the
+        one before it (∂net/∂w5 = out_h1 = 0.5933, not "= 0.5933 = 0.5933"; ∂net/∂b = 1, not "1 = 1 = 1.0000")."""
+        cells = [self.symbol_latex, self.general_latex]
+        if self.numeric_latex != self.general_latex:
+            cells.append(self.numeric_latex)
+        if not _is_number(cells[-1]):
+            cells.append(format_number(self.value, decimals))
+        return tuple(cells)
+
+
+def _is_number(latex: str) -> bool:
+    """Whether a LaTeX cell is a plain number, e.g. 0.5933 or \\left(-0.3688\\right)."""
+    plain = latex.replace(r"\left(", "").replace(r"\right)", "").replace("{", "").replace("}", "")
+    try:
+        float(plain)
+        return True
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -205,9 +199,8 @@ def _wrap(latex: str, expr: sp.Expr | None) -> str:
 
 # ---------------------------------------------------------------- LaTeX templates with numeric slots
 
-# where a symbol's number comes from: ("a", l, j) out (l = 0: inputs), ("z", l, j) net, ("t", k) target,
-# ("w", l, j, k) weight, ("b", l, j) bias
-Source = tuple
+# where a symbol's number comes from: a typed quantity of bpviz.ids (Out, Net, Target, Weight, Bias, ...)
+Source = Quantity
 
 
 class Template:
@@ -315,20 +308,21 @@ def activation_derivative(name: str) -> sp.Expr:
 def loss_derivative(loss: str, K: int) -> sp.Expr:
     """∂E_k/∂o_k of one output's share, by sympy.diff (in the generic symbols ``a`` = o_k and ``t``)."""
     t = sp.Symbol("t", real=True)
-    return sp.diff(SYM_LOSSES[loss].share(_A, t, K), _A)
+    return sp.diff(loss_share_expr(loss, _A, t, K), _A)
 
 
 @lru_cache(maxsize=64)
-def _softmax_generic(K: int, loss: str) -> tuple:
-    """Generic softmax forms for K outputs: (zs, outs, ts, jac[k][j] = ∂a_k/∂z_j, delta[j] = ∂E/∂z_j).
+def _layer_generic(act: str, K: int, loss: str) -> tuple:
+    """Generic forms of a non-elementwise (softmax) output layer of K outputs: (zs, outs, ts, jac[k][j] =
+    ∂a_k/∂z_j, delta[j] = ∂E/∂z_j).
 
     Derived with sympy.diff in z, then e^{z_i} -> a_i (softmax is unchanged when every e^{z_i} is scaled, and
-    Σ a_i = 1); for cross_entropy the targets sum to 1 too, which turns δ_j into a_j − t_j.
+    Σ a_i = 1); when the loss needs targets that sum to 1 (cross_entropy), that turns δ_j into a_j − t_j.
     """
     zs = sp.symbols(f"z1:{K + 1}", real=True)
     outs = sp.symbols(f"a1:{K + 1}", real=True)
     ts = sp.symbols(f"t1:{K + 1}", real=True)
-    fs = [activation_expr("softmax", z, list(zs)) for z in zs]
+    fs = [activation_expr(act, z, list(zs)) for z in zs]
 
     def rewrite(d: sp.Expr) -> sp.Expr:
         d = d.subs({sp.exp(zs[i]): outs[i] for i in range(K)})
@@ -337,11 +331,11 @@ def _softmax_generic(K: int, loss: str) -> tuple:
         return d
 
     jac = tuple(tuple(sp.factor_terms(rewrite(sp.diff(fs[k], zs[j]))) for j in range(K)) for k in range(K))
-    E = sp.Add(*[SYM_LOSSES[loss].share(fs[k], ts[k], K) for k in range(K)])
+    E = sp.Add(*[loss_share_expr(loss, fs[k], ts[k], K) for k in range(K)])
     deltas = []
     for j in range(K):
         d = rewrite(sp.diff(E, zs[j]))
-        if loss == "cross_entropy":
+        if LOSSES[loss].targets_sum_to_one:
             d = sp.collect(sp.expand(d), outs[j]).subs(sp.Add(*ts), 1)
         deltas.append(sp.factor_terms(d))
     return zs, outs, ts, jac, tuple(deltas)
@@ -353,8 +347,8 @@ def _softmax_generic(K: int, loss: str) -> tuple:
 @dataclass(frozen=True, eq=False)
 class FactorForm:
     """A local derivative's symbolic side: its name, its sympy-derived general form, its numeric template, and
-    where the engine recorded its value (("dE_da", k), ("fprime", l, j), ("jac", k, j), ("delta", l, j),
-    ("a", l, k), ("w", l, i, j), ("one",))."""
+    where the engine recorded its value (a quantity of :mod:`bpviz.ids`: OutGrad, Slope, SoftmaxJacobian, Delta,
+    Out, Weight, One)."""
 
     symbol_latex: str
     general_latex: str
@@ -423,22 +417,23 @@ class Forms:
         self.K = layers[-1]
         self.sy = net_symbols(self.layers)
         self.nm = self.sy.names
-        self.softmax = activations[-1] == "softmax"
-        self.fused_softmax = self.softmax and loss == "cross_entropy"
+        self.out_act = activations[-1]
+        self.softmax = not ACTIVATIONS[self.out_act].elementwise  # the output layer mixes its nets
+        self.fused_softmax = self.softmax and LOSSES[loss].fused_with(self.out_act)
         sy = self.sy
         src: dict[sp.Symbol, Source] = {}
         for l in range(self.L + 1):
             for j in range(layers[l]):
-                src[sy.out[l][j]] = ("a", l, j)
+                src[sy.out[l][j]] = Out(Neuron(l, j))
                 if l:
-                    src[sy.net[l][j]] = ("z", l, j)
+                    src[sy.net[l][j]] = Net(Neuron(l, j))
         for k, t in enumerate(sy.targets):
-            src[t] = ("t", k)
+            src[t] = Target(k)
         for l in range(self.L):
             for j in range(layers[l + 1]):
-                src[sy.biases[l][j]] = ("b", l, j)
+                src[sy.biases[l][j]] = Bias(l, j)
                 for k in range(layers[l]):
-                    src[sy.weights[l][j][k]] = ("w", l, j, k)
+                    src[sy.weights[l][j][k]] = Weight(l, j, k)
         self.sources = src
         self._cache: dict[tuple, object] = {}
 
@@ -471,7 +466,7 @@ class Forms:
         def build() -> FactorForm:
             sy = self.sy
             expr = activation_derivative(self.activations[m - 1]).xreplace({_Z: sy.net[m][j], _A: sy.out[m][j]})
-            return self._factor(partial_latex(self.nm.out(m, j), self.nm.net(m, j)), expr, ("fprime", m, j))
+            return self._factor(partial_latex(self.nm.out(m, j), self.nm.net(m, j)), expr, Slope(Neuron(m, j)))
         return self._cached(("act", m, j), build)
 
     def loss_factor(self, k: int, share: bool) -> FactorForm:
@@ -482,26 +477,27 @@ class Forms:
                 {_A: sy.out[self.L][k], sp.Symbol("t", real=True): sy.targets[k]}
             )
             num = self.nm.loss_share(k) if share else "E"
-            return self._factor(partial_latex(num, self.nm.out(self.L, k)), expr, ("dE_da", k))
+            return self._factor(partial_latex(num, self.nm.out(self.L, k)), expr, OutGrad(Neuron(self.L, k)))
         return self._cached(("loss", k, share), build)
 
     def _softmax_map(self) -> dict:
-        zs, outs, ts, _, _ = _softmax_generic(self.K, self.loss)
+        zs, outs, ts, _, _ = _layer_generic(self.out_act, self.K, self.loss)
         sy = self.sy
         return {**dict(zip(zs, sy.net[self.L])), **dict(zip(outs, sy.out[self.L])), **dict(zip(ts, sy.targets))}
 
     def jac_factor(self, k: int, j: int) -> FactorForm:
         """∂out_k/∂net_j of the softmax output layer, e.g. −out_1 out_2 (k ≠ j)."""
         def build() -> FactorForm:
-            expr = _softmax_generic(self.K, self.loss)[3][k][j].xreplace(self._softmax_map())
-            return self._factor(partial_latex(self.nm.out(self.L, k), self.nm.net(self.L, j)), expr, ("jac", k, j))
+            expr = _layer_generic(self.out_act, self.K, self.loss)[3][k][j].xreplace(self._softmax_map())
+            return self._factor(partial_latex(self.nm.out(self.L, k), self.nm.net(self.L, j)), expr,
+                                SoftmaxJacobian(k, j))
         return self._cached(("jac", k, j), build)
 
     def out_delta_factor(self, j: int) -> FactorForm:
         """∂E/∂net_j of a softmax output: the sum over all outputs (for cross_entropy: out_j − t_j)."""
         def build() -> FactorForm:
-            expr = _softmax_generic(self.K, self.loss)[4][j].xreplace(self._softmax_map())
-            return self._factor(partial_latex("E", self.nm.net(self.L, j)), expr, ("delta", self.L, j))
+            expr = _layer_generic(self.out_act, self.K, self.loss)[4][j].xreplace(self._softmax_map())
+            return self._factor(partial_latex("E", self.nm.net(self.L, j)), expr, Delta(Neuron(self.L, j)))
         return self._cached(("odelta", j), build)
 
     def param_factor(self, ref: ParamRef) -> FactorForm:
@@ -509,7 +505,7 @@ class Forms:
         def build() -> FactorForm:
             m, j = ref.layer + 1, ref.row
             expr = sp.diff(self.net_expr(m, j), self.sy.param(ref))
-            src = ("a", ref.layer, ref.col) if ref.kind == "w" else ("one",)
+            src = Out(ref.source) if ref.source is not None else One()
             return self._factor(partial_latex(self.nm.net(m, j), self.nm.param_latex(ref)), expr, src)
         return self._cached(("param", ref), build)
 
@@ -517,14 +513,14 @@ class Forms:
         """∂net^{(m)}_i/∂out^{(m−1)}_j = the weight between them."""
         def build() -> FactorForm:
             expr = sp.diff(self.net_expr(m, i), self.sy.out[m - 1][j])
-            return self._factor(partial_latex(self.nm.net(m, i), self.nm.out(m - 1, j)), expr, ("w", m - 1, i, j))
+            return self._factor(partial_latex(self.nm.net(m, i), self.nm.out(m - 1, j)), expr, Weight(m - 1, i, j))
         return self._cached(("netout", m, i, j), build)
 
     def delta_factor(self, m: int, i: int) -> FactorForm:
         """δ^{(m)}_i = ∂E/∂z^{(m)}_i, known from the step before (the delta recursion)."""
         def build() -> FactorForm:
             return FactorForm(self.nm.delta(m, i), partial_latex("E", self.nm.net(m, i)), None,
-                              Template(("", ""), (("delta", m, i),)), ("delta", m, i))
+                              Template(("", ""), (Delta(Neuron(m, i)),)), Delta(Neuron(m, i)))
         return self._cached(("delta", m, i), build)
 
     # ------------------------------------------------------------ one parameter's chain
@@ -613,7 +609,7 @@ class Forms:
         """E_{o1} = ½ (out_{o1} − t_1)² (or the loss's share of output k)."""
         def build():
             sy = self.sy
-            expr = SYM_LOSSES[self.loss].share(sy.out[self.L][k], sy.targets[k], self.K)
+            expr = loss_share_expr(self.loss, sy.out[self.L][k], sy.targets[k], self.K)
             return sp.latex(expr), make_template(expr, self.sources)
         return self._cached(("sharef", k), build)
 
@@ -629,51 +625,51 @@ def forms(architecture: tuple) -> Forms:
 
 class Numbers:
     """The numbers of one scenario and sample, read from the engine's records (nothing is recomputed here
-    except the activation derivatives, which come from the engine's own ``da_dz``)."""
+    except the activation derivatives, which come from the activation records' own ``da_dz``)."""
 
     def __init__(self, scenario, trace, grads, sample: int = 0, decimals: int = 4) -> None:
-        from .engine import ACTIVATIONS
-
         if not 0 <= sample < scenario.n_samples:
             raise IndexError(f"sample {sample} out of range (the scenario has {scenario.n_samples})")
         self.scenario, self.trace, self.grads = scenario, trace, grads
         self.s, self.decimals = sample, decimals
-        self._acts = ACTIVATIONS
         self._fprime: dict[int, object] = {}
         self._jac = None
         self._text: dict[tuple, str] = {}
 
-    def num(self, src: tuple) -> float:
-        kind, s = src[0], self.s
-        if kind == "a":
-            return float(self.trace.a[src[1]][s, src[2]])
-        if kind == "z":
-            return float(self.trace.z[src[1]][s, src[2]])
-        if kind == "w":
-            return float(self.scenario.weights[src[1]][src[2], src[3]])
-        if kind == "b":
-            return float(self.scenario.biases[src[1]][src[2]])
-        if kind == "t":
-            return float(self.trace.targets[s, src[1]])
-        if kind == "delta":
-            return float(self.grads.dE_dz[src[1]][s, src[2]])
-        if kind == "dE_da":
-            return float(self.grads.dE_da[-1][s, src[1]])
-        if kind == "fprime":
-            l = src[1]
-            if l not in self._fprime:
-                act = self._acts[self.scenario.activations[l - 1]]
-                self._fprime[l] = act.da_dz(self.trace.z[l][s], self.trace.a[l][s])
-            return float(self._fprime[l][src[2]])
-        if kind == "jac":
-            if self._jac is None:
-                self._jac = self._acts["softmax"].da_dz(self.trace.z[-1][s], self.trace.a[-1][s])
-            return float(self._jac[src[1], src[2]])
-        if kind == "one":
-            return 1.0
+    def _slopes(self, l: int):
+        """f'(z) of layer l for the sample shown (computed once per layer)."""
+        if l not in self._fprime:
+            act = ACTIVATIONS[self.scenario.activations[l - 1]]
+            self._fprime[l] = act.da_dz(self.trace.z[l][self.s], self.trace.a[l][self.s])
+        return self._fprime[l]
+
+    def num(self, src: Quantity) -> float:
+        s = self.s
+        match src:
+            case Out(Neuron(l, j)):
+                return float(self.trace.a[l][s, j])
+            case Net(Neuron(l, j)):
+                return float(self.trace.z[l][s, j])
+            case Weight() | Bias():
+                return src.read(self.scenario.weights, self.scenario.biases)
+            case Target(k):
+                return float(self.trace.targets[s, k])
+            case Delta(Neuron(l, j)):
+                return float(self.grads.dE_dz[l][s, j])
+            case OutGrad(Neuron(l, j)):
+                return float(self.grads.dE_da[l][s, j])
+            case Slope(Neuron(l, j)):
+                return float(self._slopes(l)[j])
+            case SoftmaxJacobian(k, j):
+                if self._jac is None:
+                    act = ACTIVATIONS[self.scenario.activations[-1]]
+                    self._jac = act.da_dz(self.trace.z[-1][s], self.trace.a[-1][s])
+                return float(self._jac[k, j])
+            case One():
+                return 1.0
         raise KeyError(src)
 
-    def sub(self, src: tuple, bare: bool = False) -> str:
+    def sub(self, src: Quantity, bare: bool = False) -> str:
         """The number of ``src`` as it goes into a formula (parenthesised if negative, unless ``bare``)."""
         key = (src, bare)
         text = self._text.get(key)
@@ -688,7 +684,7 @@ class Numbers:
 
 def chain_rule_from(numbers: Numbers, ref: ParamRef) -> ChainRule:
     """:func:`chain_rule` with a prepared :class:`Numbers` (the walkthrough shares one across steps)."""
-    sc, grads, s = numbers.scenario, numbers.grads, numbers.s
+    sc, grads = numbers.scenario, numbers.grads
     plan = forms(sc.architecture).plan(ref)
     num, sub = numbers.num, numbers.sub
     terms = tuple(
@@ -696,16 +692,14 @@ def chain_rule_from(numbers: Numbers, ref: ParamRef) -> ChainRule:
               for f in term)
         for term in plan.terms
     )
-    m = ref.layer + 1
-    # sample s's gradient: δ_j · out_k (the engine's dE_dW is the mean of this over samples)
-    value = float(grads.dE_dz[m][s, ref.row]) * (float(numbers.trace.a[ref.layer][s, ref.col]) if ref.kind == "w"
-                                                   else 1.0)
+    # the shown sample's own gradient: δ_j · out_k, or δ_j for a bias (the engine's dE_dW is its mean over samples)
+    value = num(Delta(ref.target)) * (num(Out(ref.source)) if ref.source is not None else 1.0)
     rhs = _render(terms, plan.prefix, lambda f: substituted(f.value, numbers.decimals),
                   per_line=max(1, 5 // max(1, plan.prefix)))
     numeric = equation(plan.lhs_latex, rf"{rhs} = {numbers.fmt(value)}")
-    batch = float(grads.dE_dW[ref.layer][ref.row, ref.col] if ref.kind == "w" else grads.dE_db[ref.layer][ref.row])
+    batch = ref.read(grads.dE_dW, grads.dE_db)
     return ChainRule(ref, plan.lhs_latex, plan.symbolic_latex, terms, numeric, value, plan.general_latex,
-                     batch, sc.n_samples, s)
+                     batch, sc.n_samples, numbers.s)
 
 
 def chain_rule(scenario, trace, grads, ref: ParamRef, decimals: int = 4, sample: int = 0) -> ChainRule:

@@ -1,9 +1,9 @@
 """Full-batch gradient descent for many steps, with the history kept for drawing, and divergence explained.
 
 One training step is exactly :func:`bpviz.engine.step` (same update conventions, same numbers to the last bit; a
-test checks it). The loop here works on the parameter arrays directly so that 10,000 steps of a small network take
-a fraction of a second; it uses the engine's activation and loss records (function next to derivative), so the
-backpropagation formulas live in one place only.
+test checks it): the loop calls the engine's own :func:`~bpviz.engine.propagate` and
+:func:`~bpviz.engine.backpropagate`, vectorised over the samples, writing each update straight into a second
+parameter buffer, so the backpropagation formulas live in one place only.
 
 When training breaks (the loss explodes, or an update would push a parameter past ±1e6, the largest number a
 scenario may hold, or to NaN/inf) we stop *before* it happens, keep everything up to the last good step, and say
@@ -21,8 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import MAX_ABS_NUMBER, Scenario
-from .engine import ACTIVATIONS, LOSSES, ParamRef, forward, parameter_refs
+from .engine import Model, backpropagate, forward, loss_shares, parameter_refs, propagate
+from .functions import ACTIVATIONS
 from .i18n import t
+from .ids import ParamRef
 from .naming import names_for
 
 COMPLETED = "completed"
@@ -87,13 +89,11 @@ class _Buffers:
         flat = np.concatenate([w.ravel() for w in scenario.weights] + [b.ravel() for b in scenario.biases])
         self.flat = [flat.copy(), flat.copy()]
         self.W: list[list[np.ndarray]] = [[], []]
-        self.WT: list[list[np.ndarray]] = [[], []]  # transposed views, made once (the loop uses a @ Wᵀ)
         self.B: list[list[np.ndarray]] = [[], []]
         for i in (0, 1):
             off = 0
             for w in scenario.weights:  # parameter_refs order: all weights row-major, then all biases
                 self.W[i].append(self.flat[i][off:off + w.size].reshape(w.shape))
-                self.WT[i].append(self.W[i][-1].T)
                 off += w.size
             for b in scenario.biases:
                 self.B[i].append(self.flat[i][off:off + b.size])
@@ -127,11 +127,7 @@ def train(
     steps, record_every = int(steps), int(record_every)
     x, targets = scenario.inputs, scenario.targets
     n = x.shape[0]
-    L = scenario.n_layers
-    acts = [ACTIVATIONS[name] for name in scenario.activations]
-    fs = [a.f for a in acts]
-    loss = LOSSES[scenario.loss]
-    fused = loss.fused_activation == acts[-1].name
+    model = Model.of(scenario)
     output_first = scenario.update_order == "output_first"
     train_biases = scenario.train_biases
     lr = scenario.learning_rate
@@ -156,17 +152,11 @@ def train(
     prev_o = None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         while True:
-            W, WT, B = buf.W[cur], buf.WT[cur], buf.B[cur]
-            # forward:  z[l] = a[l-1] W[l-1]ᵀ + b[l-1],  a[l] = f(z[l])   (as engine.forward)
-            a = x
-            zs, As = [x], [x]
-            for l in range(L):
-                z = a @ WT[l] + B[l]
-                a = fs[l](z)
-                zs.append(z)
-                As.append(a)
+            W, B = buf.W[cur], buf.B[cur]
+            zs, As = propagate(model, W, B, x)
+            a = As[-1]
             # E = Σ_k mean_s share[s, k]; add.reduce / n is what ndarray.mean does, minus its Python overhead
-            E_now = float((np.add.reduce(loss.share(a, targets), axis=0) / n).sum())
+            E_now = float((np.add.reduce(loss_shares(model, a, targets), axis=0) / n).sum())
             out_k = a
             if not E_now <= LOSS_LIMIT:  # also true for NaN
                 reason = DIVERGED
@@ -188,21 +178,11 @@ def train(
             if k == steps:
                 break
 
-            # backward (as engine._backward): output delta, then δ[l-1] = f'(z[l-1]) ⊙ (δ[l] W[l-1]).
-            # Both buffers start equal, so untrained biases need no copying.
+            # backward and update in one pass: each layer's new parameters go straight into the other buffer
+            # (both buffers start equal, so untrained biases need no copying)
             nxt = 1 - cur
-            Wn, Bn = buf.W[nxt], buf.B[nxt]
-            o = As[L]
-            dE_dz = loss.dE_dz_fused(o, targets) if fused else acts[-1].vjp(zs[L], o, loss.dE_do(o, targets))
-            for l in range(L, 0, -1):
-                # dE/dW[l-1] = mean_s δ[l]ᵀ a[l-1];  dE/db[l-1] = mean_s δ[l]
-                np.subtract(W[l - 1], lr * (dE_dz.T @ As[l - 1] / n), out=Wn[l - 1])
-                if train_biases:
-                    np.subtract(B[l - 1], lr * (dE_dz.sum(axis=0) / n), out=Bn[l - 1])
-                if l > 1:
-                    # output_first propagates through the weights just updated, simultaneous through the old ones
-                    W_through = Wn[l - 1] if output_first else W[l - 1]
-                    dE_dz = acts[l - 2].vjp(zs[l - 1], As[l - 1], dE_dz @ W_through)
+            backpropagate(model, W, B, zs, As, targets, record=False, lr=lr, W_out=buf.W[nxt], B_out=buf.B[nxt],
+                          output_first=output_first, train_biases=train_biases)
             new = buf.flat[nxt]
             # Σp² ≤ limit² guarantees every |p| ≤ limit in one cheap call (NaN fails it); only if not, look closer
             if not new @ new <= PARAM_LIMIT**2 and not np.abs(new).max() <= PARAM_LIMIT:  # also catches NaN
@@ -256,7 +236,7 @@ def saturated_fraction(scenario: Scenario) -> float:
     trace = forward(scenario)
     counted = saturated = 0
     for l, name in enumerate(scenario.activations, start=1):
-        if name in ("sigmoid", "tanh"):
+        if ACTIVATIONS[name].saturates:
             z = trace.z[l]
             counted += z.size
             saturated += int(np.count_nonzero(np.abs(z) > SATURATION_NET))

@@ -13,104 +13,100 @@ from functools import lru_cache
 
 from . import engine
 from .config import Scenario
-from .engine import Gradients, ParamRef, Trace
+from .engine import Gradients, Trace
+from .functions import ACTIVATIONS
 from .i18n import t
+from .ids import Bias, LossShare, Net, Neuron, Out, ParamRef, Phase, StepId, TotalLoss, Weight, backward_order
 from .naming import names_for
 from .symbolic import ChainRule, Factor, Numbers, chain_rule_from, forms
 from .symbolic import substituted as _sub
 
-__all__ = ["PHASES", "Factor", "Step", "Walkthrough", "build_walkthrough"]
+__all__ = ["PHASES", "Factor", "Phase", "Step", "StepId", "Walkthrough", "build_walkthrough"]
 
-PHASES = ("forward", "loss", "backward", "update")
+PHASES = tuple(Phase)
 
 
 @dataclass(frozen=True)
 class Step:
     """One explanation step.
 
-    ``nodes`` are (layer, neuron); ``edges`` are (l, j, k) = weights[l][j][k], the edge from neuron (l, k) to
-    neuron (l + 1, j); ``bias_edges`` are (l, j) = biases[l][j], into neuron (l + 1, j). ``paths`` lists, for a
-    hidden parameter, each path as its own tuple of edges (so the graph can show them all): one per output for a
-    one-hidden-layer net, one per neuron of the next layer (the delta recursion) for deeper nets.
-    ``factors`` holds the chain-rule product(s): one tuple of factors per summed term.
+    ``nodes`` are the neurons it involves; ``edges`` the weights it uses (the edge of ``Weight(l, j, k)`` runs from
+    neuron (l, k) to (l + 1, j)); ``bias_edges`` the biases. ``paths`` lists, for a hidden parameter, each path as
+    its own tuple of weights (so the graph can show them all): one per output for a one-hidden-layer net, one per
+    neuron of the next layer (the delta recursion) for deeper nets. ``factors`` holds the chain-rule product(s):
+    one tuple of factors per summed term.
     """
 
     index: int
-    phase: str
-    key: str
+    id: StepId
     title: str
     latex_symbolic: str
     latex_numeric: str
     value: float
-    nodes: tuple[tuple[int, int], ...] = ()
-    edges: tuple[tuple[int, int, int], ...] = ()
-    bias_edges: tuple[tuple[int, int], ...] = ()
+    nodes: tuple[Neuron, ...] = ()
+    edges: tuple[Weight, ...] = ()
+    bias_edges: tuple[Bias, ...] = ()
     param: ParamRef | None = None
     factors: tuple[tuple[Factor, ...], ...] = ()
-    paths: tuple[tuple[tuple[int, int, int], ...], ...] = ()
+    paths: tuple[tuple[Weight, ...], ...] = ()
     notes: tuple[str, ...] = field(default=())
     latex_general: str = ""  # backward steps: the chain with every factor's general (sympy-derived) form
     chain: ChainRule | None = field(default=None, compare=False, repr=False)  # backward steps
+
+    @property
+    def phase(self) -> Phase:
+        return self.id.phase
+
+    @property
+    def key(self) -> str:
+        """The step's id as text (widget keys and share links)."""
+        return self.id.format()
 
 
 # ---------------------------------------------------------------- the script (per architecture, no numbers)
 
 
-def _backward_order(layers: tuple[int, ...]) -> list[ParamRef]:
-    """Output layer first, then layer by layer backwards; in each layer the weights row-major, then the biases."""
-    refs: list[ParamRef] = []
-    for l in range(len(layers) - 2, -1, -1):
-        refs += [ParamRef("w", l, j, k) for j in range(layers[l + 1]) for k in range(layers[l])]
-        refs += [ParamRef("b", l, j) for j in range(layers[l + 1])]
-    return refs
-
-
 @lru_cache(maxsize=16)
-def _script(architecture: tuple) -> tuple[tuple[tuple, ...], tuple[str, ...], dict[str, int]]:
-    """(specs, keys, index of key) of an architecture; a spec is (phase, kind, args)."""
+def _script(architecture: tuple) -> tuple[tuple[StepId, ...], dict[StepId, int]]:
+    """(step ids in order, index of each id) of an architecture."""
     layers, activations, _ = architecture
     L = len(layers) - 1
-    specs: list[tuple] = []
+    ids: list[StepId] = []
+    forward = Phase.FORWARD
     for m in range(1, L + 1):
-        if activations[m - 1] == "softmax":  # every out of a softmax layer needs every net of the layer
-            specs += [("forward", "net", (m, j)) for j in range(layers[m])]
-            specs += [("forward", "out", (m, j)) for j in range(layers[m])]
+        if not ACTIVATIONS[activations[m - 1]].elementwise:  # every out of a softmax layer needs every net
+            ids += [StepId(forward, Net(Neuron(m, j))) for j in range(layers[m])]
+            ids += [StepId(forward, Out(Neuron(m, j))) for j in range(layers[m])]
         else:
             for j in range(layers[m]):
-                specs += [("forward", "net", (m, j)), ("forward", "out", (m, j))]
-    specs += [("loss", "share", (k,)) for k in range(layers[-1])] + [("loss", "total", ())]
-    order = _backward_order(tuple(layers))
-    specs += [("backward", ref.kind, ref) for ref in order]
-    specs += [("update", ref.kind, ref) for ref in order]
+                ids += [StepId(forward, Net(Neuron(m, j))), StepId(forward, Out(Neuron(m, j)))]
+    ids += [StepId(Phase.LOSS, LossShare(k)) for k in range(layers[-1])] + [StepId(Phase.LOSS, TotalLoss())]
+    order = backward_order(tuple(layers))
+    ids += [StepId(Phase.BACKWARD, ref) for ref in order]
+    ids += [StepId(Phase.UPDATE, ref) for ref in order]
+    return tuple(ids), {sid: i for i, sid in enumerate(ids)}
 
-    def key(phase: str, kind: str, args) -> str:
-        if isinstance(args, ParamRef):
-            parts = (args.layer, args.row, args.col) if args.kind == "w" else (args.layer, args.row)
-            return ":".join([phase, kind, *map(str, parts)])
-        return ":".join([phase, kind, *map(str, args)])
 
-    keys = tuple(key(*s) for s in specs)
-    return tuple(specs), keys, {k: i for i, k in enumerate(keys)}
+def _title(nm, L: int, sid: StepId, lang: str) -> str:
+    match sid.subject:
+        case Net(neuron):
+            return t("Forward: net input of {node}", lang, node=nm.neuron(neuron))
+        case Out(neuron):
+            return t("Forward: output of {node}", lang, node=nm.neuron(neuron))
+        case LossShare(k):
+            return t("Loss: share of {node}", lang, node=nm.node(L, k))
+        case TotalLoss():
+            return t("Loss: total error", lang)
+    if sid.phase is Phase.BACKWARD:
+        return t("Backward: gradient of {param}", lang, param=nm.param(sid.subject))
+    return t("Update: {param}", lang, param=nm.param(sid.subject))
 
 
 @lru_cache(maxsize=32)
 def _titles(architecture: tuple, lang: str) -> tuple[str, ...]:
     nm = names_for(tuple(architecture[0]))
-    out = []
-    for phase, kind, args in _script(architecture)[0]:
-        if kind == "net":
-            out.append(t("Forward: net input of {node}", lang, node=nm.node(*args)))
-        elif kind == "out":
-            out.append(t("Forward: output of {node}", lang, node=nm.node(*args)))
-        elif kind == "share":
-            out.append(t("Loss: share of {node}", lang, node=nm.node(len(architecture[0]) - 1, args[0])))
-        elif kind == "total":
-            out.append(t("Loss: total error", lang))
-        elif phase == "backward":
-            out.append(t("Backward: gradient of {param}", lang, param=nm.param(args)))
-        else:
-            out.append(t("Update: {param}", lang, param=nm.param(args)))
-    return tuple(out)
+    L = len(architecture[0]) - 1
+    return tuple(_title(nm, L, sid, lang) for sid in _script(architecture)[0])
 
 
 # ---------------------------------------------------------------- the lazy walkthrough
@@ -118,25 +114,25 @@ def _titles(architecture: tuple, lang: str) -> tuple[str, ...]:
 
 class Walkthrough:
     """The steps of one scenario, built on demand and cached. Use ``len``, ``wt[i]``, :meth:`titles`,
-    :meth:`keys`, :meth:`index_of`, :meth:`first_of`."""
+    :meth:`ids`, :meth:`index_of`, :meth:`first_of`, and :attr:`update` (the gradient-descent step itself)."""
 
     def __init__(self, scenario: Scenario, trace: Trace, grads: Gradients, decimals: int = 4, sample: int = 0,
                  lang: str = "en") -> None:
         self.scenario, self.trace, self.grads = scenario, trace, grads
         self.decimals, self.sample, self.lang = decimals, sample, lang
         self.architecture = scenario.architecture
-        self._specs, self._keys, self._index = _script(self.architecture)
+        self._ids, self._index = _script(self.architecture)
         self.numbers = Numbers(scenario, trace, grads, sample, decimals)
         self.forms = forms(self.architecture)
         self.names = self.forms.nm
         self._steps: dict[int, Step] = {}
-        self._updated: Scenario | None = None
+        self._update: engine.Update | None = None
 
     def __len__(self) -> int:
-        return len(self._specs)
+        return len(self._ids)
 
     def __getitem__(self, i: int) -> Step:
-        n = len(self._specs)
+        n = len(self._ids)
         if not -n <= i < n:
             raise IndexError(f"step {i} out of range ({n} steps)")
         i %= n
@@ -151,21 +147,36 @@ class Walkthrough:
     def titles(self) -> list[str]:
         return list(_titles(self.architecture, self.lang))
 
-    def keys(self) -> list[str]:
-        return list(self._keys)
+    def ids(self) -> tuple[StepId, ...]:
+        return self._ids
 
-    def index_of(self, key: str) -> int:
-        """Index of the step with this key (KeyError if the network has no such step)."""
-        return self._index[key]
+    def index_of(self, sid: StepId | str) -> int:
+        """Index of the step with this id (KeyError if the network has no such step; text is parsed once)."""
+        return self._index[StepId.parse(sid) if isinstance(sid, str) else sid]
 
-    def first_of(self, phase: str) -> int:
+    def step(self, sid: StepId) -> Step | None:
+        """The step with this id, or None (e.g. after the architecture changed)."""
+        i = self._index.get(sid)
+        return None if i is None else self[i]
+
+    def indices(self, phases: tuple[Phase, ...]) -> list[int]:
+        """Indices of the steps of these phases, in order."""
+        return [i for i, sid in enumerate(self._ids) if sid.phase in phases]
+
+    def first_of(self, phase: Phase | str) -> int:
         """Index of the first step of ``phase`` (forward, loss, backward, update)."""
-        if phase not in PHASES:
-            raise KeyError(phase)
-        return next(i for i, s in enumerate(self._specs) if s[0] == phase)
+        phase = Phase(phase)
+        return next(i for i, sid in enumerate(self._ids) if sid.phase is phase)
 
     def chain(self, ref: ParamRef) -> ChainRule:
         return chain_rule_from(self.numbers, ref)
+
+    @property
+    def update(self) -> engine.Update:
+        """The gradient-descent step of this scenario (computed once, from this walkthrough's trace)."""
+        if self._update is None:
+            self._update = engine.step(self.scenario, trace=self.trace)
+        return self._update
 
     # ------------------------------------------------------------ building one step
 
@@ -173,19 +184,20 @@ class Walkthrough:
         return t(text, self.lang, **values)
 
     def _build(self, i: int) -> Step:
-        phase, kind, args = self._specs[i]
-        head = dict(index=i, phase=phase, key=self._keys[i], title=_titles(self.architecture, self.lang)[i])
-        if kind == "net":
-            return self._net(head, *args)
-        if kind == "out":
-            return self._out(head, *args)
-        if kind == "share":
-            return self._share(head, *args)
-        if kind == "total":
-            return self._total(head)
-        if phase == "backward":
-            return self._backward(head, args)
-        return self._update(head, args)
+        sid = self._ids[i]
+        head = dict(index=i, id=sid, title=_titles(self.architecture, self.lang)[i])
+        match sid.subject:
+            case Net(neuron):
+                return self._net(head, neuron)
+            case Out(neuron):
+                return self._out(head, neuron)
+            case LossShare(k):
+                return self._share(head, k)
+            case TotalLoss():
+                return self._total(head)
+        if sid.phase is Phase.BACKWARD:
+            return self._backward(head, sid.subject)
+        return self._update_step(head, sid.subject)
 
     def _sample_note(self) -> tuple[str, ...]:
         n = self.scenario.n_samples
@@ -193,28 +205,30 @@ class Walkthrough:
             return ()
         return (self._t("Numbers shown for sample {s} of {n}.", s=self.sample + 1, n=n),)
 
-    def _net(self, head: dict, m: int, j: int) -> Step:
+    def _net(self, head: dict, neuron: Neuron) -> Step:
         nm, nums = self.names, self.numbers
+        m, j = neuron.layer, neuron.index
         rhs, tpl = self.forms.net_formula(m, j)
-        value = nums.num(("z", m, j))
+        value = nums.num(Net(neuron))
         lhs = nm.net(m, j)
-        k_range = range(self.scenario.layers[m - 1])
+        incoming = [Weight(m - 1, j, k) for k in range(self.scenario.layers[m - 1])]
         return Step(
             **head, latex_symbolic=f"{lhs} = {rhs}",
             latex_numeric=f"{lhs} = {tpl.fill(nums.num, nums.sub)} = {nums.fmt(value)}", value=value,
-            nodes=tuple((m - 1, k) for k in k_range) + ((m, j),), edges=tuple((m - 1, j, k) for k in k_range),
-            bias_edges=((m - 1, j),), notes=self._sample_note(),
+            nodes=tuple(w.source for w in incoming) + (neuron,), edges=tuple(incoming),
+            bias_edges=(Bias(m - 1, j),), notes=self._sample_note(),
         )
 
-    def _out(self, head: dict, m: int, j: int) -> Step:
+    def _out(self, head: dict, neuron: Neuron) -> Step:
         nm, nums = self.names, self.numbers
+        m, j = neuron.layer, neuron.index
         rhs, tpl = self.forms.out_formula(m, j)
-        value = nums.num(("a", m, j))
+        value = nums.num(Out(neuron))
         lhs = nm.out(m, j)
-        softmax = self.scenario.activations[m - 1] == "softmax"
-        nodes = tuple((m, i) for i in range(self.scenario.layers[m])) if softmax else ((m, j),)
+        whole_layer = not ACTIVATIONS[self.scenario.activations[m - 1]].elementwise
+        nodes = tuple(Neuron(m, i) for i in range(self.scenario.layers[m])) if whole_layer else (neuron,)
         notes = self._sample_note()
-        if softmax:
+        if whole_layer:
             notes += (self._t("Softmax uses the net input of every neuron of the layer: the outputs sum to 1."),)
         return Step(
             **head, latex_symbolic=f"{lhs} = {rhs}",
@@ -227,11 +241,10 @@ class Walkthrough:
         rhs, tpl = self.forms.share_formula(k)
         value = float(self.trace.loss_share[self.sample, k])
         lhs = nm.loss_share(k)
-        L = self.scenario.n_layers
         return Step(
             **head, latex_symbolic=f"{lhs} = {rhs}",
             latex_numeric=f"{lhs} = {tpl.fill(nums.num, nums.sub)} = {nums.fmt(value)}", value=value,
-            nodes=((L, k),), notes=self._sample_note(),
+            nodes=(Neuron(self.scenario.n_layers, k),), notes=self._sample_note(),
         )
 
     def _total(self, head: dict) -> Step:
@@ -250,30 +263,33 @@ class Walkthrough:
         return Step(
             **head, latex_symbolic=symbolic,
             latex_numeric=rf"E_{{total}} = {parts} = {nums.fmt(value)}", value=value,
-            nodes=tuple((L, k) for k in range(K)), notes=notes,
+            nodes=tuple(Neuron(L, k) for k in range(K)), notes=notes,
         )
+
+    def _own(self, ref: ParamRef) -> dict:
+        """The parameter's own edge and the neurons at its ends."""
+        return dict(nodes=ref.neurons, edges=(ref,) if isinstance(ref, Weight) else (),
+                    bias_edges=(ref,) if isinstance(ref, Bias) else ())
 
     def _highlight(self, ref: ParamRef) -> dict:
         """Nodes, edges and paths a parameter's gradient runs through."""
         layers, L = self.scenario.layers, self.scenario.n_layers
-        m, j = ref.layer + 1, ref.row
-        own = ((ref.layer, j, ref.col),) if ref.kind == "w" else ()
-        nodes = ([(ref.layer, ref.col)] if ref.kind == "w" else []) + [(m, j)]
+        own = self._own(ref)
+        m, j = ref.target.layer, ref.target.index
+        nodes = list(own["nodes"])
         paths: tuple = ()
         if m < L:
-            paths = tuple(own + ((m, i, j),) for i in range(layers[m + 1]))
-            nodes += [(m + 1, i) for i in range(layers[m + 1])]
+            paths = tuple(own["edges"] + (Weight(m, i, j),) for i in range(layers[m + 1]))
+            nodes += [Neuron(m + 1, i) for i in range(layers[m + 1])]
         elif self.forms.softmax and not self.forms.fused_softmax:
-            nodes += [(L, i) for i in range(layers[L]) if i != j]
-        return dict(nodes=tuple(nodes), edges=own, bias_edges=((ref.layer, j),) if ref.kind == "b" else (),
-                    paths=paths)
+            nodes += [Neuron(L, i) for i in range(layers[L]) if i != j]
+        return {**own, "nodes": tuple(nodes), "paths": paths}
 
     def _bias_notes(self, ref: ParamRef) -> tuple[str, ...]:
-        if ref.kind != "b" or not self.names.seed_style:
+        if not isinstance(ref, Bias) or not self.names.seed_style:
             return ()
         layers = self.scenario.layers
-        biases = ", ".join(self.names.param(ParamRef("b", l, j)) for l in range(len(layers) - 1)
-                           for j in range(layers[l + 1]))
+        biases = ", ".join(self.names.param(Bias(l, j)) for l in range(len(layers) - 1) for j in range(layers[l + 1]))
         return (self._t("Each neuron has its own bias ({biases}), as in PyTorch's nn.Linear; the hand-worked "
                         "seed shares b1 between the hidden neurons and b2 between the output neurons.",
                         biases=biases),)
@@ -285,7 +301,7 @@ class Walkthrough:
         if n > 1:
             notes += (self._t("Shown for sample {s} of {n}; averaged over {n} samples the gradient is {g}.",
                               s=self.sample + 1, n=n, g=self.numbers.fmt(chain.batch_value)),)
-        if self.scenario.n_layers > 2 and ref.layer + 1 < self.scenario.n_layers:
+        if self.scenario.n_layers > 2 and ref.target.layer < self.scenario.n_layers:
             notes += (self._t("The deltas of the next layer were computed in earlier steps (backpropagation "
                               "reuses them instead of summing over every path)."),)
         return Step(
@@ -294,42 +310,29 @@ class Walkthrough:
             **self._highlight(ref),
         )
 
-    def _new_scenario(self) -> Scenario:
-        if self._updated is None:
-            self._updated = engine.step(self.scenario)
-        return self._updated
-
-    def _update(self, head: dict, ref: ParamRef) -> Step:
-        sc, nm, nums = self.scenario, self.names, self.numbers
+    def _update_step(self, head: dict, ref: ParamRef) -> Step:
+        sc, nm, nums, upd = self.scenario, self.names, self.numbers, self.update
         p = nm.param_latex(ref)
-        old = engine.value_of(sc, ref)
-        lr = sc.learning_rate
-        grad = engine.gradient_of(self.grads, ref)
+        old, new = engine.value_of(sc, ref), engine.value_of(upd.after, ref)
         notes = self._bias_notes(ref)
-        hl = dict(nodes=((ref.layer, ref.col), (ref.layer + 1, ref.row)) if ref.kind == "w" else
-                  ((ref.layer + 1, ref.row),), edges=((ref.layer, ref.row, ref.col),) if ref.kind == "w" else (),
-                  bias_edges=((ref.layer, ref.row),) if ref.kind == "b" else ())
-        if ref.kind == "b" and not sc.train_biases:
+        if isinstance(ref, Bias) and not upd.train_biases:
             notes += (self._t("Biases are fixed here (train_biases is false): {param} keeps its value.",
                               param=nm.param(ref)),)
             return Step(**head, latex_symbolic=rf"{{{p}}}^{{+}} = {p}",
-                        latex_numeric=rf"{{{p}}}^{{+}} = {nums.fmt(old)}", value=old, param=ref, notes=notes, **hl)
-        if sc.update_order == "simultaneous":
-            new = old - lr * grad
-        else:
-            new = engine.value_of(self._new_scenario(), ref)
-            if ref.layer + 1 < sc.n_layers:
-                grad = (old - new) / lr
-                notes += (self._t("Update order output_first: this gradient is backpropagated through the "
-                                  "already-updated weights of the layers above."),)
+                        latex_numeric=rf"{{{p}}}^{{+}} = {nums.fmt(old)}", value=old, param=ref, notes=notes,
+                        **self._own(ref))
+        if upd.update_order == "output_first" and ref.target.layer < sc.n_layers:
+            notes += (self._t("Update order output_first: this gradient is backpropagated through the "
+                              "already-updated weights of the layers above."),)
         if sc.n_samples > 1:
             notes += (self._t("The gradient is the mean over the {n} samples.", n=sc.n_samples),)
+        lr, grad = upd.learning_rate, upd.gradient(ref)
         return Step(
             **head,
             latex_symbolic=rf"{{{p}}}^{{+}} = {p} - \eta \cdot \frac{{\partial E}}{{\partial {p}}}",
             latex_numeric=rf"{{{p}}}^{{+}} = {_sub(old, self.decimals)} - {_sub(lr, self.decimals)} \cdot "
                           rf"{_sub(grad, self.decimals)} = {nums.fmt(new)}",
-            value=new, param=ref, notes=notes, **hl,
+            value=new, param=ref, notes=notes, **self._own(ref),
         )
 
 

@@ -13,6 +13,7 @@ from bpviz.builder import build_scenario
 from bpviz.compgraph import GraphTooLarge, build_graph, full_graph_allowed
 from bpviz.config import preset, validate
 from bpviz.figures.compgraph import compgraph_figure, fmt
+from bpviz.ids import Bias, Neuron, Weight
 
 SEED_LOSS = 0.2983711087600027  # ../shared/seed/README.md
 
@@ -27,7 +28,7 @@ def _named_trees(layers, activations, loss):
                          + sy.biases[l - 1][j])
             trees.append(symbolic.activation_expr(activations[l - 1], sy.net[l][j], list(sy.net[l])))
     K = layers[-1]
-    shares = [symbolic.SYM_LOSSES[loss].share(sy.out[-1][k], sy.targets[k], K) for k in range(K)]
+    shares = [symbolic.loss_share_expr(loss, sy.out[-1][k], sy.targets[k], K) for k in range(K)]
     return trees + shares, K
 
 
@@ -265,13 +266,13 @@ def test_focus_graph_gradients_equal_the_engine(layers, hidden, out, loss):
     nm = symbolic.net_symbols(s.layers).names
     for l in range(1, len(layers)):
         for j in range(layers[l]):
-            g = build_graph(s, focus=(l, j))
+            g = build_graph(s, focus=Neuron(l, j))
             assert len(g.nodes) <= compgraph.MAX_FULL_NODES
             # the neuron's own parameters get the engine's gradient (a softmax neuron through every output)
             for k in range(layers[l - 1]):
-                ref = engine.ParamRef("w", l - 1, j, k)
+                ref = Weight(l - 1, j, k)
                 assert g.node(nm.param(ref)).grad == pytest.approx(engine.gradient_of(grads, ref), abs=1e-12)
-            ref = engine.ParamRef("b", l - 1, j)
+            ref = Bias(l - 1, j)
             assert g.node(nm.param(ref)).grad == pytest.approx(engine.gradient_of(grads, ref), abs=1e-12)
             net = compgraph._net_name(nm, l, j)
             assert g.node(net).value == pytest.approx(trace.z[l][0, j], abs=1e-12)
@@ -284,9 +285,9 @@ def test_focus_graph_gradients_equal_the_engine(layers, hidden, out, loss):
                 assert leaf.value == pytest.approx(trace.a[l - 1][0, k], abs=1e-15)
                 assert leaf.reference_grad == pytest.approx(grads.dE_da[l - 1][0, k], abs=1e-15)
     with pytest.raises(ValueError):
-        build_graph(s, focus=(0, 0))
+        build_graph(s, focus=Neuron(0, 0))
     with pytest.raises(ValueError):
-        build_graph(s, focus=(1, layers[1]))
+        build_graph(s, focus=Neuron(1, layers[1]))
 
 
 # ---------------------------------------------------------------- the figure
@@ -334,7 +335,7 @@ def _figure_graphs():
                         "targets": [0.2, 0.8]})
     deep = build_scenario([8] + [8] * 6 + [8], ["tanh"] * 7, "half_sse", init="xavier")
     return {"seed": build_graph(seed), "bce": build_graph(validate({**seed.to_dict(), "loss": "bce"})),
-            "softmax": build_graph(softmax), "focus": build_graph(deep, focus=(3, 2))}
+            "softmax": build_graph(softmax), "focus": build_graph(deep, focus=Neuron(3, 2))}
 
 
 def _overlap(a, b) -> bool:
@@ -483,7 +484,7 @@ def test_random_small_nets_layout(s, decimals):
 
 def test_focus_figure_builds():
     s = _random_scenario(_Fixed(3), (3, 4, 4, 3), "relu", "softmax", "cross_entropy")
-    g = build_graph(s, focus=(3, 1))
+    g = build_graph(s, focus=Neuron(3, 1))
     fig = compgraph_figure(g, upto_step=2)
     assert len(g.roots) == 3 and fig.layout.meta["current"] == g.current(2)
 

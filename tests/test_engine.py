@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bpviz import engine
+from bpviz import engine, functions
 from bpviz.config import loss_pairing_problem, preset, validate
+from bpviz.ids import Weight
 
 TOL = 1e-10
 
@@ -65,7 +66,7 @@ def test_seed_hand_derivation_of_w5_and_w1():
 
 
 def test_seed_one_sgd_step_matches_reference():
-    s1 = engine.step(preset("seed"))
+    s1 = engine.step(preset("seed")).after
     for l in (0, 1):
         np.testing.assert_allclose(s1.weights[l], SEED_W_AFTER[l], rtol=0, atol=TOL)
         np.testing.assert_allclose(s1.biases[l], SEED_B_AFTER[l], rtol=0, atol=TOL)
@@ -81,22 +82,22 @@ def test_seed_one_sgd_step_matches_reference():
     ],
 )
 def test_mazur_one_step_losses(train_biases, order, expected):
-    s1 = engine.step(preset("seed"), train_biases=train_biases, update_order=order)
+    s1 = engine.step(preset("seed"), train_biases=train_biases, update_order=order).after
     assert engine.loss_value(s1) == pytest.approx(expected, rel=1e-13)
 
 
 def test_step_uses_scenario_conventions(seed_doc):
     seed_doc["train_biases"] = False
     seed_doc["update_order"] = "output_first"
-    s1 = engine.step(validate(seed_doc))
+    s1 = engine.step(validate(seed_doc)).after
     assert engine.loss_value(s1) == pytest.approx(0.29102792390544197, rel=1e-13)
     np.testing.assert_array_equal(s1.biases[0], [0.35, 0.35])  # fixed biases keep their value
 
 
 def test_output_first_equals_simultaneous_for_output_layer():
     s = preset("seed")
-    a = engine.step(s, update_order="output_first")
-    b = engine.step(s, update_order="simultaneous")
+    a = engine.step(s, update_order="output_first").after
+    b = engine.step(s, update_order="simultaneous").after
     np.testing.assert_array_equal(a.weights[1], b.weights[1])
     assert not np.allclose(a.weights[0], b.weights[0], rtol=0, atol=1e-12)
 
@@ -207,7 +208,7 @@ def test_no_warnings_nan_or_inf_for_large_preactivations(act, loss):
             warnings.simplefilter("error")
             tr = engine.forward(s)
             g = engine.backward(s, tr)
-            s1 = engine.step(s)
+            s1 = engine.step(s).after
         values = [tr.loss, *tr.a[-1].ravel(), *g.dE_dW[0].ravel(), *g.dE_db[0].ravel(), *s1.weights[0].ravel()]
         assert np.all(np.isfinite(values)), (act, loss, bias, values)
 
@@ -222,7 +223,7 @@ def test_softmax_cross_entropy_delta_is_output_minus_target():
 def test_activation_records_derivative_matches_central_difference():
     z = np.linspace(-3, 3, 13)[None, :] + 0.0123  # stay off relu's kink
     h = 1e-6
-    for name, act in engine.ACTIVATIONS.items():
+    for name, act in functions.ACTIVATIONS.items():
         if not act.elementwise:
             continue
         numeric = (act.f(z + h) - act.f(z - h)) / (2 * h)
@@ -230,7 +231,7 @@ def test_activation_records_derivative_matches_central_difference():
 
 
 def test_softmax_jacobian_matches_central_difference():
-    act = engine.ACTIVATIONS["softmax"]
+    act = functions.ACTIVATIONS["softmax"]
     z = np.array([[0.3, -1.2, 2.0]])
     a = act.f(z)
     J = act.da_dz(z, a)[0]
@@ -243,10 +244,10 @@ def test_softmax_jacobian_matches_central_difference():
 
 def test_parameter_refs_follow_seed_numbering():
     refs = engine.parameter_refs(preset("seed"))
-    weights = [r for r in refs if r.kind == "w"]
+    weights = [r for r in refs if isinstance(r, Weight)]
     # w1..w8 = row-major layer by layer: w5 = weights[1][0][0], w7 = weights[1][1][0]
-    assert weights[4] == engine.ParamRef("w", 1, 0, 0)
-    assert weights[6] == engine.ParamRef("w", 1, 1, 0)
+    assert weights[4] == Weight(1, 0, 0)
+    assert weights[6] == Weight(1, 1, 0)
     assert len(refs) == 12
 
 
@@ -259,7 +260,7 @@ def test_batched_finite_differences_equal_one_forward_per_perturbation():
         for shift in (2, 1, -1, -2):
             W = [w.copy() for w in s.weights]
             B = [b.copy() for b in s.biases]
-            if ref.kind == "w":
+            if isinstance(ref, Weight):
                 W[ref.layer][ref.row, ref.col] += shift * h
             else:
                 B[ref.layer][ref.row] += shift * h

@@ -16,14 +16,18 @@ from bpviz import engine
 from bpviz.config import preset, validate
 from bpviz.figures import network
 from bpviz.figures.network import network_figure
+from bpviz.ids import Bias, Neuron, Phase, StepId, TotalLoss, Weight
 from bpviz.walkthrough import Step
 
 OUT_H1 = "0.5932699921071872"  # ../shared/seed/README.md, full precision
 
 
 def _step(nodes=(), edges=(), bias_edges=(), paths=(), phase="forward") -> Step:
-    return Step(index=0, phase=phase, key="test", title="test", latex_symbolic="", latex_numeric="", value=0.0,
-                nodes=tuple(nodes), edges=tuple(edges), bias_edges=tuple(bias_edges), paths=tuple(paths))
+    """A step highlighting these (layer, neuron) nodes, (l, j, k) weights and (l, j) biases."""
+    return Step(index=0, id=StepId(Phase(phase), TotalLoss()), title="test", latex_symbolic="", latex_numeric="",
+                value=0.0, nodes=tuple(Neuron(*n) for n in nodes), edges=tuple(Weight(*e) for e in edges),
+                bias_edges=tuple(Bias(*b) for b in bias_edges),
+                paths=tuple(tuple(Weight(*e) for e in path) for path in paths))
 
 
 # the seed's forward step for out_h1, and the backward step for w1 with its two output paths

@@ -17,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bpviz.matrix as mx
-from bpviz import engine
+from bpviz import engine, functions
 from bpviz.config import preset, validate
+from bpviz.ids import Bias, Weight
 
 TOL = 1e-12
 
@@ -174,15 +175,15 @@ def test_titles_and_notes_are_plain_text():
 
 def test_entry_mapping_for_the_seed():
     layers = SCENARIOS["seed"].layers
-    w5 = mx.matrix_entry_for(engine.ParamRef("w", 1, 0, 0), layers)
+    w5 = mx.matrix_entry_for(Weight(1, 0, 0), layers)
     assert (w5.step_index, w5.row, w5.col) == (1, 0, 0)
     assert w5.text == "∂E/∂w5 is entry (1,1) of ∂E/∂W⁽²⁾"
-    w1 = mx.matrix_entry_for(engine.ParamRef("w", 0, 0, 0), layers)
+    w1 = mx.matrix_entry_for(Weight(0, 0, 0), layers)
     assert (w1.step_index, w1.row, w1.col) == (4, 0, 0)
     assert w1.text == "∂E/∂w1 is entry (1,1) of ∂E/∂W⁽¹⁾"
-    w7 = mx.matrix_entry_for(engine.ParamRef("w", 1, 1, 0), layers)
+    w7 = mx.matrix_entry_for(Weight(1, 1, 0), layers)
     assert (w7.row, w7.col) == (1, 0) and "(2,1)" in w7.text
-    b = mx.matrix_entry_for(engine.ParamRef("b", 1, 1), layers)
+    b = mx.matrix_entry_for(Bias(1, 1), layers)
     assert (b.step_index, b.row, b.col) == (2, 1, 0) and b.text == "∂E/∂b_o2 is entry 2 of ∂E/∂b⁽²⁾"
 
 
@@ -195,12 +196,12 @@ def test_every_parameters_entry_holds_its_gradient(name):
         step = steps[entry.step_index]
         value = step.value[entry.row, entry.col] if step.value.ndim == 2 else step.value[entry.row]
         assert value == engine.gradient_of(grads, ref)
-        assert step.layer == ref.layer + 1 and step.key == ("dE_dW" if ref.kind == "w" else "dE_db")
+        assert step.layer == ref.layer + 1 and step.key == ("dE_dW" if isinstance(ref, Weight) else "dE_db")
 
 
 def test_highlighted_entry_is_boxed_once():
     _, _, steps = _run(SCENARIOS["seed"])
-    w5 = mx.matrix_entry_for(engine.ParamRef("w", 1, 0, 0), SCENARIOS["seed"].layers)
+    w5 = mx.matrix_entry_for(Weight(1, 0, 0), SCENARIOS["seed"].layers)
     latex = mx.highlighted_latex(steps[w5.step_index], w5.row, w5.col)
     assert latex.count(r"\boxed") == 1
     assert r"\boxed{\textcolor{#d62728}{0.0822}} & 0.0827" in latex
@@ -245,7 +246,7 @@ def test_sigmoid_bce_shows_o_minus_t_over_k():
     out = steps[0]
     o, t = trace.a[-1][0], trace.targets[0]
     np.testing.assert_allclose((o - t) / 2, out.value, rtol=0, atol=TOL)
-    np.testing.assert_allclose(engine.LOSSES["bce"].dE_dz_fused(o, t), out.value, rtol=0, atol=TOL)
+    np.testing.assert_allclose(functions.LOSSES["bce"].dE_dz_fused(o, t), out.value, rtol=0, atol=TOL)
     assert r"\frac{1}{2}\left(" in out.latex_numeric
     assert r"\frac{o_j - t_j}{K}" in " ".join(out.derivation)
 

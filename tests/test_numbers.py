@@ -23,10 +23,10 @@ def test_typographic_minus_only_on_the_number():
 
 
 def test_every_view_uses_it():
-    from bpviz import ui
     from bpviz.figures import compgraph, network
     from bpviz.matrix import format_number as matrix_number
     from bpviz.symbolic import format_number as formula_number
+    from bpviz.ui import widgets as ui
 
     for x in (0.15, 4.386e-5, -0.2171, 1.0):
         assert ui.fmt(x, 4) == numbers.text(x, 4)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bpviz.ids import StepId
+
 from .apptest_util import assert_clean, figures, highlighted, latex, open_page, texts
 
-PAGE = "pages/2_Backward_pass.py"
+PAGE = "views/backward_pass.py"
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def test_starts_at_w5_with_seed_gradient(at):
 
 
 def test_hidden_weight_shows_both_output_paths(at):
-    at.selectbox(key="nav_backward_step").set_value("backward:w:0:0:0").run()  # w1
+    at.selectbox(key="nav_backward_step").set_value(StepId.parse("backward:w:0:0:0")).run()  # w1
     assert_clean(at)
     joined = "\n".join(latex(at))
     assert "w_{1}" in joined and "0.0004" in joined
@@ -60,7 +62,7 @@ def test_slider_changes_gradient(at):
 
 
 def test_sample_chosen_in_sidebar_drives_the_chain():
-    at = open_page("pages/4_Network_builder.py")
+    at = open_page("views/network_builder.py")
     at.button(key="bld_preset_xor_2_4_1").click().run()
     at.switch_page(PAGE).run()
     s = at.session_state["bpviz_app"].scenario

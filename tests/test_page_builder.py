@@ -10,9 +10,9 @@ from bpviz.config import preset, preset_names
 
 from .apptest_util import assert_clean, figures, latex, open_page, texts
 
-PAGE = "pages/4_Network_builder.py"
-OTHER_PAGES = ("pages/1_Forward_pass.py", "pages/2_Backward_pass.py", "pages/3_Update.py",
-               "pages/5_Computational_graph.py", "pages/6_Matrix_view.py")
+PAGE = "views/network_builder.py"
+OTHER_PAGES = ("views/forward_pass.py", "views/backward_pass.py", "views/update.py",
+               "views/computational_graph.py", "views/matrix_view.py")
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_every_preset_button_loads_it(at):
 @pytest.mark.parametrize("name", ["xor_2_4_1", "softmax_3class"])
 def test_forward_page_shows_the_loaded_preset(at, name):
     at.button(key=f"bld_preset_{name}").click().run()
-    at.switch_page("pages/1_Forward_pass.py").run()
+    at.switch_page("views/forward_pass.py").run()
     assert_clean(at)
     expected = preset(name)
     tr = engine.forward(expected)
@@ -95,9 +95,9 @@ def test_built_network_works_on_every_page(at):
         at.switch_page(page).run()
         assert_clean(at)
         assert _scenario(at).to_dict() == s.to_dict(), page  # visiting a page does not change the network
-    at.switch_page("pages/2_Backward_pass.py").run()
+    at.switch_page("views/backward_pass.py").run()
     assert f"{g.dE_dW[1][0, 0]:.4f}" in "\n".join(latex(at))  # first backward step: the first output weight
-    at.switch_page("pages/1_Forward_pass.py").run()
+    at.switch_page("views/forward_pass.py").run()
     assert f"{tr.outputs[0, 0]:.4f}" in texts(at)
 
 
@@ -166,7 +166,7 @@ def test_no_hidden_layer_and_deep_net(at):
 def test_builder_choices_survive_a_page_switch(at):
     at.number_input(key="bld_n_0").set_value(5).run()
     at.selectbox(key="bld_init").set_value("he").run()
-    at.switch_page("pages/1_Forward_pass.py").run()
+    at.switch_page("views/forward_pass.py").run()
     at.switch_page(PAGE).run()
     assert at.number_input(key="bld_n_0").value == 5
     assert at.selectbox(key="bld_init").value == "he"

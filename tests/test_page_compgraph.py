@@ -9,10 +9,11 @@ import pytest
 from bpviz import compgraph, engine
 from bpviz.builder import build_scenario
 from bpviz.config import preset
+from bpviz.ids import Neuron
 
 from .apptest_util import assert_clean, figures, open_page, texts, trace_named
 
-PAGE = "pages/5_Computational_graph.py"
+PAGE = "views/computational_graph.py"
 
 
 @pytest.fixture
@@ -104,8 +105,8 @@ def test_slider_moves_graph_values(at):
 def test_one_neuron_mode(at):
     at.radio(key="cg_mode").set_value("One neuron").run()
     assert_clean(at)
-    assert at.selectbox(key="cg_focus").value == "1:0"  # h1
-    at.selectbox(key="cg_focus").set_value("2:1").run()  # o2
+    assert at.selectbox(key="cg_focus").value == Neuron(1, 0)  # h1
+    at.selectbox(key="cg_focus").set_value(Neuron(2, 1)).run()  # o2
     at.button(key="cg_step_focus_next").click().run()
     assert_clean(at)
     assert _current(at) == ["out_o2"]
@@ -113,7 +114,7 @@ def test_one_neuron_mode(at):
 
 
 def test_batch_scenario_compares_sample_one():
-    at = open_page("pages/4_Network_builder.py")
+    at = open_page("views/network_builder.py")
     at.button(key="bld_preset_xor_2_2_1").click().run()
     at.switch_page(PAGE).run()
     assert_clean(at)
@@ -131,11 +132,11 @@ def test_deep_wide_network_uses_one_neuron_mode(at):
     assert any("too many operations" in i.value for i in at.info)
     focus = at.selectbox(key="cg_focus")
     assert len(focus.options) == 6 * 8 + 2
-    focus.set_value("6:3").run()  # the 4th neuron of the last hidden layer
+    focus.set_value(Neuron(6, 3)).run()  # the 4th neuron of the last hidden layer
     at.button(key="cg_step_focus_next").click().run()
     assert_clean(at)
     fig = figures(at)[0]
-    graph = compgraph.build_graph(s, focus=(6, 3))
+    graph = compgraph.build_graph(s, focus=Neuron(6, 3))
     assert _current(at) == [graph.steps[0].node]
     assert set(trace_named(fig, "nodes")["customdata"]) == {n.id for n in graph.nodes}
 

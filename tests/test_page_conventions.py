@@ -11,7 +11,7 @@ from bpviz.config import preset
 
 from .apptest_util import assert_clean, open_page, texts
 
-PAGE = "pages/8_Conventions_and_checks.py"
+PAGE = "views/conventions.py"
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_switching_conventions_changes_scenario_and_e_after_one_step(at):
     row = _current_row(at)
     assert row["biases"] == "fixed" and row["E after one step"] == "0.291027924"  # Mazur's published figure
     # the Update page applies the same conventions
-    at.switch_page("pages/3_Update.py").run()
+    at.switch_page("views/update.py").run()
     assert_clean(at)
     assert "0.2910" in texts(at)
     assert "Biases are fixed" in texts(at)
@@ -73,12 +73,12 @@ def test_every_row_is_the_engines_step(at):
     for _, row in table.iterrows():
         tb = row["biases"] == "trained"
         order = "output_first" if "output" in row["update order"] else "simultaneous"
-        expected = engine.loss_value(engine.step(s, train_biases=tb, update_order=order))
+        expected = engine.loss_value(engine.step(s, train_biases=tb, update_order=order).after)
         assert row["E after one step"] == f"{expected:.9f}"
 
 
 def test_controls_follow_a_loaded_preset():
-    at = open_page("pages/4_Network_builder.py")
+    at = open_page("views/network_builder.py")
     at.button(key="bld_preset_mazur").click().run()
     at.switch_page(PAGE).run()
     assert_clean(at)

@@ -6,10 +6,11 @@ import pytest
 
 from bpviz import engine
 from bpviz.config import preset
+from bpviz.ids import Neuron, StepId
 
 from .apptest_util import assert_clean, figures, highlighted, latex, open_page, texts
 
-PAGE = "pages/1_Forward_pass.py"
+PAGE = "views/forward_pass.py"
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_next_and_prev_change_formula_and_highlight(at):
 def test_jump_to_loss_step(at):
     sel = at.selectbox(key="nav_forward_step")
     assert any("E_total" in o or "Total" in o or "total" in o for o in sel.options), sel.options
-    sel.set_value("loss:total").run()  # step keys are stable ids; the list shows their titles
+    sel.set_value(StepId.parse("loss:total")).run()  # step keys are stable ids; the list shows their titles
     assert_clean(at)
     assert any("0.2984" in x for x in latex(at))
 
@@ -74,14 +75,14 @@ def test_decimals_option(at):
 
 def test_big_network_edits_one_neuron_at_a_time(at):
     from bpviz.builder import build_scenario
-    from bpviz.ui import AppState
+    from bpviz.ui.state import AppState
 
     big = build_scenario([8] + [8] * 6 + [8], ["tanh"] * 6 + ["sigmoid"], "half_sse", init="xavier")
     at.session_state["bpviz_app"] = AppState(scenario=big)
     at.run()
     assert_clean(at)
     assert len(at.slider) <= 12  # decimals, one data value, one neuron's 8 weights + bias, learning rate
-    at.selectbox(key="sb_neuron").set_value("2:3").run()  # neuron 4 of hidden layer 3
+    at.selectbox(key="sb_neuron").set_value(Neuron(3, 3)).run()  # neuron 4 of hidden layer 3
     at.slider(key="sb_w_2_3_5").set_value(0.5).run()
     assert_clean(at)
     assert at.session_state["bpviz_app"].scenario.weights[2][3, 5] == 0.5

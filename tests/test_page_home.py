@@ -14,12 +14,12 @@ def test_home_explains_and_shows_seed():
 
 def test_worked_solution_is_rendered_only_on_request():
     at = open_page()
-    assert "handout" not in at.session_state  # no handout work on ordinary reruns
+    assert at.session_state["bpviz_app"].handout is None  # no handout work on ordinary reruns
     at.button(key="sb_handout_prepare").click().run()
     assert_clean(at)
-    _, docs = at.session_state["handout"]
+    docs = at.session_state["bpviz_app"].handout.documents
     for number in ("0.3775", "0.2984", "0.0822", "0.3589"):
         assert number in docs["markdown"] and number in docs["latex"]
     at.slider(key="sb_w_1_0_0").set_value(0.6).run()  # a new state: the old handout is no longer offered
-    key, _ = at.session_state["handout"]
+    key = at.session_state["bpviz_app"].handout.rendered_for
     assert key[0] != at.session_state["bpviz_app"].scenario.to_json(indent=None)

@@ -7,10 +7,11 @@ import pytest
 from bpviz import engine
 from bpviz.builder import build_scenario
 from bpviz.config import preset
+from bpviz.ids import Bias, StepId, Weight
 
 from .apptest_util import assert_clean, latex, open_page, texts
 
-PAGE = "pages/6_Matrix_view.py"
+PAGE = "views/matrix_view.py"
 
 
 @pytest.fixture
@@ -34,43 +35,43 @@ def test_loads_with_seed_matrices(at):
 
 def test_opens_on_the_backward_pages_first_parameter(at):
     """With no step chosen yet, both views start on the same parameter (w5, the backward page's first step)."""
-    assert at.selectbox(key="matrix_param").value == "w5"
+    assert at.selectbox(key="matrix_param").value == Weight(1, 0, 0)
     boxed = _boxed(at)[0]
     assert r"\boxed{\textcolor{#d62728}{0.0822}}" in boxed  # w5 is entry (1,1) of ∂E/∂W⁽²⁾
     assert "0.0822" in "\n".join(i.value for i in at.info)
 
 
 def test_choosing_w1_boxes_its_entry_and_moves_backward_page(at):
-    at.selectbox(key="matrix_param").set_value("w1").run()
+    at.selectbox(key="matrix_param").set_value(Weight(0, 0, 0)).run()
     assert_clean(at)
     boxed = _boxed(at)
     assert len(boxed) == 1 and r"\boxed{\textcolor{#d62728}{0.0004}}" in boxed[0]
     assert r"\partial W^{(1)}" in boxed[0]  # the hidden layer's matrix, not the output layer's
     info = "\n".join(i.value for i in at.info)
     assert "w1" in info and "(1,1)" in info and "0.0004" in info
-    assert at.session_state["bpviz_app"].steps["backward"] == "backward:w:0:0:0"
+    assert at.session_state["bpviz_app"].steps["backward"] == StepId.parse("backward:w:0:0:0")
 
-    at.switch_page("pages/2_Backward_pass.py").run()
+    at.switch_page("views/backward_pass.py").run()
     assert_clean(at)
-    assert at.selectbox(key="nav_backward_step").value == "backward:w:0:0:0"
+    assert at.selectbox(key="nav_backward_step").value == StepId.parse("backward:w:0:0:0")
     joined = "\n".join(latex(at))
     assert "w_{1}" in joined and "0.0004" in joined
 
     at.switch_page(PAGE).run()  # and back: the matrix page still shows w1
-    assert at.selectbox(key="matrix_param").value == "w1"
+    assert at.selectbox(key="matrix_param").value == Weight(0, 0, 0)
 
 
 def test_backward_page_choice_moves_matrix_box():
-    at = open_page("pages/2_Backward_pass.py")
-    at.selectbox(key="nav_backward_step").set_value("backward:b:1:1").run()  # b_o2
+    at = open_page("views/backward_pass.py")
+    at.selectbox(key="nav_backward_step").set_value(StepId.parse("backward:b:1:1")).run()  # b_o2
     at.switch_page(PAGE).run()
     assert_clean(at)
-    assert at.selectbox(key="matrix_param").value == "b_o2"
+    assert at.selectbox(key="matrix_param").value == Bias(1, 1)
     assert r"\boxed{\textcolor{#d62728}{-0.0381}}" in _boxed(at)[0]
 
 
 def test_bias_choice(at):
-    at.selectbox(key="matrix_param").set_value("b_o1").run()
+    at.selectbox(key="matrix_param").set_value(Bias(1, 0)).run()
     assert_clean(at)
     assert r"\boxed{\textcolor{#d62728}{0.1385}}" in _boxed(at)[0]
 
@@ -103,7 +104,7 @@ def test_other_architectures_render(layers, acts, loss):
 
 
 def test_batch_sample_choice():
-    at = open_page("pages/4_Network_builder.py")
+    at = open_page("views/network_builder.py")
     at.button(key="bld_preset_xor_2_4_1").click().run()
     at.switch_page(PAGE).run()
     assert_clean(at)

@@ -12,7 +12,7 @@ from bpviz.datasets import dataset
 
 from .apptest_util import assert_clean, figures, open_page, texts
 
-PAGE = "pages/7_Training.py"
+PAGE = "views/training.py"
 XOR = preset("xor_2_4_1")
 
 
@@ -40,18 +40,18 @@ def test_loads_before_training(at):
     assert_clean(at)
     assert "Press Train" in texts(at)
     assert figures(at) == []  # one sample: a plane of predictions would say nothing
-    at.switch_page("pages/4_Network_builder.py").run()
+    at.switch_page("views/network_builder.py").run()
     at.button(key="bld_preset_xor_2_4_1").click().run()
     at.switch_page(PAGE).run()
     assert len(figures(at)) == 1  # XOR's 4 points over what the untrained net predicts on the plane
 
 
 def test_xor_241_learns_xor(at):
-    at.switch_page("pages/4_Network_builder.py").run()
+    at.switch_page("views/network_builder.py").run()
     at.button(key="bld_preset_xor_2_4_1").click().run()
     at.switch_page(PAGE).run()
     _train(at, 1000)
-    result = at.session_state["train_result"]
+    result = at.session_state["bpviz_app"].train_run.result
     assert result.reason == training.COMPLETED and result.stopped_at == 1000
     out = engine.forward(result.final).outputs[:, 0]
     assert np.all((out > 0.5) == (XOR.targets[:, 0] > 0.5)), out  # 0,1,1,0 on the four corners
@@ -72,7 +72,7 @@ def test_huge_learning_rate_explains_the_divergence(at):
                        inputs=XOR.inputs, targets=XOR.targets)
     _use(at, s)
     _train(at, 50)
-    result = at.session_state["train_result"]
+    result = at.session_state["bpviz_app"].train_run.result
     assert result.diverged
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 1 and f"step {result.stopped_at}" in warnings[0], warnings
@@ -86,7 +86,7 @@ def test_huge_learning_rate_with_bounded_loss_is_explained(at):
     # softmax + cross-entropy cannot explode, but η = 100 makes the loss worse: say so, with the step
     _use(at, preset("softmax_3class").replace(learning_rate=100))
     _train(at, 20)
-    result = at.session_state["train_result"]
+    result = at.session_state["bpviz_app"].train_run.result
     assert not result.diverged and result.final_loss > result.losses[0]
     first_worse = int(np.argmax(result.losses > result.losses[0]))
     warnings = [w.value for w in at.warning]
@@ -99,13 +99,13 @@ def test_sidebar_max_learning_rate_never_raises(at):
     at.slider(key="sb_lr").set_value(at.slider(key="sb_lr").max).run()
     assert at.session_state["bpviz_app"].scenario.learning_rate == 2.0
     _train(at, 100)
-    assert at.session_state["train_result"].stopped_at == 100
+    assert at.session_state["bpviz_app"].train_run.result.stopped_at == 100
 
 
 def test_continue_from_trained_weights(at):
     _use(at, XOR)
     _train(at, 20)
-    final = at.session_state["train_result"].final
+    final = at.session_state["bpviz_app"].train_run.result.final
     at.button(key="train_keep").click().run()
     assert_clean(at)
     now = at.session_state["bpviz_app"].scenario
@@ -123,7 +123,7 @@ def test_result_of_another_scenario_is_not_kept(at):
     _train(at, 20)
     at.slider(key="sb_w_0_0_0").set_value(0.5).run()
     assert_clean(at)
-    assert "Press Train" in texts(at) and "train_result" not in at.session_state
+    assert "Press Train" in texts(at) and at.session_state["bpviz_app"].train_run is None
     assert not [b for b in at.button if b.key == "train_keep"]
 
 
@@ -136,14 +136,14 @@ def test_dataset_selector_switches_to_two_moons(at):
     assert s.n_samples == 100 and np.array_equal(s.inputs, X) and np.array_equal(s.targets, T)
     assert "100 sample(s)" in texts(at)
     _train(at, 10)
-    assert at.session_state["train_result"].outputs.shape[1] == 100
+    assert at.session_state["bpviz_app"].train_run.result.outputs.shape[1] == 100
     assert at.selectbox(key="train_data").value == "two_moons"
 
 
 def test_dataset_selector_follows_a_new_scenario(at):
     _use(at, XOR)
     at.selectbox(key="train_data").set_value("two_moons").run()
-    at.switch_page("pages/4_Network_builder.py").run()
+    at.switch_page("views/network_builder.py").run()
     at.button(key="bld_preset_xor_2_2_1").click().run()
     at.switch_page(PAGE).run()
     assert_clean(at)

@@ -6,7 +6,7 @@ import pytest
 
 from .apptest_util import assert_clean, latex, open_page, texts
 
-PAGE = "pages/3_Update.py"
+PAGE = "views/update.py"
 
 
 @pytest.fixture
@@ -42,30 +42,30 @@ def test_learning_rate_slider(at):
 
 
 def test_state_survives_page_switch():
-    at = open_page("pages/1_Forward_pass.py")
+    at = open_page("views/forward_pass.py")
     at.slider(key="sb_w_1_0_0").set_value(0.6).run()  # w5
     assert at.session_state["bpviz_app"].scenario.weights[1][0, 0] == 0.6
-    at.switch_page("pages/2_Backward_pass.py").run()
+    at.switch_page("views/backward_pass.py").run()
     assert_clean(at)
     assert at.slider(key="sb_w_1_0_0").value == 0.6
-    at.switch_page("pages/1_Forward_pass.py").run()
+    at.switch_page("views/forward_pass.py").run()
     assert at.slider(key="sb_w_1_0_0").value == 0.6
     assert "0.2984" not in texts(at)
 
 
 def test_step_position_survives_page_switch():
-    at = open_page("pages/1_Forward_pass.py")
+    at = open_page("views/forward_pass.py")
     at.button(key="nav_forward_next").click().run()
     at.button(key="nav_forward_next").click().run()
     here = at.selectbox(key="nav_forward_step").value
-    at.switch_page("pages/3_Update.py").run()
-    at.switch_page("pages/1_Forward_pass.py").run()
+    at.switch_page("views/update.py").run()
+    at.switch_page("views/forward_pass.py").run()
     assert at.selectbox(key="nav_forward_step").value == here
 
 
 def test_update_that_would_blow_up_is_explained_not_applied(at):
     from bpviz.config import validate
-    from bpviz.ui import AppState
+    from bpviz.ui.state import AppState
 
     # identity output, large input: one step moves w by 100 · 1e9, far past the 1e6 limit
     huge = validate({"layers": [1, 1], "activations": ["identity"], "loss": "half_sse", "weights": [[[1000.0]]],

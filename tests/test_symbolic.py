@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from bpviz import config, engine
+from bpviz import config, engine, functions
+from bpviz.ids import Bias, Weight
 from bpviz.symbolic import (
-    SYM_ACTIVATIONS,
-    SYM_LOSSES,
     ChainRule,
     activation_expr,
     chain_rule,
@@ -119,12 +118,10 @@ def test_random_nets_gradients_equal_sympy_diff(layers, acts, loss, seed):
 # ---------------------------------------------------------------- (b) the mirrored tables agree
 
 
-def test_tables_mirror_the_engine():
-    assert set(engine.ACTIVATIONS) <= set(SYM_ACTIVATIONS)
-    assert set(engine.LOSSES) <= set(SYM_LOSSES)
+def test_each_records_sympy_expression_is_its_numpy_function():
     z = sp.Symbol("z", real=True)
     points = np.array([-2.3, -0.7, -0.01, 0.02, 0.5, 1.9])
-    for name, act in engine.ACTIVATIONS.items():
+    for name, act in functions.ACTIVATIONS.items():
         if not act.elementwise:
             continue
         f = sp.lambdify(z, activation_expr(name, z), "math")
@@ -132,11 +129,11 @@ def test_tables_mirror_the_engine():
     zs = sp.symbols("z1:4", real=True)
     soft = sp.lambdify(zs, [activation_expr("softmax", v, list(zs)) for v in zs], "math")
     for row in ([0.1, -0.4, 1.2], [2.0, 2.0, -1.0]):
-        np.testing.assert_allclose(soft(*row), engine.ACTIVATIONS["softmax"].f(np.array(row)), rtol=1e-14)
+        np.testing.assert_allclose(soft(*row), functions.ACTIVATIONS["softmax"].f(np.array(row)), rtol=1e-14)
     o, t = sp.symbols("o t", real=True)
     outs, targets = np.array([[0.2, 0.7, 0.1]]), np.array([[0.0, 1.0, 0.0]])
-    for name, loss in engine.LOSSES.items():
-        share = sp.lambdify((o, t), SYM_LOSSES[name].share(o, t, 3), "math")
+    for loss in functions.LOSSES.values():
+        share = sp.lambdify((o, t), loss.expr(o, t, 3), "math")
         expected = loss.share(outs, targets)[0]
         np.testing.assert_allclose([share(a, b) for a, b in zip(outs[0], targets[0])], expected, rtol=1e-14)
 
@@ -165,7 +162,7 @@ def _check_chains(sc: config.Scenario, sample: int = 0) -> None:
         assert isinstance(c, ChainRule) and c.ref == ref
         total = sum(math.prod(f.value for f in term) for term in c.terms)
         per_sample = g.dE_dz[ref.layer + 1][sample, ref.row] * (tr.a[ref.layer][sample, ref.col]
-                                                                  if ref.kind == "w" else 1.0)
+                                                                  if isinstance(ref, Weight) else 1.0)
         assert close(total, per_sample, rel=1e-12, floor=1e-9), (ref, total, per_sample)
         assert close(c.value, per_sample, rel=1e-15, floor=1e-12)
         assert c.batch_value == engine.gradient_of(g, ref)
@@ -190,7 +187,7 @@ def test_batched_chain_is_one_sample_and_exposes_the_mean():
     sc = make_scenario((2, 3, 2), ("tanh", "sigmoid"), "bce", n=4, seed=5)
     _check_chains(sc, sample=2)
     tr, g = engine.forward(sc), engine.backward(sc)
-    ref = engine.ParamRef("w", 0, 1, 0)
+    ref = Weight(0, 1, 0)
     values = [chain_rule(sc, tr, g, ref, sample=s).value for s in range(4)]
     c = chain_rule(sc, tr, g, ref, sample=1)
     assert c.n_samples == 4 and c.sample == 1
@@ -201,7 +198,7 @@ def test_batched_chain_is_one_sample_and_exposes_the_mean():
 
 def test_sigmoid_factor_is_derived_as_out_times_one_minus_out():
     tr, g = engine.forward(SEED), engine.backward(SEED)
-    c = chain_rule(SEED, tr, g, engine.ParamRef("w", 1, 0, 0))
+    c = chain_rule(SEED, tr, g, Weight(1, 0, 0))
     f = c.terms[0][1]
     out = net_symbols(SEED.layers).out[2][0]
     assert sp.simplify(f.general_expr - out * (1 - out)) == 0
@@ -211,7 +208,7 @@ def test_sigmoid_factor_is_derived_as_out_times_one_minus_out():
 
 def test_seed_w5_chain_has_the_three_named_factors():
     tr, g = engine.forward(SEED), engine.backward(SEED)
-    c = chain_rule(SEED, tr, g, engine.ParamRef("w", 1, 0, 0))
+    c = chain_rule(SEED, tr, g, Weight(1, 0, 0))
     assert c.lhs_latex == r"\frac{\partial E}{\partial w_{5}}"
     assert len(c.terms) == 1 and len(c.terms[0]) == 3
     names = [f.symbol_latex for f in c.terms[0]]
@@ -230,7 +227,7 @@ def test_seed_w5_chain_has_the_three_named_factors():
 
 def test_seed_w1_chain_sums_two_output_paths():
     tr, g = engine.forward(SEED), engine.backward(SEED)
-    c = chain_rule(SEED, tr, g, engine.ParamRef("w", 0, 0, 0))
+    c = chain_rule(SEED, tr, g, Weight(0, 0, 0))
     assert len(c.terms) == 2 and all(len(t) == 5 for t in c.terms)
     assert r"\frac{\partial E_{o1}}{\partial out_{h1}} + \frac{\partial E_{o2}}{\partial out_{h1}}" in c.symbolic_latex
     assert [t[2].general_latex for t in c.terms] == ["w_{5}", "w_{7}"]
@@ -240,13 +237,13 @@ def test_seed_w1_chain_sums_two_output_paths():
 def test_softmax_cross_entropy_delta_is_out_minus_t():
     sc = make_scenario((2, 3, 3), ("tanh", "softmax"), "cross_entropy", seed=3)
     tr, g = engine.forward(sc), engine.backward(sc)
-    c = chain_rule(sc, tr, g, engine.ParamRef("w", 1, 1, 2))
+    c = chain_rule(sc, tr, g, Weight(1, 1, 2))
     assert len(c.terms) == 1
     assert c.terms[0][0].general_latex == r"out_{o2} - t_{2}"
     assert c.terms[0][0].symbol_latex == r"\frac{\partial E}{\partial net_{o2}}"
     # without the fused loss, ∂E/∂net_j sums over every output
     sc2 = make_scenario((2, 3, 3), ("tanh", "softmax"), "half_sse", seed=3)
-    c2 = chain_rule(sc2, engine.forward(sc2), engine.backward(sc2), engine.ParamRef("w", 1, 1, 2))
+    c2 = chain_rule(sc2, engine.forward(sc2), engine.backward(sc2), Weight(1, 1, 2))
     assert len(c2.terms) == 3
     assert c2.terms[0][1].general_latex == r"- out_{o1} out_{o2}"
 
@@ -254,7 +251,7 @@ def test_softmax_cross_entropy_delta_is_out_minus_t():
 def test_deep_net_uses_the_delta_recursion():
     sc = make_scenario((2, 3, 3, 3, 2), ("sigmoid", "tanh", "relu", "sigmoid"), "half_sse", seed=4)
     tr, g = engine.forward(sc), engine.backward(sc)
-    c = chain_rule(sc, tr, g, engine.ParamRef("w", 0, 1, 0))
+    c = chain_rule(sc, tr, g, Weight(0, 1, 0))
     assert len(c.terms) == 3  # one term per neuron of the next layer, not one per path to the outputs
     assert r"\delta^{(1)}_{2} &= " in c.symbolic_latex and r"\delta^{(2)}_{3}" in c.symbolic_latex
 
@@ -263,16 +260,16 @@ def test_numbers_are_formatted_and_negatives_parenthesised():
     assert format_number(0.15) == "0.1500" and format_number(0.37749999) == "0.3775" and format_number(-1e-13) != "0"
     assert format_number(1.0) == "1" and format_number(-0.00001, 3) == r"-1.00 \times 10^{-5}"
     tr, g = engine.forward(SEED), engine.backward(SEED)
-    c = chain_rule(SEED, tr, g, engine.ParamRef("w", 1, 1, 0))  # w7: ∂E/∂out_o2 < 0
+    c = chain_rule(SEED, tr, g, Weight(1, 1, 0))  # w7: ∂E/∂out_o2 < 0
     assert c.numeric_latex.endswith(r"\left(-0.2171\right) \cdot 0.1755 \cdot 0.5933 = -0.0226")
-    assert chain_rule(SEED, tr, g, engine.ParamRef("w", 1, 1, 0), decimals=2).numeric_latex.endswith("= -0.02")
+    assert chain_rule(SEED, tr, g, Weight(1, 1, 0), decimals=2).numeric_latex.endswith("= -0.02")
 
 
 def test_relu_factor_shows_the_branch_that_applies():
     sc = make_scenario((2, 2, 1), ("relu", "identity"), "half_sse", seed=8)
     tr, g = engine.forward(sc), engine.backward(sc)
     for j in range(2):
-        f = chain_rule(sc, tr, g, engine.ParamRef("b", 0, j)).terms[0][3]
+        f = chain_rule(sc, tr, g, Bias(0, j)).terms[0][3]
         z = tr.z[1][0, j]
         assert f.value == (1.0 if z > 0 else 0.0)
         assert f.numeric_latex.startswith("1 " if z > 0 else "0 ") and (">" in f.numeric_latex) == (z > 0)

@@ -119,7 +119,7 @@ def test_fast_loop_gives_exactly_engine_step(scenario):
     s = scenario
     for k in range(7):
         if k:
-            s = engine.step(s)
+            s = engine.step(s).after
         np.testing.assert_array_equal(r.params[k], flat_params(s))  # bit for bit, not approximately
         np.testing.assert_array_equal(r.outputs[k], engine.forward(s).outputs)
         assert r.losses[k] == engine.forward(s).loss
@@ -139,7 +139,7 @@ def test_fast_loop_equals_engine_step_property(hidden, order, biases, act, rng_s
                        train_biases=biases, update_order=order)
     r = train(s, 3)
     for _ in range(3):
-        s = engine.step(s)
+        s = engine.step(s).after
     np.testing.assert_array_equal(r.params[-1], flat_params(s))
 
 
@@ -219,7 +219,7 @@ def _first_bad_step(s, limit_steps=1000):
         if not engine.forward(s).loss <= LOSS_LIMIT:
             return "loss", k
         with np.errstate(all="ignore"):
-            nxt = engine.step(s)
+            nxt = engine.step(s).after
         if not np.all(np.abs(flat_params(nxt)) <= MAX_ABS_NUMBER):
             return "param", k + 1
         s = nxt

@@ -6,11 +6,13 @@ import pytest
 
 from bpviz import engine
 from bpviz.config import ScenarioError, preset
-from bpviz.ui import AppState
+from bpviz.ids import StepId
+from bpviz.ui.state import AppState
 
 
 def test_app_state_round_trips_through_json():
-    app = AppState(scenario=engine.step(preset("xor_2_4_1")), decimals=6, steps={"backward": "backward:w:0:1:0"},
+    app = AppState(scenario=engine.step(preset("xor_2_4_1")).after, decimals=6,
+                   steps={"backward": StepId.parse("backward:w:0:1:0")},
                    options={"train_steps": 500, "cg_mode": "One neuron"})
     again = AppState.from_dict(json.loads(json.dumps(app.to_dict())))
     assert again.to_dict() == app.to_dict()
@@ -21,6 +23,7 @@ def test_app_state_round_trips_through_json():
     ("change", "field"),
     [({"decimals": 0}, "decimals"), ({"decimals": "4"}, "decimals"), ({"steps": ["x"]}, "steps"),
      ({"options": 3}, "options"), ({"scenario": 5}, "scenario"),
+     ({"steps": {"backward": "backward:w:x"}}, "steps.backward"),
      ({"scenario": {**preset("seed").to_dict(), "layers": [2]}}, "scenario.layers")],
 )
 def test_bad_state_names_the_field(change, field):
@@ -38,8 +41,8 @@ def test_bad_state_names_the_field(change, field):
      (0.3589164797, -1.0, 1.0, (-1.0, 1.0))],
 )
 def test_slider_range(value, lo, hi, expected):
-    from bpviz.ui import GRID, _slider_range
+    from bpviz.ui.sidebar import GRID, slider_range
 
-    got = _slider_range(value, lo, hi)
+    got = slider_range(value, lo, hi)
     assert got == expected and got[0] <= value <= got[1]
     assert abs(round(got[0] / GRID) * GRID - got[0]) < 1e-9  # on the grid

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bpviz import config, engine
+from bpviz.ids import Bias, Neuron, Phase, StepId, Weight
 from bpviz.walkthrough import PHASES, Step, Walkthrough, build_walkthrough
 
 from .test_symbolic import make_scenario
@@ -51,7 +52,7 @@ def test_seed_updates_match_the_reference_values():
 
 def test_seed_step_order():
     wt = walk(SEED)
-    keys = wt.keys()
+    keys = [sid.format() for sid in wt.ids()]
     assert len(wt) == len(keys) == len(wt.titles()) == 8 + 3 + 12 + 12
     assert keys[:4] == ["forward:net:1:0", "forward:out:1:0", "forward:net:1:1", "forward:out:1:1"]
     assert keys[8:11] == ["loss:share:0", "loss:share:1", "loss:total"]
@@ -72,17 +73,18 @@ def test_seed_step_order():
 def test_highlights():
     wt = walk(SEED)
     net_o1 = wt[wt.index_of("forward:net:2:0")]
-    assert set(net_o1.nodes) == {(1, 0), (1, 1), (2, 0)}
-    assert net_o1.edges == ((1, 0, 0), (1, 0, 1)) and net_o1.bias_edges == ((1, 0),)
+    assert set(net_o1.nodes) == {Neuron(1, 0), Neuron(1, 1), Neuron(2, 0)}
+    assert net_o1.edges == (Weight(1, 0, 0), Weight(1, 0, 1)) and net_o1.bias_edges == (Bias(1, 0),)
     w5 = wt[wt.index_of("backward:w:1:0:0")]
-    assert w5.edges == ((1, 0, 0),) and set(w5.nodes) == {(1, 0), (2, 0)} and w5.paths == ()
-    assert w5.param == engine.ParamRef("w", 1, 0, 0)
+    assert w5.edges == (Weight(1, 0, 0),) and set(w5.nodes) == {Neuron(1, 0), Neuron(2, 0)} and w5.paths == ()
+    assert w5.param == Weight(1, 0, 0)
     w1 = wt[wt.index_of("backward:w:0:0:0")]
-    assert w1.edges == ((0, 0, 0),)
-    assert w1.paths == (((0, 0, 0), (1, 0, 0)), ((0, 0, 0), (1, 1, 0)))  # via o1 (w5) and via o2 (w7)
-    assert {(2, 0), (2, 1), (1, 0), (0, 0)} <= set(w1.nodes)
+    assert w1.edges == (Weight(0, 0, 0),)
+    # via o1 (w5) and via o2 (w7)
+    assert w1.paths == ((Weight(0, 0, 0), Weight(1, 0, 0)), (Weight(0, 0, 0), Weight(1, 1, 0)))
+    assert {Neuron(2, 0), Neuron(2, 1), Neuron(1, 0), Neuron(0, 0)} <= set(w1.nodes)
     b_h1 = wt[wt.index_of("backward:b:0:0")]
-    assert b_h1.bias_edges == ((0, 0),) and b_h1.edges == ()
+    assert b_h1.bias_edges == (Bias(0, 0),) and b_h1.edges == ()
     assert any("b1" in n and "PyTorch" in n for n in b_h1.notes)
     assert not any("PyTorch" in n for n in w1.notes)
 
@@ -97,11 +99,9 @@ def test_fixed_biases_keep_their_value():
 def test_output_first_updates_follow_the_engine():
     sc = SEED.replace(update_order="output_first")
     wt = walk(sc)
-    new = engine.step(sc)
+    new = engine.step(sc).after
     for ref in engine.parameter_refs(sc):
-        key = f"update:{ref.kind}:" + ":".join(map(str, (ref.layer, ref.row, ref.col) if ref.kind == "w"
-                                                      else (ref.layer, ref.row)))
-        assert wt[wt.index_of(key)].value == pytest.approx(engine.value_of(new, ref), abs=1e-15)
+        assert wt[wt.index_of(StepId(Phase.UPDATE, ref))].value == pytest.approx(engine.value_of(new, ref), abs=1e-15)
 
 
 def test_batched_scenario_shows_one_sample_and_the_mean():
@@ -111,7 +111,7 @@ def test_batched_scenario_shows_one_sample_and_the_mean():
     assert any("averaged over 3 samples" in n for n in step.notes)
     assert step.chain.batch_value == engine.gradient_of(engine.backward(sc), step.param)
     upd = wt[wt.index_of("update:w:0:0:0")]
-    assert upd.value == pytest.approx(engine.step(sc).weights[0][0, 0], abs=1e-15)
+    assert upd.value == pytest.approx(engine.step(sc).after.weights[0][0, 0], abs=1e-15)
 
 
 ARCHITECTURES = [
@@ -132,11 +132,8 @@ def test_every_architecture_builds_every_step(layers, acts, loss):
     n_params = len(engine.parameter_refs(sc))
     assert len(wt) == 2 * n_neurons + layers[-1] + 1 + 2 * n_params
     g = engine.backward(sc)
-    step_of = {k: i for i, k in enumerate(wt.keys())}
     for ref in engine.parameter_refs(sc)[:: max(1, n_params // 40)]:
-        key = f"{ref.kind}:" + ":".join(map(str, (ref.layer, ref.row, ref.col) if ref.kind == "w"
-                                              else (ref.layer, ref.row)))
-        step = wt[step_of["backward:" + key]]
+        step = wt.step(StepId(Phase.BACKWARD, ref))
         assert isinstance(step, Step) and step.value == pytest.approx(engine.gradient_of(g, ref), rel=1e-12,
                                                                        abs=1e-15)
         assert step.factors and step.latex_symbolic and step.latex_numeric

@@ -345,11 +345,6 @@ def _layout(graph: OpGraph, size: dict[str, tuple[float, float]]) -> GraphLayout
 
 
 
-def layout_positions(graph: OpGraph, decimals: int = 4) -> dict[str, tuple[float, float]]:
-    """(x, y) of every node's box centre in nominal px (see :func:`layout`)."""
-    return layout(graph, decimals).pos
-
-
 def _node_hover(graph: OpGraph, nid: str, grads: dict[str, float], final: frozenset[str],
                 traversed: frozenset[int], decimals: int, lang: str) -> str:
     n = graph.node(nid)

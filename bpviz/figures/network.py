@@ -39,8 +39,9 @@ import plotly.graph_objects as go
 
 from .. import numbers
 from ..config import Scenario
-from ..engine import Gradients, ParamRef, Trace
+from ..engine import Gradients, Trace
 from ..i18n import t
+from ..ids import Bias, Neuron, ParamRef, Weight
 from ..naming import Names, names_for
 from ..walkthrough import Step
 
@@ -119,17 +120,18 @@ def _keys_of(step: Step | None) -> tuple[set, set, set, set]:
     """(node keys, weight-edge keys, bias-edge keys, the step's own edge keys) highlighted by ``step``."""
     if step is None:
         return set(), set(), set(), set()
-    nodes = {f"n:{l}:{j}" for l, j in step.nodes}
-    own = {f"w:{l}:{j}:{k}" for l, j, k in step.edges}
-    edges = set(own) | {f"w:{l}:{j}:{k}" for path in step.paths for l, j, k in path}
-    bias = {f"b:{l}:{j}" for l, j in step.bias_edges}
+    nodes = {n.format() for n in step.nodes}
+    own = {w.format() for w in step.edges}
+    edges = set(own) | {w.format() for path in step.paths for w in path}
+    bias = {b.format() for b in step.bias_edges}
     return nodes, edges, bias, own | bias
 
 
 @dataclass
 class _Edge:
-    key: str
-    kind: str  # "w" or "b"
+    ref: ParamRef
+    key: str  # ref.format()
+    kind: str  # ref.TAG: "w" or "b"
     x0: float
     y0: float
     x1: float
@@ -290,7 +292,7 @@ def network_figure(
     for l, n in enumerate(layers):
         colour = INPUT_COLOUR if l == 0 else (OUTPUT_COLOUR if l == L else HIDDEN_COLOUR)
         for j in range(n):
-            node_keys.append(f"n:{l}:{j}")
+            node_keys.append(Neuron(l, j).format())
             node_x.append(xs[l])
             node_y.append(ys[l][j])
             node_names.append(names.node(l, j))
@@ -308,7 +310,7 @@ def network_figure(
             dW = np.outer(grads.dE_dz[l + 1][sample], trace.a[l][sample])
         for j in range(layers[l + 1]):
             for k in range(layers[l]):
-                ref = ParamRef("w", l, j, k)
+                ref = Weight(l, j, k)
                 pname = names.param(ref)
                 shown = dW[j, k] if grad_mode else W[j, k]
                 label = f"∂E/∂{pname} = {_fmt(shown, decimals)}" if grad_mode else f"{pname} = {_fmt(shown, decimals)}"
@@ -317,14 +319,14 @@ def network_figure(
                     f"{t('weight', lang)} {pname} = {float(W[j, k])!r}<br>"
                     f"∂E/∂{pname} = {float(dW[j, k])!r}"
                 )
-                edges.append(_Edge(f"w:{l}:{j}:{k}", "w", xs[l], ys[l][k], xs[l + 1], ys[l + 1][j],
+                edges.append(_Edge(ref, ref.format(), ref.TAG, xs[l], ys[l][k], xs[l + 1], ys[l + 1][j],
                                    float(shown), label, hover))
     for l in range(L):
         B, dB = scenario.biases[l], grads.dE_db[l]
         if batched:
             dB = grads.dE_dz[l + 1][sample]
         for j in range(layers[l + 1]):
-            ref = ParamRef("b", l, j)
+            ref = Bias(l, j)
             pname = names.param(ref)
             shown = dB[j] if grad_mode else B[j]
             label = f"∂E/∂{pname} = {_fmt(shown, decimals)}" if grad_mode else f"{pname} = {_fmt(shown, decimals)}"
@@ -333,11 +335,11 @@ def network_figure(
                 f"{t('bias', lang)} {pname} = {float(B[j])!r}<br>"
                 f"∂E/∂{pname} = {float(dB[j])!r}"
             )
-            edges.append(_Edge(f"b:{l}:{j}", "b", xs[l], y_bias, xs[l + 1], ys[l + 1][j], float(shown), label, hover))
+            edges.append(_Edge(ref, ref.format(), ref.TAG, xs[l], y_bias, xs[l + 1], ys[l + 1][j], float(shown), label,
+                               hover))
     if batched:
         for e in edges:
-            kind, l, j, *k = e.key.split(":")
-            mean = grads.dE_dW[int(l)][int(j), int(k[0])] if kind == "w" else grads.dE_db[int(l)][int(j)]
+            mean = e.ref.read(grads.dE_dW, grads.dE_db)
             e.hover += "<br>" + t("(∂E/∂ of sample {s}'s loss; the update uses the mean over the {n} samples: {m})",
                                   lang, s=sample + 1, n=scenario.n_samples, m=repr(float(mean)))
     hi_all = hi_edges | hi_bias
@@ -403,7 +405,7 @@ def network_figure(
 
     # bias nodes "+1"
     bias_keys = [f"bn:{l}" for l in range(L)]
-    bias_dim = [dimming and not any(k.startswith(f"b:{l}:") for k in hi_bias) for l in range(L)]
+    bias_dim = [dimming and not any(b.layer == l for b in step.bias_edges) for l in range(L)]
     traces.append(dict(
         type="scatter", name="bias-nodes", x=np.array(xs[:L]), y=np.full(L, y_bias), mode="markers+text",
         text=np.array(["+1"] * L, dtype=object), textposition="middle center",

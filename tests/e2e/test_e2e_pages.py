@@ -17,9 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bpviz import engine, ui
+from bpviz import engine
 from bpviz.config import SEED_DOCUMENT, load_json, preset, preset_names
 from bpviz.figures.network import network_figure
+from bpviz.ids import Phase
+from bpviz.ui.navigation import PAGES as NAV_PAGES
 from bpviz.walkthrough import build_walkthrough
 
 pytestmark = pytest.mark.e2e
@@ -29,13 +31,8 @@ ASSETS = ROOT / "assets"
 MAX_PNG_BYTES = 400_000
 
 
-def _url_path(file: str) -> str:
-    """Streamlit's route for a page file: pages/1_Forward_pass.py -> Forward_pass; the entry script is the root."""
-    return "" if "/" not in file else re.sub(r"^\d+_", "", Path(file).stem)
-
-
-# (url path, title) of every page in the app's own sidebar list; "" is the root (Home)
-PAGES = [(_url_path(file), title) for file, title, _icon in ui.NAV_PAGES]
+# (url path, title) of every page in the app's one page list; "" is the root (Home)
+PAGES = [(p.url_path, p.title) for p in NAV_PAGES]
 SIZES = [(1280, 800), (1920, 1080)]
 
 # Streamlit's frontend, opened on a deep link such as /forward, first probes /forward/_stcore/health and
@@ -106,7 +103,7 @@ def open_app(page, server_url: str) -> None:
 
 
 def nav_link(page, path: str):
-    return page.locator(f'[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"][href="{path}"]')
+    return page.locator(f'[data-testid="stSidebar"] a[data-testid="stSidebarNavLink"][href$="/{path}"]')
 
 
 def go(page, server_url: str, path: str, title: str) -> None:
@@ -209,7 +206,7 @@ OUT_O1, OUT_O2 = (f4(v) for v in SEED_TRACE.outputs[0])  # 0.7514, 0.7729
 E_TOTAL = f4(SEED_TRACE.loss)  # 0.2984
 NET_H1 = f4(SEED_TRACE.z[1][0, 0])  # 0.3775
 DE_DW5 = f4(SEED_GRADS.dE_dW[1][0, 0])  # 0.0822
-W5_AFTER = f4(engine.step(SEED).weights[1][0, 0])  # 0.3589
+W5_AFTER = f4(engine.step(SEED).after.weights[1][0, 0])  # 0.3589
 
 
 def test_seed_reference_values_are_the_worked_example():
@@ -327,7 +324,7 @@ def test_every_page_by_its_sidebar_link(page_factory, server_url, width, height)
 def test_slider_by_keyboard_updates_numbers_and_graph(page_factory, server_url):
     page = page_factory(1280, 800)
     open_app(page, server_url)
-    go(page, server_url, "Backward_pass", "Backward pass")
+    go(page, server_url, "backward", "Backward pass")
     assert slider_text(page, "sb_w_1_0_0") == "0.4000"
     before = annotations(page, "backward_graph")
     thumb = page.locator(".st-key-sb_w_1_0_0 input[type=range]")
@@ -352,7 +349,7 @@ def test_slider_by_keyboard_updates_numbers_and_graph(page_factory, server_url):
     assert f"∂E/∂w5{g5}" in after and f"∂E/∂w5{DE_DW5}" in before, (before, after)
     assert f"E_total = {loss}" in after
     # the same state on the forward page: the w5 edge label and the outputs
-    go(page, server_url, "Forward_pass", "Forward pass")
+    go(page, server_url, "forward", "Forward pass")
     assert f"w5{f4(w5)}" in annotations(page, "forward_graph")
     assert metrics(page)["out o1"] == f4(trace.outputs[0, 0])
     assert slider_text(page, "sb_w_1_0_0") == f4(w5)
@@ -365,7 +362,7 @@ def test_slider_by_keyboard_updates_numbers_and_graph(page_factory, server_url):
 def _forward_expectations() -> list[tuple[str, list[str]]]:
     """(value at the end of the formula, highlighted neurons) of the first two forward steps, from the library."""
     wt = build_walkthrough(SEED, SEED_TRACE, SEED_GRADS)
-    idx = [i for i, k in enumerate(wt.keys()) if k.split(":", 1)[0] in ("forward", "loss")][:2]
+    idx = wt.indices((Phase.FORWARD, Phase.LOSS))[:2]
     out = []
     for i in idx:
         meta = network_figure(SEED, SEED_TRACE, SEED_GRADS, wt[i]).layout.meta
@@ -376,7 +373,7 @@ def _forward_expectations() -> list[tuple[str, list[str]]]:
 def test_prev_next_change_formula_and_highlight(page_factory, server_url):
     page = page_factory(1280, 800)
     open_app(page, server_url)
-    go(page, server_url, "Forward_pass", "Forward pass")
+    go(page, server_url, "forward", "Forward pass")
     (v1, nodes1), (v2, nodes2) = _forward_expectations()
     assert (v1, v2) == (NET_H1, f4(SEED_TRACE.a[1][0, 0]))  # net_h1, then out_h1
 

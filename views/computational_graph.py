@@ -2,58 +2,68 @@
 
 import streamlit as st
 
-from bpviz import compgraph, engine, ui
+from bpviz import compgraph, engine
 from bpviz.figures.compgraph import compgraph_figure
 from bpviz.i18n import t
+from bpviz.ids import Neuron, neurons
 from bpviz.naming import names_for
+from bpviz.ui import boundary, navigation, state, widgets
+from bpviz.ui.computed import Computed
+from bpviz.ui.state import AppState
 
 WINDOW = 560  # px of the graph shown around the current step when following it (the seed's graph is ~1400 px tall)
 
 
-def _neuron_choice(app: ui.AppState) -> tuple[int, int]:
+FOCUS_OPTION = "cg_focus"
+
+
+def _choose_focus(neuron: Neuron) -> None:
+    state.set_option(neuron.format(), FOCUS_OPTION)
+
+
+def _neuron_choice(app: AppState) -> Neuron:
     s = app.scenario
     nm = names_for(s.layers)
-    neurons = [f"{l}:{j}" for l in range(1, s.n_layers + 1) for j in range(s.layers[l])]
-    if app.options.get("cg_focus") not in neurons:
-        app.options["cg_focus"] = neurons[0]
-    chosen = st.selectbox(t("Neuron", lang=app.lang), neurons, **ui.bind_option(app, "cg_focus", neurons[0]),
-                          format_func=lambda n: nm.node(*map(int, n.split(":"))))
-    l, j = map(int, chosen.split(":"))
-    return l, j
+    choices = neurons(s.layers, first_layer=1)
+    stored = app.options.get(FOCUS_OPTION)
+    chosen = next((n for n in choices if n.format() == stored), choices[0])
+    state.seed_widget(FOCUS_OPTION, chosen)
+    return st.selectbox(t("Neuron", app.lang), choices, format_func=nm.neuron,
+                        **state.on_widget(FOCUS_OPTION, _choose_focus))
 
 
-def body(app: ui.AppState, comp: ui.Computed) -> None:
+def body(app: AppState, comp: Computed) -> None:
     s = app.scenario
     lang = app.lang
-    ui.page_header(t("Computational graph", lang=lang), t(
+    widgets.page_header(__file__, t(
         "The chain rule at its most basic: the loss is split into elementary operations (add, multiply, "
         "exp, ...). Going backwards, each operation multiplies the gradient arriving from above by its own "
         "local derivative and passes it on. Where a value feeds several operations, the gradients add up.",
-                 lang=lang))
+                 lang), app)
     allowed = compgraph.full_graph_allowed(s)
-    whole, one = t("Whole loss", lang=lang), t("One neuron", lang=lang)
+    whole, one = t("Whole loss", lang), t("One neuron", lang)
     if allowed:
-        mode = st.radio(t("Show", lang=lang), [whole, one], horizontal=True, **ui.bind_option(app, "cg_mode", whole))
+        mode = st.radio(t("Show", lang), [whole, one], horizontal=True, **state.bind_option(app, "cg_mode", whole))
     else:
         mode = one
         st.info(t("This network's whole loss graph has too many operations to draw readably; pick one neuron to "
                   "see its net and activation as elementary operations (its inputs carry their values and the "
-                  "gradient arriving from above, from the engine).", lang=lang))
+                  "gradient arriving from above, from the engine).", lang))
     focus = _neuron_choice(app) if mode == one else None
     graph = compgraph.build_graph(s, focus=focus, sample=comp.sample)
-    k = ui.counter_navigator(f"cg_step_{'full' if focus is None else 'focus'}", t("Backward step", lang=lang),
+    k = navigation.counter_navigator(f"cg_step_{'full' if focus is None else 'focus'}", t("Backward step", lang),
                              graph.n_steps, app, default=0)
     _explain_step(app, graph, k)  # above the graph: the words stay on screen next to the Next button
     fig = compgraph_figure(graph, upto_step=k, decimals=app.decimals, lang=lang)
-    whole_label = t("Show the whole graph", lang=lang) if focus is None else t("Show all of this neuron's graph",
-                                                                              lang=lang)
+    whole_label = t("Show the whole graph", lang) if focus is None else t("Show all of this neuron's graph",
+                                                                              lang)
     if focus is not None:
         st.caption(t("One neuron: its inputs arrive with their forward values, and its output starts the backward pass "
                      "with the gradient ∂E/∂out that the rest of the network sends back (from the engine), so it is "
-                     "already final at step 0.", lang=lang))
-    if not st.toggle(whole_label, **ui.bind_option(app, "cg_whole", False),
+                     "already final at step 0.", lang))
+    if not st.toggle(whole_label, **state.bind_option(app, "cg_whole", False),
                      help=t("Off: the view follows the current step (drag the graph up or down to look around).",
-                            lang=lang)):
+                            lang)):
         follow_step(fig, k)
     st.plotly_chart(fig, key="compgraph_chart", config={"displayModeBar": False})
     if focus is None:
@@ -88,32 +98,32 @@ def _who(node: compgraph.OpNode) -> str:
     return f"**{node.id}** (the `{node.op}` box)"
 
 
-def _explain_step(app: ui.AppState, graph: compgraph.OpGraph, k: int) -> None:
+def _explain_step(app: AppState, graph: compgraph.OpGraph, k: int) -> None:
     lang, d = app.lang, app.decimals
     if k == 0:
         st.markdown(t("**Forward values only.** Press Next: the backward pass starts at the loss with "
-                      "∂E/∂E = 1.", lang=lang))
+                      "∂E/∂E = 1.", lang))
         return
     step = graph.steps[k - 1]
     node = graph.node(step.node)
     grads = graph.gradients_after(k)
     st.markdown(t("**Step {k} of {n}**: {who}, defined as {formula}; value {value}, gradient ∂E/∂{id} = {grad}",
                   lang=lang, k=k, n=graph.n_steps, who=_who(node), formula=_pretty(node.formula),
-                  value=ui.fmt(node.value, d), id=node.id, grad=ui.fmt(grads.get(node.id, 0.0), d)))
+                  value=widgets.fmt(node.value, d), id=node.id, grad=widgets.fmt(grads.get(node.id, 0.0), d)))
     lines = []
     for e in step.edges:
         edge = graph.edges[e]
         child = graph.node(edge.child)
         lines.append(t("- to {child}: local derivative {formula} = {local}; passes {grad} × {local} = "
                        "**{contribution}**", lang=lang, child=_who(child), formula=_pretty(edge.local_formula),
-                       local=ui.fmt(edge.local, d), grad=ui.fmt(grads.get(node.id, 0.0), d),
-                       contribution=ui.fmt(edge.contribution, d)))
+                       local=widgets.fmt(edge.local, d), grad=widgets.fmt(grads.get(node.id, 0.0), d),
+                       contribution=widgets.fmt(edge.contribution, d)))
     st.markdown("\n".join(lines))
     st.caption(t("Unnamed intermediate values are called v1, v2, ...: hover a box in the graph to see its name.",
-                 lang=lang))
+                 lang))
 
 
-def _leaf_check(app: ui.AppState, comp: ui.Computed, graph: compgraph.OpGraph) -> None:
+def _leaf_check(app: AppState, comp: Computed, graph: compgraph.OpGraph) -> None:
     """The parameter leaves' gradients beside the engine's (they must agree)."""
     s = app.scenario
     grads = comp.grads
@@ -127,11 +137,11 @@ def _leaf_check(app: ui.AppState, comp: ui.Computed, graph: compgraph.OpGraph) -
     rows = []
     for ref, g in graph.param_gradients().items():
         e = engine.gradient_of(grads, ref)
-        rows.append({t("parameter", lang=app.lang): nm.param(ref), t("graph", lang=app.lang): ui.fmt(g, app.decimals),
-                     t("engine", lang=app.lang): ui.fmt(e, app.decimals),
-                     t("agree", lang=app.lang): "✓" if abs(g - e) <= 1e-12 * max(1.0, abs(e)) else "≠"})
-    with st.expander(t("Parameter leaves vs the engine's backward pass", lang=app.lang)):
+        rows.append({t("parameter", app.lang): nm.param(ref), t("graph", app.lang): widgets.fmt(g, app.decimals),
+                     t("engine", app.lang): widgets.fmt(e, app.decimals),
+                     t("agree", app.lang): "✓" if abs(g - e) <= 1e-12 * max(1.0, abs(e)) else "≠"})
+    with st.expander(t("Parameter leaves vs the engine's backward pass", app.lang)):
         st.dataframe(rows, hide_index=True, width="stretch")
 
 
-ui.run_page(t("Computational graph"), body)
+boundary.run_page(__file__, body)

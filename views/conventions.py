@@ -2,45 +2,49 @@
 
 import streamlit as st
 
-from bpviz import engine, ui
+from bpviz import engine
 from bpviz.conventions import reference_checks
 from bpviz.i18n import t
 from bpviz.naming import names_for
+from bpviz.ui import boundary, state, widgets
+from bpviz.ui.computed import Computed
+from bpviz.ui.state import AppState
 
-ORDERS = ("simultaneous", "output_first")
+ORDERS = engine.UPDATE_ORDERS
 # the same words in the control and in both tables (a student should not have to map output_first to "Mazur")
 ORDER_LABELS = {"simultaneous": "simultaneous (PyTorch's optimizer.step())",
                 "output_first": "output layer first (Mazur)"}
 
 
-def _on_convention(key: str) -> None:
-    app = ui.app_state()
-    value = st.session_state[key]
-    change = {"train_biases": bool(value)} if key == "conv_train_biases" else {"update_order": value}
-    ui.set_scenario(app, app.scenario.replace(**change))
+def _set_train_biases(value: bool) -> None:
+    state.set_conventions(train_biases=bool(value))
 
 
-def body(app: ui.AppState, comp: ui.Computed) -> None:
+def _set_update_order(value: str) -> None:
+    state.set_conventions(update_order=value)
+
+
+def body(app: AppState, comp: Computed) -> None:
     s = app.scenario
     lang = app.lang
-    ui.page_header(t("Conventions and checks", lang=lang), t(
+    widgets.page_header(__file__, t(
         "The same network can give different numbers after one step, depending on two conventions: whether the "
         "biases are trained, and whether the output layer is updated before the hidden deltas are computed.",
         lang=lang), app, comp)
     c1, c2 = st.columns(2)
-    ui.seed_widget("conv_train_biases", s.train_biases)
-    c1.toggle(t("Train the biases", lang=lang), key="conv_train_biases", on_change=_on_convention,
-              args=("conv_train_biases",), help=t("PyTorch: yes (one bias per neuron, trained); the hand-worked "
-                                                  "versions (Mazur): no, b1 and b2 stay fixed.", lang=lang))
+    state.seed_widget("conv_train_biases", s.train_biases)
+    c1.toggle(t("Train the biases", lang=lang), **state.on_widget("conv_train_biases", _set_train_biases),
+              help=t("PyTorch: yes (one bias per neuron, trained); the hand-worked versions (Mazur): no, b1 and b2 "
+                     "stay fixed.", lang=lang))
     c1.caption(t("PyTorch trains them; the hand-worked versions keep them fixed.", lang=lang))
-    ui.seed_widget("conv_update_order", s.update_order)
-    c2.radio(t("Update order", lang=lang), ORDERS, key="conv_update_order", horizontal=True,
-             on_change=_on_convention, args=("conv_update_order",),
-             format_func=lambda o: t(ORDER_LABELS[o], lang=lang))
+    state.seed_widget("conv_update_order", s.update_order)
+    c2.radio(t("Update order", lang=lang), ORDERS, horizontal=True,
+             format_func=lambda o: t(ORDER_LABELS[o], lang=lang),
+             **state.on_widget("conv_update_order", _set_update_order))
     rows = []
     for tb in (True, False):
         for order in ORDERS:
-            e1 = engine.loss_value(engine.step(s, train_biases=tb, update_order=order))
+            e1 = engine.loss_value(engine.step(s, train_biases=tb, update_order=order, trace=comp.trace).after)
             current = tb == s.train_biases and order == s.update_order
             rows.append({t("biases", lang=lang): t("trained" if tb else "fixed", lang=lang),
                          t("update order", lang=lang): t(ORDER_LABELS[order], lang=lang),
@@ -76,7 +80,7 @@ def body(app: ui.AppState, comp: ui.Computed) -> None:
     st.dataframe([{t("parameter", lang=lang): nm.param(r), t("backprop", lang=lang): f"{a:.10f}",
                    t("finite differences", lang=lang): f"{n:.10f}", t("relative error", lang=lang): f"{e:.1e}"}
                   for r, a, n, e in zip(check.refs, check.analytic, check.numeric, check.relative_error)],
-                 hide_index=True, width="stretch", height=ui.table_height(len(check.refs)))
+                 hide_index=True, width="stretch", height=widgets.table_height(len(check.refs)))
 
 
-ui.run_page(t("Conventions and checks"), body)
+boundary.run_page(__file__, body)

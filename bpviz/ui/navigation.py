@@ -1,0 +1,113 @@
+"""The one page list, and the step navigators (Prev / choose / Next) the pages share.
+
+:data:`PAGES` is the only place a page is listed: ``app.py`` builds ``st.navigation`` from it (titles through
+``t()`` at run time), the home page links to it, and :func:`bpviz.ui.boundary.run_page` finds the running page in
+it by file name. Page scripts live in ``views/`` (not ``pages/``: see the README, "How to add a page").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from ..i18n import t
+from ..ids import Phase
+from . import state
+from .computed import Computed
+from .state import AppState
+
+VIEWS = "views"  # the folder of page scripts, relative to app.py
+NAV_COLUMNS = (1, 6, 1)  # Prev | chooser | Next
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: its script in ``views/``, its URL path, English title (translated when shown), icon, and the
+    one-line description on the home page ("" for the home page itself)."""
+
+    file: str
+    url_path: str
+    title: str
+    icon: str
+    what: str = ""
+
+    @property
+    def path(self) -> str:
+        return f"{VIEWS}/{self.file}"
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("home.py", "", "Home", ":material/home:"),
+    PageSpec("forward_pass.py", "forward", "Forward pass", ":material/arrow_forward:",
+             "from inputs to outputs, neuron by neuron, then the loss"),
+    PageSpec("backward_pass.py", "backward", "Backward pass", ":material/arrow_back:",
+             "the chain rule for every weight, output layer first"),
+    PageSpec("update.py", "update", "Update", ":material/update:", "one gradient-descent step: w⁺ = w − η·∂E/∂w"),
+    PageSpec("network_builder.py", "builder", "Network builder", ":material/construction:",
+             "other sizes, activations, losses; XOR, softmax, dead ReLUs"),
+    PageSpec("computational_graph.py", "graph", "Computational graph", ":material/account_tree:",
+             "the loss as elementary operations, micrograd style"),
+    PageSpec("matrix_view.py", "matrix", "Matrix view", ":material/grid_on:",
+             "the same backward pass with vectors and matrices"),
+    PageSpec("training.py", "training", "Training", ":material/trending_down:",
+             "thousands of steps, the loss curve, the decision boundary"),
+    PageSpec("conventions.py", "conventions", "Conventions and checks", ":material/fact_check:",
+             "why published numbers differ; finite differences"),
+)
+
+
+def spec_of(script: str) -> PageSpec:
+    """The page whose script is ``script`` (a path or a file name, e.g. a view's ``__file__``)."""
+    name = Path(script).name
+    return next(p for p in PAGES if p.file == name)
+
+
+def navigation(lang: str):
+    """``st.navigation`` over :data:`PAGES` with translated titles (drawn at the top of the sidebar)."""
+    pages = [st.Page(p.path, title=t(p.title, lang), icon=p.icon, url_path=p.url_path or None,
+                     default=not p.url_path) for p in PAGES]
+    return st.navigation(pages, position="sidebar")
+
+
+# ---------------------------------------------------------------- step navigators
+
+
+def step_navigator(page: str, app: AppState, comp: Computed, phases: tuple[Phase, ...]):
+    """Prev / jump list / Next for the steps of ``phases``; returns the current step."""
+    wt = comp.walkthrough
+    ids = comp.phase_ids(phases)
+    titles = dict(zip(wt.ids(), wt.titles()))
+    number = {sid: n for n, sid in enumerate(ids, start=1)}
+    cur = app.steps.get(page)
+    if cur not in number:
+        cur = app.steps[page] = ids[0]
+    key = f"nav_{page}_step"
+    state.seed_widget(key, cur)
+    c_prev, c_sel, c_next = st.columns(NAV_COLUMNS, vertical_alignment="bottom")
+    pos = ids.index(cur)
+    c_prev.button("◀ " + t("Prev", app.lang), key=f"nav_{page}_prev", on_click=state.move_step,
+                  args=(page, ids, -1), disabled=pos == 0, width="stretch")
+    c_sel.selectbox(t("Step", app.lang), ids, format_func=lambda sid: f"{number[sid]}/{len(ids)} · {titles[sid]}",
+                    **state.on_widget(key, state.set_step, page))
+    c_next.button(t("Next", app.lang) + " ▶", key=f"nav_{page}_next", on_click=state.move_step,
+                  args=(page, ids, +1), disabled=pos == len(ids) - 1, width="stretch")
+    return wt.step(cur)
+
+
+def counter_navigator(key: str, label: str, n_max: int, app: AppState, default: int = 0) -> int:
+    """Prev / slider / Next over 0..n_max, remembered in ``app.options[key]`` (survives page switches)."""
+    stored = app.options.get(key, default)
+    if isinstance(stored, bool) or not isinstance(stored, int) or not 0 <= stored <= n_max:
+        stored = app.options[key] = min(max(int(default), 0), n_max)
+    c_prev, c_sel, c_next = st.columns(NAV_COLUMNS, vertical_alignment="bottom")
+    c_prev.button("◀ " + t("Prev", app.lang), key=f"{key}_prev", on_click=state.move_counter,
+                  args=(key, -1, n_max), disabled=stored == 0, width="stretch")
+    if n_max > 0:
+        c_sel.slider(label, 0, n_max, **state.bind_option(app, key, default))
+    else:
+        c_sel.caption(label)
+    c_next.button(t("Next", app.lang) + " ▶", key=f"{key}_next", on_click=state.move_counter,
+                  args=(key, +1, n_max), disabled=stored >= n_max, width="stretch")
+    return stored

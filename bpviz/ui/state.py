@@ -1,0 +1,386 @@
+"""The one app state: a serialisable :class:`AppState` under one session key, and every change to it as a named
+function. Pages and widgets call these functions; nothing else writes the state.
+
+Widgets are *bound* to the state, never the other way round: :func:`seed_widget` gives a widget its value from the
+AppState on every run, and the widget's ``on_change`` callback hands the new value to a function here. So a page
+switch (which drops widget state in Streamlit) loses nothing, and the AppState is the whole truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from .. import engine, explain
+from ..config import MAX_ABS_NUMBER, Scenario, ScenarioError, load_json, preset, validate
+from ..datasets import with_dataset
+from ..i18n import t
+from ..ids import ParamRef, Phase, StepId
+from ..training import TrainResult
+
+STATE_KEY = "bpviz_app"
+DEFAULT_DECIMALS = 4
+MIN_DECIMALS, MAX_DECIMALS = 1, 8
+UNDO_DEPTH = 50
+SEED = "seed"
+CURRENT_SAMPLES = "current samples"  # the training page's data choice that keeps the scenario's own samples
+
+# option keys of the sidebar (they are also the widgets' keys)
+PRESET_OPTION = "sb_preset"
+SAMPLE_OPTION = "sb_sample"
+
+
+# ---------------------------------------------------------------- the state
+
+
+@dataclass
+class Handout:
+    """The rendered worked solution (Markdown and LaTeX) and the state it was rendered for."""
+
+    rendered_for: tuple
+    documents: dict[str, str]
+
+
+@dataclass
+class TrainRun:
+    """The last training run and the scenario (JSON) it started from."""
+
+    result: TrainResult
+    started_from: str
+
+
+@dataclass
+class AppState:
+    """Everything a share link must restore (scenario, step of each page, display options), plus what only this
+    session keeps (undo history, the last message, the prepared handout, the last training run)."""
+
+    scenario: Scenario
+    decimals: int = DEFAULT_DECIMALS
+    lang: str = "en"
+    steps: dict[str, StepId] = field(default_factory=dict)  # page -> step (stable across slider moves)
+    options: dict[str, Any] = field(default_factory=dict)  # page-specific display options (serialisable)
+    # session only (not shared)
+    history: list[Scenario] = field(default_factory=list)
+    message: str | None = None
+    handout: Handout | None = None
+    train_run: TrainRun | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario.to_dict(),
+            "decimals": self.decimals,
+            "lang": self.lang,
+            "steps": {page: sid.format() for page, sid in self.steps.items()},
+            "options": dict(self.options),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AppState:
+        """Rebuild from :meth:`to_dict` output; the scenario goes through the one validator."""
+        if not isinstance(data, dict):
+            raise ScenarioError("(state)", "expected an object")
+        decimals = data.get("decimals", DEFAULT_DECIMALS)
+        if isinstance(decimals, bool) or not isinstance(decimals, int) or not 1 <= decimals <= 10:
+            raise ScenarioError("decimals", f"expected a whole number from 1 to 10, got {decimals!r}")
+        raw_steps = data.get("steps", {})
+        if not isinstance(raw_steps, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                      for k, v in raw_steps.items()):
+            raise ScenarioError("steps", "expected an object of page names to step ids")
+        steps = {}
+        for page, text in raw_steps.items():
+            try:
+                steps[page] = StepId.parse(text)
+            except ValueError as exc:
+                raise ScenarioError(f"steps.{page}", str(exc)) from None
+        options = data.get("options", {})
+        if not isinstance(options, dict):
+            raise ScenarioError("options", "expected an object")
+        try:
+            scenario = validate(data.get("scenario"))
+        except ScenarioError as exc:  # name the field by its full path in the state
+            path = "scenario" if exc.path == "(document)" else f"scenario.{exc.path}"
+            raise ScenarioError(path, exc.reason) from None
+        return cls(scenario=scenario, decimals=decimals, lang=str(data.get("lang", "en")), steps=steps,
+                   options=dict(options))
+
+    @property
+    def sample(self) -> int:
+        """The sample every page shows (0-based), as chosen in the sidebar (1-based there, as students count)."""
+        chosen = self.options.get(SAMPLE_OPTION, 1)
+        if isinstance(chosen, bool) or not isinstance(chosen, int):
+            return 0
+        return min(max(chosen - 1, 0), self.scenario.n_samples - 1)
+
+    def say(self, text: str, **values: object) -> None:
+        """Show ``text`` (translated, ``{placeholders}`` filled) to the user on the next run."""
+        self.message = t(text, self.lang, **values)
+
+
+def get() -> AppState:
+    """The session's AppState, created once (guarded) from the seed example."""
+    if STATE_KEY not in st.session_state:
+        st.session_state[STATE_KEY] = AppState(scenario=preset(SEED))
+    return st.session_state[STATE_KEY]
+
+
+# ---------------------------------------------------------------- widgets bound to the state
+
+
+def seed_widget(key: str, value: Any) -> None:
+    """Give a widget its value from the AppState, on every run, before the widget is created.
+
+    Why every run: after a page switch Streamlit still holds the old page's value under the key, but the widget on
+    the new page has another identity and would start from its default. Assigning through the Session State API
+    makes the new widget pick the value up. Widgets bound this way must hand their changes back to the AppState
+    in an ``on_change`` callback (see :func:`bind_option`, :func:`on_widget`), or the next run would undo them.
+    """
+    st.session_state[key] = value
+
+
+def widget_value(key: str) -> Any:
+    """The value a widget reported (read in its ``on_change`` callback)."""
+    return st.session_state[key]
+
+
+def on_widget(key: str, change: Callable[..., None], *args: Any) -> dict[str, Any]:
+    """Widget kwargs that hand the widget's new value to ``change(value, *args)``."""
+    return {"key": key, "on_change": _forward_widget, "args": (key, change, args)}
+
+
+def _forward_widget(key: str, change: Callable[..., None], args: tuple) -> None:
+    change(widget_value(key), *args)
+
+
+def bind_option(app: AppState, key: str, default: Any) -> dict[str, Any]:
+    """Widget kwargs for a page option kept in ``app.options[key]`` (seeded now, written back on change)."""
+    seed_widget(key, app.options.get(key, default))
+    return on_widget(key, set_option, key)
+
+
+def set_option(value: Any, key: str) -> None:
+    """Remember a display option (it survives page switches and is part of a share link)."""
+    get().options[key] = value
+
+
+# ---------------------------------------------------------------- the scenario
+
+
+def set_scenario(app: AppState, scenario: Scenario, *, preset_name: str | None = None) -> None:
+    """Replace the scenario (apply, upload, preset, builder ...), keeping the old one for Undo.
+
+    ``preset_name`` names the example now loaded (for the sidebar's Example box): "" for a network of the user's
+    own (the box then says so), None to leave the box as it is.
+    """
+    app.history.append(app.scenario)
+    del app.history[:-UNDO_DEPTH]
+    app.scenario = scenario
+    app.message = None
+    if preset_name is not None:
+        app.options[PRESET_OPTION] = preset_name or None
+
+
+def _try_replace(app: AppState, **changes: Any) -> None:
+    """Apply a change through the validator; on a bad value keep the last good state and say why."""
+    try:
+        app.scenario = app.scenario.replace(**changes)
+        app.message = None
+    except ScenarioError as exc:
+        app.say("Not applied: {error}", error=str(exc))
+
+
+def load_preset(name: str) -> None:
+    """Load a built-in example (the sidebar's Example box names it; Undo remembers the network before)."""
+    app = get()
+    set_scenario(app, preset(name), preset_name=name)
+    app.steps.clear()  # a new network: every page starts at its first step
+
+
+def choose_preset(name: str | None) -> None:
+    """The Example box: load the chosen example (None: the box was cleared, nothing to load)."""
+    if name is not None:
+        load_preset(name)
+
+
+def reset() -> None:
+    """Back to the seed example (Undo still remembers where we were)."""
+    load_preset(SEED)
+
+
+def reset_everything() -> None:
+    """A fresh AppState (scenario, steps, options, display): the way out when the state itself has gone bad."""
+    st.session_state[STATE_KEY] = AppState(scenario=preset(SEED))
+
+
+def undo() -> None:
+    app = get()
+    if app.history:
+        app.scenario = app.history.pop()
+        app.message = None
+
+
+def set_parameter(value: float, ref: ParamRef) -> None:
+    """One weight or bias (a slider)."""
+    app = get()
+    W = [w.copy() for w in app.scenario.weights]
+    B = [b.copy() for b in app.scenario.biases]
+    ref.write(W, B, value)
+    app.scenario = app.scenario.with_parameters(W, B)
+    app.message = None
+
+
+def set_sample_value(value: float, field_name: str, sample: int, k: int) -> None:
+    """One input or target of one sample (a slider); ``field_name`` is "inputs" or "targets"."""
+    app = get()
+    arr = getattr(app.scenario, field_name).copy()
+    arr[sample, k] = value
+    _try_replace(app, **{field_name: arr if app.scenario.batched else arr[0]})
+
+
+def set_learning_rate(value: float) -> None:
+    _try_replace(get(), learning_rate=value)
+
+
+def set_conventions(*, train_biases: bool | None = None, update_order: str | None = None) -> None:
+    """The two update conventions (Conventions page); Undo remembers the scenario before."""
+    app = get()
+    changes = {k: v for k, v in (("train_biases", train_biases), ("update_order", update_order)) if v is not None}
+    set_scenario(app, app.scenario.replace(**changes))
+
+
+def set_decimals(value: int) -> None:
+    get().decimals = min(max(int(value), MIN_DECIMALS), MAX_DECIMALS)
+
+
+def load_upload(name: str, data: bytes) -> None:
+    """A scenario file from the uploader; a bad file keeps the current scenario and says why."""
+    app = get()
+    try:
+        scenario = load_json(data)
+    except ScenarioError as exc:
+        app.say("Could not load {name}: {error}. The current scenario is kept.", name=name, error=str(exc))
+        return
+    set_scenario(app, scenario, preset_name="")
+
+
+def apply_update() -> None:
+    """One gradient-descent step on the current scenario (Undo brings the old one back)."""
+    app = get()
+    new = engine.step(app.scenario).after
+    try:
+        new = validate(new.to_dict())  # NaN, inf or |w| > 1e6 after a huge step: explain, do not apply
+    except ScenarioError as exc:
+        app.say("The update was not applied: {error}. The learning rate is probably too large for these weights "
+                "(|w| may be at most {limit:g}); try a smaller η.", error=str(exc), limit=MAX_ABS_NUMBER)
+        return
+    set_scenario(app, new)
+
+
+# ---------------------------------------------------------------- steps
+
+
+def set_step(sid: StepId, page: str) -> None:
+    get().steps[page] = sid
+
+
+def move_step(page: str, ids: list[StepId], delta: int) -> None:
+    """Prev (delta −1) / Next (+1) among ``ids``."""
+    app = get()
+    cur = app.steps.get(page, ids[0])
+    i = ids.index(cur) if cur in ids else 0
+    app.steps[page] = ids[min(max(i + delta, 0), len(ids) - 1)]
+
+
+def show_gradient_of(ref: ParamRef) -> None:
+    """Move the backward page to this parameter's step (the matrix view links to it)."""
+    set_step(StepId(Phase.BACKWARD, ref), "backward")
+
+
+def move_counter(key: str, delta: int, n_max: int) -> None:
+    """Prev / Next of a counter option kept in ``options[key]`` (0 … n_max)."""
+    app = get()
+    stored = app.options.get(key, 0)
+    stored = stored if isinstance(stored, int) and not isinstance(stored, bool) else 0
+    app.options[key] = min(max(stored + delta, 0), n_max)
+
+
+# ---------------------------------------------------------------- the handout
+
+
+def handout_key(app: AppState) -> tuple:
+    return (app.scenario.to_json(indent=None), app.decimals, app.lang)
+
+
+def prepare_handout() -> None:
+    """Render the worked solution in both formats for the current state (only on request: it is every step)."""
+    app = get()
+    documents = {fmt: explain.render(app.scenario, fmt=fmt, decimals=app.decimals, lang=app.lang)
+                 for fmt in explain.FORMATS}
+    app.handout = Handout(handout_key(app), documents)
+
+
+def current_handout(app: AppState) -> Handout | None:
+    """The prepared handout, if it was prepared for the state shown now."""
+    return app.handout if app.handout is not None and app.handout.rendered_for == handout_key(app) else None
+
+
+# ---------------------------------------------------------------- training
+
+
+def store_training(result: TrainResult) -> None:
+    app = get()
+    app.train_run = TrainRun(result, app.scenario.to_json())
+
+
+def current_training(app: AppState) -> TrainResult | None:
+    """The last run, if it started from the current scenario (a run from other weights or data is dropped, so
+    'Continue from the trained weights' can never bring back a network trained on something else)."""
+    run = app.train_run
+    if run is not None and run.started_from != app.scenario.to_json():
+        app.train_run = run = None
+    return run.result if run is not None else None
+
+
+def keep_trained() -> None:
+    """Make the trained network the current scenario (Undo goes back)."""
+    app = get()
+    if app.train_run is not None:
+        set_scenario(app, app.train_run.result.final)
+        app.train_run = None
+
+
+def use_dataset(name: str, option: str) -> None:
+    """Replace the scenario's samples by a classic data set (or keep them: ``CURRENT_SAMPLES``)."""
+    app = get()
+    app.options[option] = name
+    if name == CURRENT_SAMPLES:
+        return
+    try:
+        set_scenario(app, with_dataset(app.scenario, name))
+    except ScenarioError as exc:
+        app.say("Cannot use the {name} data set here: {error}. Load the XOR example in the Network builder for a "
+                "network with 2 inputs.", name=name, error=str(exc))
+        app.options[option] = CURRENT_SAMPLES
+    app.train_run = None
+
+
+# ---------------------------------------------------------------- the builder
+
+
+def fill_builder_form(form: dict[str, Any]) -> None:
+    """Put values into the builder's form (its widgets' options)."""
+    get().options.update(form)
+
+
+def build_network(build: Callable[[], Scenario]) -> None:
+    """Make the network ``build()`` returns the current one; a ScenarioError keeps the old one and says why."""
+    app = get()
+    try:
+        scenario = build()
+    except ScenarioError as exc:
+        app.say("Could not build this network: {error}", error=str(exc))
+        return
+    set_scenario(app, scenario, preset_name="")
+    app.steps.clear()

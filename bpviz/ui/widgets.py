@@ -1,0 +1,164 @@
+"""Panels the pages share: the step's formula and its factor table, the network chart, the header with the
+outputs and the loss, the finite-difference check, the before/after metrics and the parameter table."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from .. import engine, numbers
+from ..figures.network import network_figure
+from ..i18n import t
+from ..ids import ParamRef
+from ..naming import names_for
+from ..walkthrough import Step
+from .computed import Computed
+from .navigation import spec_of
+from .state import AppState
+
+FACTOR_COLUMNS = 4  # symbol = general = numbers = value
+FACTOR_ROW_GAP = "14pt"
+TABLE_ROW_PX, TABLE_MAX_ROWS, TABLE_BORDER_PX = 35, 25, 3
+PLOT_CONFIG = {"displayModeBar": False}
+
+
+def fmt(x: float, decimals: int) -> str:
+    """A number as every page shows it (:func:`bpviz.numbers.text`)."""
+    return numbers.text(x, decimals)
+
+
+# ---------------------------------------------------------------- the step's formula
+
+
+def factor_table_latex(term, decimals: int) -> str:
+    r"""One chain-rule term as aligned rows: symbol = general form (sympy.diff) = with numbers = value, each row
+    without the cells that would only repeat (:meth:`bpviz.symbolic.Factor.cells`)."""
+    rows = []
+    for f in term:
+        cells = [rf"\displaystyle {c}" for c in f.cells(decimals)]
+        rows.append(" &=& ".join(cells) + " & &" * (FACTOR_COLUMNS - len(cells)))  # pad to the array's columns
+    columns = "r" + "cl" * (FACTOR_COLUMNS - 1)
+    return rf"\begin{{array}}{{{columns}}}" + rf" \\[{FACTOR_ROW_GAP}] ".join(rows) + r"\end{array}"
+
+
+def render_step(step: Step, app: AppState) -> None:
+    """Title, the formula, the formula with numbers (ending in the value); for backward steps each local derivative."""
+    render_formula(step)
+    render_factors(step, app)
+
+
+def render_formula(step: Step) -> None:
+    """The step's title, its formula and the formula with numbers (ending in the value)."""
+    st.markdown(f"#### {step.title}")
+    # \large: the formula is what the room reads; KaTeX scrolls sideways rather than clipping a long chain
+    st.latex(r"\large " + step.latex_symbolic)
+    st.latex(r"\large " + step.latex_numeric)
+
+
+def render_factors(step: Step, app: AppState) -> None:
+    """For a backward step, each local derivative of the chain: general form, with numbers, value; then notes."""
+    if step.factors:
+        st.markdown(t("**Each local derivative**: its general form (derived by SymPy), then with numbers:", app.lang))
+        for term_no, term in enumerate(step.factors, start=1):
+            if len(step.factors) > 1:
+                st.caption(t("Path {n} of {total}", app.lang, n=term_no, total=len(step.factors)))
+            st.latex(factor_table_latex(term, app.decimals))
+    for note in step.notes:
+        st.info(note)
+
+
+# ---------------------------------------------------------------- header and charts
+
+
+def network_chart(app: AppState, comp: Computed, step: Step | None, key: str, mode: str = "values") -> None:
+    """The network figure of the current scenario and sample, with the step's neurons and edges highlighted."""
+    fig = network_figure(app.scenario, comp.trace, comp.grads, step, mode=mode, decimals=app.decimals,
+                         sample=comp.sample, lang=app.lang)
+    st.plotly_chart(fig, key=key, config=PLOT_CONFIG)
+
+
+def page_header(script: str, caption: str, app: AppState, comp: Computed | None = None) -> None:
+    """The page's title (from the page list; ``script`` is the view's ``__file__``) and one-line explanation, with
+    the outputs and the loss beside them when ``comp`` is given (one row saves screen height)."""
+    title = t(spec_of(script).title, app.lang)
+    if comp is None:
+        st.markdown(f"## {title}")
+        st.caption(caption)
+        return
+    left, right = st.columns([1, 1], vertical_alignment="center")
+    with left:
+        st.markdown(f"## {title}")
+        st.caption(caption)
+    with right:
+        output_metrics(app, comp)
+
+
+MAX_OUTPUT_METRICS = 2  # more outputs than this: one line of text instead of metrics that would be cut off
+
+
+def output_metrics(app: AppState, comp: Computed) -> None:
+    """One line of big numbers: every output (of the sample shown) and the total loss."""
+    s = app.scenario
+    nm = names_for(s.layers)
+    n_out = s.layers[-1]
+    outs = [(nm.out_text(s.n_layers, k), comp.trace.outputs[comp.sample, k]) for k in range(n_out)]
+    label = (t("E total", app.lang) if s.n_samples == 1
+             else t("E total (mean of {n} samples)", app.lang, n=s.n_samples))
+    rows = [*outs, (label, comp.trace.loss)]
+    if n_out <= MAX_OUTPUT_METRICS:
+        for col, (name, value) in zip(st.columns(len(rows)), rows):
+            col.metric(name, fmt(value, app.decimals), help=repr(float(value)))
+    else:
+        st.markdown(" · ".join(f"{name} **{fmt(v, app.decimals)}**" for name, v in rows))
+
+
+# ---------------------------------------------------------------- checks and tables
+
+
+def render_gradient_check(app: AppState, comp: Computed, ref: ParamRef | None) -> None:
+    """Finite-difference estimate beside the backprop value for one parameter."""
+    if ref is None:
+        return
+    numeric = engine.numeric_gradient(app.scenario, ref)
+    analytic = engine.gradient_of(comp.grads, ref)
+    rel = float(engine.relative_error(np.array([analytic]), np.array([numeric]))[0])
+    name = names_for(app.scenario.layers).param(ref)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("Backprop ∂E/∂{p}", app.lang, p=name), f"{analytic:.10f}")
+    c2.metric(t("Finite differences", app.lang), f"{numeric:.10f}")
+    c3.metric(t("Relative error", app.lang), f"{rel:.1e}")
+    st.caption(t("Numeric estimate: (−E(p+2h) + 8E(p+h) − 8E(p−h) + E(p−2h)) / 12h with h = 0.001. "
+                 "A relative error below 1e-6 means the two agree.", app.lang))
+
+
+def loss_before_after(app: AppState, comp: Computed) -> None:
+    """E now and E after the walkthrough's update step."""
+    e_after = engine.loss_value(comp.update.after)
+    now, then = st.columns(2)
+    now.metric(t("E now", app.lang), fmt(comp.trace.loss, app.decimals), help=repr(comp.trace.loss))
+    then.metric(t("E after this step", app.lang), fmt(e_after, app.decimals),
+                delta=fmt(e_after - comp.trace.loss, app.decimals), delta_color="inverse", help=repr(e_after))
+
+
+def table_height(n_rows: int) -> int:
+    """Pixel height that shows every row of a dataframe up to 25 rows (the default hid rows 11 and 12)."""
+    return TABLE_ROW_PX * (min(n_rows, TABLE_MAX_ROWS) + 1) + TABLE_BORDER_PX
+
+
+def parameter_table(app: AppState, comp: Computed) -> None:
+    """Every parameter: before, the gradient the update used, after (w⁺ = w − η·∂E/∂w)."""
+    s, upd, d = app.scenario, comp.update, app.decimals
+    nm = names_for(s.layers)
+    rows = []
+    # in the order of the steps: output layer first, as the seed works it
+    for ref in sorted(engine.parameter_refs(s), key=lambda r: -r.layer):
+        rows.append({
+            t("parameter", app.lang): nm.param(ref),
+            t("before", app.lang): fmt(engine.value_of(s, ref), d),
+            "∂E/∂p": fmt(upd.gradient(ref), d),
+            t("after", app.lang): fmt(engine.value_of(upd.after, ref), d),
+        })
+    st.markdown(t("**All parameters after one step** (η = {lr})", app.lang, lr=fmt(s.learning_rate, d)))
+    if not s.train_biases:
+        st.caption(t("Biases are fixed (train_biases is false): they keep their value.", app.lang))
+    st.dataframe(rows, hide_index=True, width="stretch", height=table_height(len(rows)))

@@ -1,0 +1,24 @@
+"""Backward pass: the chain rule for every parameter, output layer first."""
+
+import streamlit as st
+
+from bpviz.i18n import t
+from bpviz.ids import Phase
+from bpviz.ui import boundary, navigation, state, widgets
+
+
+def body(app, comp) -> None:
+    widgets.page_header(__file__, t(
+        "The error flows back from the loss to every parameter by the chain rule: each gradient is a product of "
+        "local derivatives, and a hidden weight collects one term per output path.", app.lang), app, comp)
+    step = navigation.step_navigator("backward", app, comp, (Phase.BACKWARD,))
+    widgets.render_formula(step)
+    # the graph right under the formula (so both fit on a projected screen); the factor table follows
+    widgets.network_chart(app, comp, step, key="backward_graph", mode="gradients")
+    st.caption(t("Edges show ∂E/∂w, neurons show δ = ∂E/∂net. Hover for full precision.", app.lang))
+    widgets.render_factors(step, app)
+    if st.toggle(t("Check with finite differences", app.lang), **state.bind_option(app, "backward_gradcheck", False)):
+        widgets.render_gradient_check(app, comp, step.param)
+
+
+boundary.run_page(__file__, body)
