@@ -1,6 +1,6 @@
 """The scenario format: one JSON document describing a network, its data and its training settings.
 
-Every entry point (CLI, upload, URL) goes through :func:`validate` (or :func:`load_json`, which parses text and
+Every entry point (CLI, upload) goes through :func:`validate` (or :func:`load_json`, which parses text and
 then validates). Bad input raises :class:`ScenarioError` and nothing else; its message starts with the path of the
 offending field, e.g. ``weights[1][0][2]: expected a finite number, got "abc"``.
 """

@@ -1,5 +1,4 @@
-"""The one translation function every user-facing string goes through (English now; Chinese, the seed's
-language, follows by adding a catalogue here)."""
+"""The one translation function every user-facing string goes through (the interface is English only)."""
 
 from __future__ import annotations
 

@@ -107,7 +107,7 @@ def test_output_first_equals_simultaneous_for_output_layer():
 SMOOTH = ("sigmoid", "tanh", "identity")
 PAIRS = [
     (hidden, out, loss)
-    for hidden in ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
+    for hidden in functions.HIDDEN_ACTIVATIONS
     for out, loss in [
         ("sigmoid", "half_sse"), ("sigmoid", "mse"), ("sigmoid", "bce"), ("tanh", "half_sse"),
         ("identity", "mse"), ("relu", "half_sse"), ("leaky_relu", "mse"), ("softmax", "cross_entropy"),
@@ -188,8 +188,8 @@ def test_batched_gradient_is_mean_of_single_sample_gradients():
 
 VALID_OUTPUT_PAIRS = [
     (act, loss)
-    for act in ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax")
-    for loss in ("half_sse", "mse", "bce", "cross_entropy")
+    for act in functions.ACTIVATION_NAMES
+    for loss in functions.LOSS_NAMES
     if loss_pairing_problem(loss, act, 2) is None
 ]
 

@@ -370,7 +370,7 @@ def networks(draw):
     out_act = draw(st.sampled_from(["sigmoid", "tanh", "identity", "softmax"]))
     n_out = draw(st.integers(2 if out_act == "softmax" else 1, 3))
     layers = [draw(st.integers(1, 3)), *hidden, n_out]
-    acts = [draw(st.sampled_from(["sigmoid", "tanh", "relu", "leaky_relu", "identity"])) for _ in hidden] + [out_act]
+    acts = [draw(st.sampled_from(functions.HIDDEN_ACTIVATIONS)) for _ in hidden] + [out_act]
     if out_act == "softmax":
         loss = draw(st.sampled_from(["cross_entropy", "half_sse"]))
     elif out_act == "sigmoid":

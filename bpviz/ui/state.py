@@ -54,8 +54,8 @@ class TrainRun:
 
 @dataclass
 class AppState:
-    """Everything a share link must restore (scenario, step of each page, display options), plus what only this
-    session keeps (undo history, the last message, the prepared handout, the last training run)."""
+    """What is shown (scenario, step of each page, display options: :meth:`to_dict`), plus what only this session
+    keeps (undo history, the last message, the prepared handout, the last training run)."""
 
     scenario: Scenario
     decimals: int = DEFAULT_DECIMALS
@@ -161,7 +161,7 @@ def bind_option(app: AppState, key: str, default: Any) -> dict[str, Any]:
 
 
 def set_option(value: Any, key: str) -> None:
-    """Remember a display option (it survives page switches and is part of a share link)."""
+    """Remember a display option (it survives page switches)."""
     get().options[key] = value
 
 
