@@ -174,33 +174,32 @@ def neurons(layers: tuple[int, ...], first_layer: int = 0) -> list[Neuron]:
 
 
 @dataclass(frozen=True)
-class Net:
-    """The pre-activation z ("net") of a neuron (for the inputs: the input itself)."""
+class _OfNeuron:
+    """A quantity of one neuron; ``format``/``parse`` as "<tag>:<layer>:<index>"."""
 
     neuron: Neuron
-    TAG: ClassVar[str] = "net"
+    TAG: ClassVar[str] = ""
 
     def format(self) -> str:
         return f"{self.TAG}:{self.neuron.layer}:{self.neuron.index}"
 
     @classmethod
-    def parse(cls, text: str) -> Net:
+    def parse(cls, text: str):
         return cls(Neuron(*_ints(text, cls.TAG, 2)))
 
 
 @dataclass(frozen=True)
-class Out:
+class Net(_OfNeuron):
+    """The pre-activation z ("net") of a neuron (for the inputs: the input itself)."""
+
+    TAG: ClassVar[str] = "net"
+
+
+@dataclass(frozen=True)
+class Out(_OfNeuron):
     """The activation a ("out") of a neuron (for the inputs: the input itself)."""
 
-    neuron: Neuron
     TAG: ClassVar[str] = "out"
-
-    def format(self) -> str:
-        return f"{self.TAG}:{self.neuron.layer}:{self.neuron.index}"
-
-    @classmethod
-    def parse(cls, text: str) -> Out:
-        return cls(Neuron(*_ints(text, cls.TAG, 2)))
 
 
 @dataclass(frozen=True)
@@ -242,24 +241,24 @@ class TotalLoss:
 
 
 @dataclass(frozen=True)
-class Delta:
+class Delta(_OfNeuron):
     """δ = ∂E/∂z of a neuron (the engine's ``dE_dz``)."""
 
-    neuron: Neuron
+    TAG: ClassVar[str] = "delta"
 
 
 @dataclass(frozen=True)
-class OutGrad:
+class OutGrad(_OfNeuron):
     """∂E/∂a of a neuron (the engine's ``dE_da``)."""
 
-    neuron: Neuron
+    TAG: ClassVar[str] = "outgrad"
 
 
 @dataclass(frozen=True)
-class Slope:
+class Slope(_OfNeuron):
     """f'(z) of an elementwise activation at a neuron."""
 
-    neuron: Neuron
+    TAG: ClassVar[str] = "slope"
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,22 @@ def test_output_first_equals_simultaneous_for_output_layer():
     assert not np.allclose(a.weights[0], b.weights[0], rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("order", ["simultaneous", "output_first"])
+@pytest.mark.parametrize("name", ["seed", "xor_2_4_1", "softmax_3class"])
+def test_step_returns_the_gradients_it_used(name, order):
+    """p⁺ = p − η·g for the g the step reports, under both orders; output_first's hidden g is not backward's."""
+    s = preset(name)
+    upd = engine.step(s, update_order=order)
+    g = engine.backward(s)
+    for ref in engine.parameter_refs(s):
+        used = upd.gradient(ref)
+        assert engine.value_of(upd.after, ref) == engine.value_of(s, ref) - s.learning_rate * used
+        if order == "simultaneous" or ref.target.layer == s.n_layers:
+            assert used == engine.gradient_of(g, ref)
+    if order == "output_first":
+        assert not np.allclose(upd.grads.dE_dW[0], g.dE_dW[0], rtol=0, atol=1e-15)
+
+
 # ---------------------------------------------------------------- random networks: finite differences
 
 SMOOTH = ("sigmoid", "tanh", "identity")

@@ -58,3 +58,11 @@ def test_batched_summary_mentions_the_samples():
 def test_unknown_format():
     with pytest.raises(ValueError):
         render(SEED, "html")
+
+
+def test_no_factor_row_repeats_a_number():
+    """The handout drops a column that only repeats the one before (∂net/∂w5 = out_h1 = 0.5933, never
+    "= 0.5933 = 0.5933"), with the same rule as the app's factor table."""
+    text = render(SEED, fmt="markdown")
+    assert re.search(r"= (-?[0-9.]+) = \1 \$", text) is None
+    assert r"= out_{h1} = 0.5933 $" in text and r"\frac{\partial net_{o1}}{\partial b_{o1}} = 1 $" in text

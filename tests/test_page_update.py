@@ -87,3 +87,23 @@ def test_unexpected_error_is_a_short_message_not_a_traceback(at):
     at.button(key="error_reset").click().run()  # a fresh state: the page works again
     assert_clean(at)
     assert "0.3589" in texts(at)
+
+
+def test_table_shows_the_gradients_the_step_used():
+    """Under Mazur's output_first order the hidden gradients are backpropagated through the updated output weights:
+    the table shows those (p⁺ = p − η·g holds row by row), not backward()'s."""
+    from bpviz import engine, numbers
+    from bpviz.config import preset
+    from bpviz.ids import Weight
+    from bpviz.ui.state import AppState
+
+    at = open_page()
+    mazur = preset("mazur")
+    at.session_state["bpviz_app"] = AppState(scenario=mazur, decimals=8)
+    at.switch_page(PAGE).run()
+    assert_clean(at)
+    table = at.dataframe[0].value
+    shown = table[table["parameter"] == "w1"].iloc[0]["∂E/∂p"]
+    used = engine.step(mazur).gradient(Weight(0, 0, 0))
+    unused = engine.gradient_of(engine.backward(mazur), Weight(0, 0, 0))
+    assert shown == numbers.text(used, 8) != numbers.text(unused, 8)
