@@ -109,6 +109,31 @@ def _check_arguments(steps: int, record_every: int, stop_loss: float | None) -> 
         raise ValueError(f"stop_loss must be a finite number or None, got {stop_loss!r}")
 
 
+class _History:
+    """E after every step, and snapshots (step, outputs, parameters) every ``record_every`` steps and at the end."""
+
+    def __init__(self, steps: int, record_every: int, n_params: int, output_shape: tuple[int, int]) -> None:
+        n_records = steps // record_every + 2
+        per_record = n_params + output_shape[0] * output_shape[1]
+        if n_records * per_record > MAX_RECORDED_VALUES:
+            least = math.ceil(steps * per_record / (MAX_RECORDED_VALUES - 2 * per_record))  # +2: first and last
+            raise ValueError(f"keeping every {record_every} step(s) of {steps:,} would store too many numbers; "
+                             f"use record_every ≥ {least}")
+        self.record_every = record_every
+        self.losses = np.empty(steps + 1)
+        self.steps = np.empty(n_records, dtype=np.int64)
+        self.outputs = np.empty((n_records, *output_shape))
+        self.params = np.empty((n_records, n_params))
+        self.count = 0
+
+    def keep(self, k: int, outputs: np.ndarray, params: np.ndarray, *, always: bool = False) -> None:
+        """Snapshot step k (every ``record_every``-th step; ``always``: the last one, once)."""
+        due = k % self.record_every == 0 if not always else (self.count == 0 or self.steps[self.count - 1] != k)
+        if due:
+            self.steps[self.count], self.outputs[self.count], self.params[self.count] = k, outputs, params
+            self.count += 1
+
+
 def train(
     scenario: Scenario,
     steps: int,
@@ -124,102 +149,66 @@ def train(
     """
     _check_arguments(steps, record_every, stop_loss)
     started = time.perf_counter()
-    steps, record_every = int(steps), int(record_every)
-    x, targets = scenario.inputs, scenario.targets
-    n = x.shape[0]
+    steps = int(steps)
+    x, targets, n = scenario.inputs, scenario.targets, scenario.n_samples
     model = Model.of(scenario)
-    output_first = scenario.update_order == "output_first"
-    train_biases = scenario.train_biases
-    lr = scenario.learning_rate
-
+    update = dict(lr=scenario.learning_rate, output_first=scenario.update_order == "output_first",
+                  train_biases=scenario.train_biases)
     buf = _Buffers(scenario)
-    n_records = steps // record_every + 2
-    per_record = buf.flat[0].size + n * scenario.layers[-1]
-    if n_records * per_record > MAX_RECORDED_VALUES:
-        least = math.ceil(steps * per_record / (MAX_RECORDED_VALUES - 2 * per_record))  # +2: first and last
-        raise ValueError(f"keeping every {record_every} step(s) of {steps:,} would store too many numbers; "
-                         f"use record_every ≥ {least}")
-    losses = np.empty(steps + 1)
-    rec_steps = np.empty(n_records, dtype=np.int64)
-    rec_outputs = np.empty((n_records, n, scenario.layers[-1]))
-    rec_params = np.empty((n_records, buf.flat[0].size))
-    r = 0  # snapshots written so far
+    hist = _History(steps, int(record_every), buf.flat[0].size, (n, scenario.layers[-1]))
     interval = max(1, math.ceil(steps / MAX_PROGRESS_CALLS))
-
-    cur = 0
-    k = 0
-    reason, problem = COMPLETED, None
-    prev_o = None
+    cur, k, reason, problem, prev_o = 0, 0, COMPLETED, None, None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         while True:
             W, B = buf.W[cur], buf.B[cur]
             zs, As = propagate(model, W, B, x)
-            a = As[-1]
+            out_k = As[-1]
             # E = Σ_k mean_s share[s, k]; add.reduce / n is what ndarray.mean does, minus its Python overhead
-            E_now = float((np.add.reduce(loss_shares(model, a, targets), axis=0) / n).sum())
-            out_k = a
+            E_now = float((np.add.reduce(loss_shares(model, out_k, targets), axis=0) / n).sum())
             if not E_now <= LOSS_LIMIT:  # also true for NaN
-                reason = DIVERGED
-                problem = ("loss", k, E_now, None)
+                reason, problem = DIVERGED, ("loss", k, E_now, None)
                 if math.isfinite(E_now):  # keep the exploded value: the curve shows the explosion
-                    losses[k] = E_now
+                    hist.losses[k] = E_now
                 elif k > 0:  # keep only finite values: the last good step is k − 1, its buffer is still intact
                     k, cur, out_k = k - 1, 1 - cur, prev_o
                 else:  # cannot happen for a validated scenario, whose loss is always finite
                     raise ValueError(f"the starting loss is {E_now}: this scenario's numbers are not finite")
                 break
-            losses[k] = E_now
-            if k % record_every == 0:
-                rec_steps[r], rec_outputs[r], rec_params[r] = k, out_k, buf.flat[cur]
-                r += 1
+            hist.losses[k] = E_now
+            hist.keep(k, out_k, buf.flat[cur])
             if stop_loss is not None and E_now <= stop_loss:
                 reason = TARGET_REACHED
                 break
             if k == steps:
                 break
-
             # backward and update in one pass: each layer's new parameters go straight into the other buffer
             # (both buffers start equal, so untrained biases need no copying)
             nxt = 1 - cur
-            backpropagate(model, W, B, zs, As, targets, record=False, lr=lr, W_out=buf.W[nxt], B_out=buf.B[nxt],
-                          output_first=output_first, train_biases=train_biases)
+            backpropagate(model, W, B, zs, As, targets, record=False, W_out=buf.W[nxt], B_out=buf.B[nxt], **update)
             new = buf.flat[nxt]
             # Σp² ≤ limit² guarantees every |p| ≤ limit in one cheap call (NaN fails it); only if not, look closer
             if not new @ new <= PARAM_LIMIT**2 and not np.abs(new).max() <= PARAM_LIMIT:  # also catches NaN
-                reason = DIVERGED
-                problem = ("param", k + 1, None, new.copy())
+                reason, problem = DIVERGED, ("param", k + 1, None, new.copy())
                 break
-            prev_o = out_k
-            cur = nxt
-            k += 1
+            prev_o, cur, k = out_k, nxt, k + 1
             if progress is not None and k % interval == 0 and k < steps:
                 progress(k, steps)
-
-        if r == 0 or rec_steps[r - 1] != k:  # the last step is always kept
-            rec_steps[r], rec_outputs[r], rec_params[r] = k, out_k, buf.flat[cur]
-            r += 1
-
+        hist.keep(k, out_k, buf.flat[cur], always=True)  # the last step is always kept
     if progress is not None:
         progress(steps, steps)
-    stopped_at = k
-    final = scenario.with_parameters([w.copy() for w in buf.W[cur]], [b.copy() for b in buf.B[cur]])
+    return _result(scenario, buf.W[cur], buf.B[cur], hist, k, reason, problem, steps, lang, started)
+
+
+def _result(scenario: Scenario, W, B, hist: _History, stopped_at: int, reason: str, problem: tuple | None,
+            steps: int, lang: str, started: float) -> TrainResult:
+    final = scenario.with_parameters([w.copy() for w in W], [b.copy() for b in B])
     refs = tuple(parameter_refs(scenario))
-    explanation = None
-    if reason == DIVERGED:
-        explanation = _explain_divergence(final, losses[: stopped_at + 1], refs, problem, lang)
-    return TrainResult(
-        losses=losses[: stopped_at + 1].copy(),
-        steps=rec_steps[:r].copy(),
-        outputs=rec_outputs[:r].copy(),
-        params=rec_params[:r].copy(),
-        refs=refs,
-        final=final,
-        stopped_at=stopped_at,
-        reason=reason,
-        explanation=explanation,
-        requested_steps=steps,
-        seconds=time.perf_counter() - started,
-    )
+    losses = hist.losses[: stopped_at + 1].copy()
+    explanation = _explain_divergence(final, losses, refs, problem, lang) if reason == DIVERGED else None
+    r = hist.count
+    return TrainResult(losses=losses, steps=hist.steps[:r].copy(), outputs=hist.outputs[:r].copy(),
+                       params=hist.params[:r].copy(), refs=refs, final=final, stopped_at=stopped_at, reason=reason,
+                       explanation=explanation, requested_steps=steps, seconds=time.perf_counter() - started)
 
 
 # ---------------------------------------------------------------- explaining divergence
