@@ -602,31 +602,46 @@ def build_graph(scenario: Scenario, focus: Neuron | None = None, sample: int = 0
     if focus is not None:
         trace = engine.forward(one)
         grads = engine.backward(one, trace)
+    values, locals_ = _forward(spec, one, trace)
+    seeds = {r: 1.0 if isinstance(src, One) else float(grads.dE_da[src.neuron.layer][0, src.neuron.index])
+             for r, src in zip(spec.roots, spec.root_sources)}
+    grad, edge_rows, step_rows = _backward(spec, locals_, seeds)
+    consumers: list[list[int]] = [[] for _ in spec.ids]
+    for i, kids in enumerate(spec.children):
+        for c in kids:
+            consumers[c].append(i)
+    steps = _steps(spec, edge_rows, step_rows, consumers)
+    nodes = tuple(_node(spec, i, values[i], grad[i], consumers[i], seeds, focus, grads) for i in range(len(spec.ids)))
+    edges = tuple(OpEdge(e, spec.ids[p], spec.ids[c], local, formula, contribution)
+                  for e, (p, c, local, formula, contribution) in enumerate(edge_rows))
+    loss = values[spec.roots[0]] if focus is None else float(trace.loss)
+    return OpGraph(nodes=nodes, edges=edges, roots=tuple(spec.ids[r] for r in spec.roots),
+                   order=tuple(spec.ids[i] for i in spec.order), steps=steps, sample=sample, focus=focus, loss=loss)
 
+
+def _forward(spec: _Spec, one: Scenario, trace) -> tuple[list[float], list[list[float]]]:
+    """(value of every node, local derivatives ∂node/∂child of every op), in creation order (children first)."""
     n = len(spec.ids)
     values = [0.0] * n
     locals_: list[list[float]] = [[] for _ in range(n)]
-    for i in range(n):  # creation order is topological (children first)
-        src = spec.sources[i]
+    for i in range(n):
         if spec.templates[i] is None:
-            values[i] = _leaf_value(one, trace, src)
+            values[i] = _leaf_value(one, trace, spec.sources[i])
         else:
             kids = spec.children[i]
             out = _evaluate(spec.templates[i], len(kids), [values[c] for c in kids])
-            values[i] = out[0]
-            locals_[i] = out[1:]
+            values[i], locals_[i] = out[0], out[1:]
+    return values, locals_
 
-    # backward: seed the roots, then each op node (reverse topological) pushes grad · local to its children
-    seeds: dict[int, float] = {}
-    for r, src in zip(spec.roots, spec.root_sources):
-        seeds[r] = 1.0 if isinstance(src, One) else float(grads.dE_da[src.neuron.layer][0, src.neuron.index])
-    grad = [0.0] * n
+
+def _backward(spec: _Spec, locals_: list[list[float]], seeds: dict[int, float]):
+    """The backward pass: each op node (reverse topological) pushes grad · local to its children.
+
+    Returns (∂E/∂node of every node, edge rows (parent, child, local, formula, contribution), step rows (node,
+    its edge rows))."""
+    grad = [0.0] * len(spec.ids)
     for r, g in seeds.items():
         grad[r] = g
-    consumers: list[list[int]] = [[] for _ in range(n)]
-    for i in range(n):
-        for c in spec.children[i]:
-            consumers[c].append(i)
     edge_rows: list[tuple[int, int, float, str, float]] = []
     step_rows: list[tuple[int, tuple[int, ...]]] = []
     for i in spec.order:
@@ -637,8 +652,12 @@ def build_graph(scenario: Scenario, focus: Neuron | None = None, sample: int = 0
             ids.append(len(edge_rows))
             edge_rows.append((i, c, locals_[i][pos], spec.local_formulas[i][pos], contribution))
         step_rows.append((i, tuple(ids)))
+    return grad, edge_rows, step_rows
 
-    pending = [len(consumers[i]) for i in range(n)]
+
+def _steps(spec: _Spec, edge_rows: list, step_rows: list, consumers: list[list[int]]) -> tuple[BackwardStep, ...]:
+    """One step per op node; a child's gradient is complete once every consumer has pushed its contribution."""
+    pending = [len(c) for c in consumers]
     steps: list[BackwardStep] = []
     for k, (i, eids) in enumerate(step_rows, start=1):
         completed = []
@@ -648,46 +667,20 @@ def build_graph(scenario: Scenario, focus: Neuron | None = None, sample: int = 0
             if pending[c] == 0:
                 completed.append(spec.ids[c])
         steps.append(BackwardStep(k, spec.ids[i], eids, tuple(completed)))
+    return tuple(steps)
 
-    nodes = []
-    for i in range(n):
-        src = spec.sources[i]
-        param = src if isinstance(src, PARAM_TYPES) else None
-        reference = None
-        if focus is not None and isinstance(src, Out):
-            reference = float(grads.dE_da[src.neuron.layer][0, src.neuron.index])
-        nodes.append(
-            OpNode(
-                id=spec.ids[i],
-                name=spec.names[i],
-                op=spec.ops[i],
-                kind=spec.kinds[i],
-                value=values[i],
-                grad=grad[i],
-                formula=spec.formulas[i],
-                children=tuple(spec.ids[c] for c in spec.children[i]),
-                consumers=tuple(spec.ids[p] for p in consumers[i]),
-                rank=spec.ranks[i],
-                param=param,
-                upstream=seeds.get(i) if focus is not None else None,
-                reference_grad=reference,
-            )
-        )
-    edges = tuple(
-        OpEdge(e, spec.ids[p], spec.ids[c], local, formula, contribution)
-        for e, (p, c, local, formula, contribution) in enumerate(edge_rows)
-    )
-    loss = values[spec.roots[0]] if focus is None else float(trace.loss)
-    return OpGraph(
-        nodes=tuple(nodes),
-        edges=edges,
-        roots=tuple(spec.ids[r] for r in spec.roots),
-        order=tuple(spec.ids[i] for i in spec.order),
-        steps=tuple(steps),
-        sample=sample,
-        focus=focus,
-        loss=loss,
-    )
+
+def _node(spec: _Spec, i: int, value: float, grad: float, consumers: list[int], seeds: dict[int, float],
+          focus: Neuron | None, grads) -> OpNode:
+    src = spec.sources[i]
+    reference = None
+    if focus is not None and isinstance(src, Out):
+        reference = float(grads.dE_da[src.neuron.layer][0, src.neuron.index])
+    return OpNode(id=spec.ids[i], name=spec.names[i], op=spec.ops[i], kind=spec.kinds[i], value=value, grad=grad,
+                  formula=spec.formulas[i], children=tuple(spec.ids[c] for c in spec.children[i]),
+                  consumers=tuple(spec.ids[p] for p in consumers), rank=spec.ranks[i],
+                  param=src if isinstance(src, PARAM_TYPES) else None,
+                  upstream=seeds.get(i) if focus is not None else None, reference_grad=reference)
 
 
 def _leaf_value(scenario: Scenario, trace, source: Quantity) -> float:
