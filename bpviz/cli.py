@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from . import engine
+from . import engine, gradcheck
 from .config import MAX_DOCUMENT_BYTES, Scenario, ScenarioError, load_json, preset, preset_names
+from .naming import names_for
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -57,7 +58,8 @@ def compute(scenario: Scenario) -> dict[str, Any]:
     """
     trace = engine.forward(scenario)
     grads = engine.backward(scenario, trace)
-    check = engine.gradient_check(scenario, grads=grads)
+    check = gradcheck.gradient_check(scenario, grads=grads)
+    names = names_for(scenario.layers)
     b = scenario.batched
     return {
         "forward": {
@@ -72,7 +74,12 @@ def compute(scenario: Scenario) -> dict[str, Any]:
             "biases": [g.tolist() for g in grads.dE_db],
         },
         "updated": engine.step(scenario, trace=trace).after.to_dict(),
-        "gradient_check": {"max_relative_error": check.max_relative_error},
+        "gradient_check": {
+            "max_relative_error": check.max_relative_error,
+            "agrees": check.agrees,  # every gradient within the stated tolerance (README: "Gradient check")
+            "explained": [{"parameter": names.param(ref), "reason": reason, "why": gradcheck.verdict(check, i)}
+                          for i, (ref, reason) in enumerate(zip(check.refs, check.reasons)) if reason != "agree"],
+        },
     }
 
 

@@ -359,8 +359,23 @@ def _net_tree(sy, layers, l: int, j: int) -> sp.Expr:
 
 
 @lru_cache(maxsize=32)
+def _share_trees(architecture: tuple, sy) -> list[sp.Expr]:
+    """Each output's loss share: on the outputs, or, for a fused loss, on the output layer's nets (as computed)."""
+    layers, _, loss = architecture
+    K, L = layers[-1], len(layers) - 1
+    if symbolic.is_fused(architecture):
+        nets = list(sy.net[L])
+        return [symbolic.logits_share_expr(loss, nets[k], nets, sy.targets[k], K) for k in range(K)]
+    return [symbolic.loss_share_expr(loss, sy.out[L][k], sy.targets[k], K) for k in range(K)]
+
+
+@lru_cache(maxsize=32)
 def _full_builder(architecture: tuple) -> tuple[_Builder, tuple[int, ...], dict]:
-    """The full loss graph: every neuron's net and out tree, every loss share, and E = Σ shares."""
+    """The full loss graph: every neuron's net and out tree, every loss share, and E = Σ shares.
+
+    With a fused loss (bce after sigmoid, cross_entropy after softmax) the shares are computed from the output
+    layer's nets, as the engine does, so the output layer's out (the probability) is not a node of the loss.
+    """
     layers, activations, loss = architecture
     layers = tuple(layers)
     sy = symbolic.net_symbols(layers)
@@ -373,18 +388,18 @@ def _full_builder(architecture: tuple) -> tuple[_Builder, tuple[int, ...], dict]
         nets = {sy.net[l][j]: _net_tree(sy, layers, l, j) for j in range(layers[l])}
         for j in range(layers[l]):
             b.define(sy.net[l][j], nets[sy.net[l][j]], _net_name(nm, l, j))
+        definitions.append(nets)
+        if l == L and symbolic.is_fused(architecture):
+            break
         outs = {
             sy.out[l][j]: symbolic.activation_expr(activations[l - 1], sy.net[l][j], list(sy.net[l]))
             for j in range(layers[l])
         }
         for j in range(layers[l]):
             b.define(sy.out[l][j], outs[sy.out[l][j]], _out_name(nm, l, j))
-        definitions += [nets, outs]
+        definitions.append(outs)
     K = layers[-1]
-    shares = {
-        sp.Symbol(nm.loss_share(k), real=True): symbolic.loss_share_expr(loss, sy.out[L][k], sy.targets[k], K)
-        for k in range(K)
-    }
+    shares = {sp.Symbol(nm.loss_share(k), real=True): tree for k, tree in enumerate(_share_trees(architecture, sy))}
     if K == 1:
         (share,) = shares.values()
         root = b.define(sp.Symbol("E", real=True), share, "E")
@@ -401,10 +416,8 @@ def recomposed_loss(architecture: tuple) -> sp.Expr:
     b, roots, info = _full_builder(architecture)
     expr = info["top"] if info["top"] is not None else None
     levels = info["definitions"]
-    if expr is None:  # one output: the root is the share tree itself, over out symbols
-        layers, activations, loss = architecture
-        sy = symbolic.net_symbols(tuple(layers))
-        expr = symbolic.loss_share_expr(loss, sy.out[-1][0], sy.targets[0], 1)
+    if expr is None:  # one output: the root is the share tree itself, over out (or net) symbols
+        expr = _share_trees(architecture, symbolic.net_symbols(tuple(architecture[0])))[0]
     for level in reversed(levels):
         expr = expr.xreplace(level)
     return expr
@@ -436,7 +449,9 @@ def _focus_builder(architecture: tuple, focus: Neuron) -> tuple[_Builder, tuple[
     """One neuron: its net tree over the previous layer's outs (leaves) and its activation (the root).
 
     A softmax neuron's net feeds every output of the layer, so those outputs are all roots (the other nets are
-    leaves); each root is seeded with the engine's ∂E/∂out.
+    leaves); each root is seeded with the engine's ∂E/∂out. With a fused loss an output neuron's net feeds the loss
+    shares directly (the engine computes the loss from the nets), so the roots are the shares, seeded with
+    ∂E/∂E_k = 1.
     """
     layers, activations, loss = architecture
     layers = tuple(layers)
@@ -450,6 +465,8 @@ def _focus_builder(architecture: tuple, focus: Neuron) -> tuple[_Builder, tuple[
             b.leaf_info[sy.out[l - 1][k]] = (_out_name(nm, l - 1, k), "activation", Out(Neuron(l - 1, k)))
     b.define(sy.net[l][j], _net_tree(sy, layers, l, j), _net_name(nm, l, j))
     act = activations[l - 1]
+    if l == len(layers) - 1 and symbolic.is_fused(architecture):
+        return _fused_output_focus(b, architecture, sy, j)
     if ACTIVATIONS[act].elementwise:
         root = b.define(sy.out[l][j], symbolic.activation_expr(act, sy.net[l][j]), _out_name(nm, l, j))
         return b, (root,), {"root_sources": (OutGrad(focus),)}
@@ -461,6 +478,19 @@ def _focus_builder(architecture: tuple, focus: Neuron) -> tuple[_Builder, tuple[
         for k in range(layers[l])
     )
     return b, roots, {"root_sources": tuple(OutGrad(Neuron(l, k)) for k in range(layers[l]))}
+
+
+def _fused_output_focus(b: _Builder, architecture: tuple, sy, j: int) -> tuple[_Builder, tuple[int, ...], dict]:
+    """The output neuron j's net feeds the loss shares that use it (the other nets are leaves)."""
+    layers = architecture[0]
+    L, nm = len(layers) - 1, sy.names
+    shares = _share_trees(architecture, sy)
+    for k in range(layers[L]):
+        if k != j:
+            b.leaf_info[sy.net[L][k]] = (_net_name(nm, L, k), "net", Net(Neuron(L, k)))
+    used = [k for k, tree in enumerate(shares) if tree.has(sy.net[L][j])]
+    roots = tuple(b.define(sp.Symbol(nm.loss_share(k), real=True), shares[k], _share_name(nm, k)) for k in used)
+    return b, roots, {"root_sources": tuple(One() for _ in used)}
 
 
 @lru_cache(maxsize=64)

@@ -1,4 +1,4 @@
-"""The NumPy engine: forward pass, backward pass, update step and a finite-difference gradient check.
+"""The NumPy engine: forward pass, backward pass and the update step (the gradient check is in gradcheck.py).
 
 Float64 throughout, no UI imports. Conventions (layer index l = 0 is the input layer, L = number of weight layers):
 
@@ -63,8 +63,11 @@ def propagate(model: Model, W, B, x: np.ndarray) -> tuple[list[np.ndarray], list
     return zs, As
 
 
-def loss_shares(model: Model, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Each output's share of each sample's loss, shape of ``outputs``."""
+def loss_shares(model: Model, z: np.ndarray, outputs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Each output's share of each sample's loss, shape of ``outputs``: from the logits ``z`` when the loss has a
+    fused form for this output activation (bce after sigmoid, cross_entropy after softmax), else from the outputs."""
+    if model.fused:
+        return model.loss.fused.share(z, targets)
     return model.loss.share(outputs, targets)
 
 
@@ -97,7 +100,7 @@ def forward(scenario: Scenario, weights=None, biases=None) -> Trace:
     W = scenario.weights if weights is None else weights
     B = scenario.biases if biases is None else biases
     zs, As = propagate(model, W, B, scenario.inputs)
-    share = loss_shares(model, As[-1], scenario.targets)
+    share = loss_shares(model, zs[-1], As[-1], scenario.targets)
     per_output = share.mean(axis=0)
     return Trace(tuple(zs), tuple(As), scenario.targets, share, per_output, float(per_output.sum()))
 
@@ -126,9 +129,13 @@ class Gradients:
 
 
 def output_delta(model: Model, z: np.ndarray, o: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(dE/da, dE/dz) of the output layer, per sample (dE/dz from the loss's fused closed form when it applies)."""
+    """(dE/da, dE/dz) of the output layer, per sample.
+
+    With a fused loss dE/dz is its closed form (the derivative of the loss computed from z), exact at any z; dE/da
+    is then only recorded (it is ±inf where an output rounds to exactly 0 or 1) and nothing divides by it.
+    """
     dE_da = model.loss.dE_do(o, t)
-    dE_dz = model.loss.dE_dz_fused(o, t) if model.fused else model.acts[-1].vjp(z, o, dE_da)
+    dE_dz = model.loss.fused.dE_dz(o, t) if model.fused else model.acts[-1].vjp(z, o, dE_da)
     return dE_da, dE_dz
 
 
@@ -232,7 +239,7 @@ def step(
     return Update(scenario, scenario.with_parameters(W, B), grads, lr, train_biases, update_order)
 
 
-# ---------------------------------------------------------------- parameters and the gradient check
+# ---------------------------------------------------------------- parameters
 
 
 def parameter_refs(scenario: Scenario) -> list[ParamRef]:
@@ -246,76 +253,3 @@ def gradient_of(grads: Gradients, ref: ParamRef) -> float:
 
 def value_of(scenario: Scenario, ref: ParamRef) -> float:
     return ref.read(scenario.weights, scenario.biases)
-
-
-@dataclass(frozen=True, eq=False)
-class GradientCheck:
-    """Central finite differences vs backprop, one entry per :func:`parameter_refs` entry."""
-
-    refs: tuple[ParamRef, ...]
-    numeric: np.ndarray
-    analytic: np.ndarray
-    relative_error: np.ndarray
-
-    @property
-    def max_relative_error(self) -> float:
-        return float(self.relative_error.max()) if self.relative_error.size else 0.0
-
-
-def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-6) -> np.ndarray:
-    """|a − n| / max(|a|, |n|, floor): relative, but absolute for gradients below ``floor``."""
-    return np.abs(analytic - numeric) / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
-
-
-STENCIL = ((2, -1.0), (1, 8.0), (-1, -8.0), (-2, 1.0))  # five-point central difference: shift, weight (/12h)
-
-
-def _perturbed_losses(scenario: Scenario, refs: list[ParamRef], shifts: np.ndarray) -> np.ndarray:
-    """E for many copies of the parameters, copy c with ``refs[c]`` moved by ``shifts[c]``, in one batched forward.
-
-    Copies are stacked on a leading axis: z = a @ Wᵀ + b with a of shape (copies, samples, width). Chunked so
-    that copies × samples stays small in memory.
-    """
-    n = scenario.n_samples
-    model = Model.of(scenario)
-    chunk = max(1, 200_000 // (n * max(scenario.layers)))
-    out = np.empty(len(refs))
-    for start in range(0, len(refs), chunk):
-        part = range(start, min(start + chunk, len(refs)))
-        W = [np.repeat(w[None], len(part), axis=0) for w in scenario.weights]
-        B = [np.repeat(b[None, None], len(part), axis=0) for b in scenario.biases]
-        for c, i in enumerate(part):
-            Wc, Bc = [w[c] for w in W], [b[c, 0] for b in B]  # views of copy c
-            refs[i].write(Wc, Bc, refs[i].read(Wc, Bc) + shifts[i])
-        x = np.broadcast_to(scenario.inputs, (len(part), *scenario.inputs.shape))
-        _, As = propagate(model, W, B, x)
-        share = loss_shares(model, As[-1], scenario.targets)  # (copies, samples, outputs)
-        out[start:part.stop] = share.sum(axis=-1).mean(axis=-1)
-    return out
-
-
-def numeric_gradient(scenario: Scenario, ref: ParamRef, h: float = 1e-3) -> float:
-    """dE/dp by finite differences, for one parameter, in double precision.
-
-    Five-point central stencil  (−E(p+2h) + 8E(p+h) − 8E(p−h) + E(p−2h)) / 12h : truncation error O(h⁴), so a
-    larger h keeps the rounding error (≈ ε·E/h) small too.
-    """
-    return float(numeric_gradients(scenario, [ref], h)[0])
-
-
-def numeric_gradients(scenario: Scenario, refs: list[ParamRef], h: float = 1e-3) -> np.ndarray:
-    """:func:`numeric_gradient` for many parameters at once (all 4 × len(refs) perturbed losses in one batch)."""
-    stacked = [r for r in refs for _ in STENCIL]
-    shifts = np.array([k * h for _ in refs for k, _ in STENCIL])
-    losses = _perturbed_losses(scenario, stacked, shifts).reshape(len(refs), len(STENCIL))
-    weights = np.array([wt for _, wt in STENCIL])
-    return losses @ weights / (12 * h)
-
-
-def gradient_check(scenario: Scenario, h: float = 1e-3, grads: Gradients | None = None) -> GradientCheck:
-    """Finite differences (:func:`numeric_gradients`) vs backprop for every parameter."""
-    grads = backward(scenario) if grads is None else grads
-    refs = parameter_refs(scenario)
-    numeric = numeric_gradients(scenario, refs, h)
-    analytic = np.array([gradient_of(grads, r) for r in refs])
-    return GradientCheck(tuple(refs), numeric, analytic, relative_error(analytic, numeric))

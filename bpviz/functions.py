@@ -18,8 +18,7 @@ import numpy as np
 import sympy as sp
 
 LEAKY_SLOPE = 0.01  # leaky_relu: f(z) = LEAKY_SLOPE · z for z ≤ 0 (PyTorch's default negative_slope)
-LOG_FLOOR = -100.0  # PyTorch's BCELoss clamps log(.) at -100; we do the same for bce and cross_entropy
-DIV_EPS = 1e-12  # PyTorch's BCELoss backward divides by max(o(1-o), 1e-12)
+LOG_FLOOR = -100.0  # PyTorch's BCELoss clamps log(.) at -100 (only the outputs form of bce/cross_entropy uses it)
 
 
 # ---------------------------------------------------------------- activations
@@ -114,28 +113,58 @@ def _clamped_log(x: np.ndarray) -> np.ndarray:
         return np.maximum(np.log(np.maximum(x, 0.0)), LOG_FLOOR)
 
 
+def _quotient(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den with 0 where num is 0 (a term that is absent), ±inf where only den is 0; no warnings."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(num == 0, 0.0, num / den)
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    """log softmax(z) along the last axis, by log-sum-exp: finite for every finite z."""
+    m = z.max(axis=-1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+
+
+@dataclass(frozen=True)
+class Fused:
+    """A loss computed from the output layer's pre-activations z (the logits), with its activation folded in, as
+    PyTorch's fused losses do: the loss and its gradient are then one function and its derivative everywhere, and
+    nothing is infinite for finite z (no clamp), while the outputs shown are still the probabilities f(z).
+
+    ``share(z, t)`` is each output's share (stable NumPy), ``dE_dz(o, t)`` its derivative in closed form (in terms
+    of o = f(z)), ``expr(z, zs, t, K)`` the share as SymPy (``zs``: every logit of the layer).
+    """
+
+    activation: str
+    share: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    dE_dz: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    expr: Callable[[sp.Expr, list[sp.Expr], sp.Expr, int], sp.Expr]
+    pytorch: str  # the PyTorch loss this equals
+
+
 @dataclass(frozen=True)
 class Loss:
     """One sample's loss E = Σ_k share(o, t)_k, dE/do_k for that sample, the SymPy share, and the loss's rules.
 
-    ``requires`` names the output activation the loss needs (None: any). When it does, ``dE_dz_fused(o, t)`` is
-    dE/dz of the output layer in the stable closed form PyTorch's fused losses use (the activation's derivative
-    cancelled), and the engine uses it instead of the chain dE/do · do/dz.
+    ``share``/``expr`` are the loss on the outputs o (the textbook definition). ``requires`` names the output
+    activation the loss needs (None: any); ``fused``, when set, is the form the engine computes after that
+    activation (from the logits; see :class:`Fused`). ``pytorch`` names the PyTorch loss the outputs form equals.
     """
 
     name: str
     share: Callable[[np.ndarray, np.ndarray], np.ndarray]
     dE_do: Callable[[np.ndarray, np.ndarray], np.ndarray]
     expr: Callable[[sp.Expr, sp.Expr, int], sp.Expr]  # SymPy share(o_k, t_k, K)
+    pytorch: str
     requires: str | None = None
     min_outputs: int = 1
     target_range: tuple[float, float] | None = None  # closed range the targets must lie in
     targets_sum_to_one: bool = False  # each sample's targets are a probability distribution
-    dE_dz_fused: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    fused: Fused | None = None
 
     def fused_with(self, activation: str) -> bool:
-        """Whether the output delta uses the fused closed form after this output activation."""
-        return self.dE_dz_fused is not None and self.requires == activation
+        """Whether the loss is computed from the logits (its fused form) after this output activation."""
+        return self.fused is not None and self.fused.activation == activation
 
     def pairing_problem(self, output_activation: str, n_outputs: int) -> str | None:
         """Why this loss cannot follow ``output_activation`` with ``n_outputs`` outputs (None when it can)."""
@@ -149,25 +178,36 @@ class Loss:
         return None
 
 
+def _bce_logits(z: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """−[t log σ(z) + (1 − t) log(1 − σ(z))] / K = [max(z, 0) − z·t + log(1 + e^(−|z|))] / K."""
+    return (np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z)))) / z.shape[-1]
+
+
 LOSSES: dict[str, Loss] = {
     l.name: l
     for l in (
         # ½ Σ (o − t)²  →  dE/do = o − t
         Loss("half_sse", lambda o, t: 0.5 * (o - t) ** 2, lambda o, t: o - t,
-             lambda o, t, K: sp.Rational(1, 2) * (o - t) ** 2),
+             lambda o, t, K: sp.Rational(1, 2) * (o - t) ** 2, pytorch="0.5 * MSELoss(reduction='sum')"),
         # (1/K) Σ (o − t)²  →  dE/do = 2(o − t)/K
         Loss("mse", lambda o, t: (o - t) ** 2 / o.shape[-1], lambda o, t: 2.0 * (o - t) / o.shape[-1],
-             lambda o, t, K: (o - t) ** 2 / K),
-        # −(1/K) Σ [t log o + (1−t) log(1−o)]  →  dE/do = (o − t) / (o(1−o) K);  with sigmoid: dE/dz = (o − t)/K
+             lambda o, t, K: (o - t) ** 2 / K, pytorch="MSELoss()"),
+        # −(1/K) Σ [t log o + (1−t) log(1−o)]  →  dE/do = (o − t) / (o(1−o) K);  from z: dE/dz = (σ(z) − t)/K
         Loss("bce", lambda o, t: -(t * _clamped_log(o) + (1.0 - t) * _clamped_log(1.0 - o)) / o.shape[-1],
-             lambda o, t: (o - t) / np.maximum(o * (1.0 - o), DIV_EPS) / o.shape[-1],
-             lambda o, t, K: -(t * sp.log(o) + (1 - t) * sp.log(1 - o)) / K,
-             requires="sigmoid", target_range=(0.0, 1.0), dE_dz_fused=lambda o, t: (o - t) / o.shape[-1]),
-        # −Σ t log o  →  dE/do = −t/o;  with softmax: dE/dz = o·Σt − t  (= o − t for probability targets)
-        Loss("cross_entropy", lambda o, t: -t * _clamped_log(o), lambda o, t: -t / np.maximum(o, DIV_EPS),
-             lambda o, t, K: -t * sp.log(o),
+             lambda o, t: _quotient(o - t, o * (1.0 - o)) / o.shape[-1],
+             lambda o, t, K: -(t * sp.log(o) + (1 - t) * sp.log(1 - o)) / K, pytorch="BCELoss() on the outputs",
+             requires="sigmoid", target_range=(0.0, 1.0),
+             fused=Fused("sigmoid", _bce_logits, lambda o, t: (o - t) / o.shape[-1],
+                         lambda z, zs, t, K: (sp.log(1 + sp.exp(z)) - z * t) / K,
+                         pytorch="BCEWithLogitsLoss() on the output layer's net")),
+        # −Σ t log o  →  dE/do = −t/o;  from z: −Σ t·log_softmax(z), dE/dz = o·Σt − t (= o − t: targets sum to 1)
+        Loss("cross_entropy", lambda o, t: -t * _clamped_log(o), lambda o, t: _quotient(-t, o),
+             lambda o, t, K: -t * sp.log(o), pytorch="NLLLoss() on log of the outputs",
              requires="softmax", min_outputs=2, target_range=(0.0, 1.0), targets_sum_to_one=True,
-             dE_dz_fused=lambda o, t: o * t.sum(axis=-1, keepdims=True) - t),
+             fused=Fused("softmax", lambda z, t: -t * _log_softmax(z),
+                         lambda o, t: o * t.sum(axis=-1, keepdims=True) - t,
+                         lambda z, zs, t, K: -t * (z - sp.log(sp.Add(*[sp.exp(v) for v in zs]))),
+                         pytorch="CrossEntropyLoss() on the output layer's net (probability targets)")),
     )
 }
 

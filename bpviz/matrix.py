@@ -36,12 +36,12 @@ import sympy as sp
 
 from .config import Scenario
 from .engine import Gradients, Model, Trace
-from .functions import ACTIVATIONS
+from .functions import ACTIVATIONS, LOSSES
 from .i18n import t
 from .ids import ParamRef, Weight
 from .naming import names_for, sup
 from .numbers import latex as latex_number
-from .symbolic import activation_derivative, loss_derivative, make_template
+from .symbolic import activation_derivative, fused_delta, layer_generic, loss_derivative, make_template
 
 HIGHLIGHT_COLOR = "#d62728"  # the red the figures use for "this one"
 
@@ -157,19 +157,24 @@ def _db(l: int) -> str:
     return rf"\frac{{\partial E}}{{\partial b^{{({l})}}}}"
 
 
-def _grad_a_latex(loss: str, L: int, K: int) -> tuple[str, Callable[[str, str], str]]:
-    """(general LaTeX, filler) of ∂E/∂a^{(L)}, from sympy.diff of the loss's share; the filler writes it with the
-    given a and t (column vectors; the operations act entry by entry)."""
-    general = loss_derivative(loss, _K)
-    a = sp.Symbol(rf"a^{{({L})}}", real=True)
-    shown = general.xreplace({_A: a})
-    template = make_template(general.xreplace({_A: a, _K: sp.Symbol("K_n")}), {a: "a", _T: "t", sp.Symbol("K_n"): "K"})
+def _vector_formula(expr: sp.Expr, L: int) -> tuple[str, Callable[[str, str, int], str]]:
+    """(LaTeX, filler) of a formula in the generic a, t and K of symbolic's derivations; the filler writes it with
+    the given a and t (column vectors; the operations act entry by entry) and the number K."""
+    a, k_slot = sp.Symbol(rf"a^{{({L})}}", real=True), sp.Symbol("K_n")
+    template = make_template(expr.xreplace({_A: a, _K: k_slot}), {a: "a", _T: "t", k_slot: "K"})
 
-    def fill(av: str, tv: str) -> str:
+    def fill(av: str, tv: str, K: int) -> str:
         values = {"a": av, "t": tv, "K": str(K)}
         return template.fill(lambda src: 0.0, lambda src, bare: values[src])
 
-    return sp.latex(shown), fill
+    return sp.latex(expr.xreplace({_A: a})), fill
+
+
+def _grad_a_latex(loss: str, L: int, K: int) -> tuple[str, Callable[[str, str], str]]:
+    """(general LaTeX, filler) of ∂E/∂a^{(L)}, from sympy.diff of the loss's share; the filler writes it with the
+    given a and t."""
+    general, fill = _vector_formula(loss_derivative(loss, _K), L)
+    return general, lambda av, tv: fill(av, tv, K)
 
 
 def _piecewise_note(act: str, lang: str) -> tuple[str, ...]:
@@ -201,73 +206,125 @@ def _output_delta_step(
 ) -> MatrixStep:
     """δ^{(L)} from ∂E/∂a^{(L)}: elementwise, through the Jacobian (softmax), or the loss's fused closed form."""
     L = scenario.n_layers
-    K = scenario.layers[-1]
-    wide = K > WIDE
-    act_name = scenario.activations[-1]
-    act = ACTIVATIONS[act_name]
-    z, o, tgt = trace.z[L][s], trace.a[L][s], trace.targets[s]
-    dE_da, delta = grads.dE_da[L][s], grads.dE_dz[L][s]
-    fused = Model.of(scenario).fused
-    a_L, dE_da_sym = _act_vec(L), _dE_da(L)
-    ga_general, ga_numbers = _grad_a_latex(scenario.loss, L, K)
-    derivation = [rf"{dE_da_sym} = {ga_general} = {ga_numbers(bmatrix(o, d), bmatrix(tgt, d))} = {bmatrix(dE_da, d)}"]
-    notes: list[str] = []
-    computed: list[tuple[str, np.ndarray]] = []
-    if act.elementwise:
-        f_prime = act.da_dz(z, o)
-        computed.append(("f_prime", f_prime))
-        notes.extend(_piecewise_note(act_name, lang))
-        fp = rf"{act.symbol}'\!\left(z^{{({L})}}\right)"
-        general = rf"{_delta(L)} = {dE_da_sym} \odot {fp}"
-        derivation.append(rf"{fp} = {_f_prime_formula(act_name, L)} = {bmatrix(f_prime, d)}")
-        product = rf"{bmatrix(dE_da, d)} \odot {bmatrix(f_prime, d)}"
-        if fused:
-            # bce after sigmoid: ∂E/∂z_j = (1/K)(o_j − t_j)/(o_j(1 − o_j)) · o_j(1 − o_j) = (o_j − t_j)/K
-            general += rf" = \frac{{1}}{{K}}\left({a_L} - t\right)"
-            derivation.append(
-                r"\frac{\partial E}{\partial z_j} = \frac{\partial E}{\partial o_j}\,o_j(1 - o_j)"
-                r" = \frac{1}{K}\,\frac{o_j - t_j}{o_j(1 - o_j)}\,o_j(1 - o_j) = \frac{o_j - t_j}{K}"
-            )
-            elementwise_product = dE_da * f_prime
-            computed.append(("elementwise_product", elementwise_product))
-            derivation.append(rf"{product} = {bmatrix(elementwise_product, d)}")
-            numeric = _equation([(_delta(L, sub), [
-                rf"\frac{{1}}{{{K}}}\left({bmatrix(o, d)} - {bmatrix(tgt, d)}\right)", bmatrix(delta, d)])], False)
-            notes.append(t("With a sigmoid output, bce's derivative simplifies: the o(1 − o) of σ′ cancels, "
-                           "leaving δ = (o − t)/K. The engine uses this form: it stays exact when o saturates.",
-                           lang))
-        else:
-            numeric = _equation([(_delta(L, sub), [product, bmatrix(delta, d)])], False)
+    act = ACTIVATIONS[scenario.activations[-1]]
+    if Model.of(scenario).fused:
+        parts = _fused_delta(scenario, trace, grads, s, d, sub, lang)
+    elif act.elementwise:
+        parts = _elementwise_delta(scenario, trace, grads, s, d, sub, lang)
     else:
-        # softmax: J[j, k] = ∂o_j/∂z_k = o_j (δ_jk − o_k) = (diag(o) − o oᵀ)[j, k]; δ = Jᵀ ∂E/∂a
-        J = act.da_dz(z, o)
-        jacobian_value = J.T @ dE_da
-        computed += [("jacobian", J), ("jacobian_product", jacobian_value)]
-        jacobian_def = rf",\quad J = \frac{{\partial {a_L}}}{{\partial z^{{({L})}}}}"
-        general = rf"{_delta(L)} = J^{{\top}} {dE_da_sym}" + (r" = o - t" if fused else "") + jacobian_def
-        derivation.append(rf"J = \operatorname{{diag}}(o) - o\,o^{{\top}} = {bmatrix(J, d)}")
-        jacobian_product = rf"{bmatrix(J.T, d)} {bmatrix(dE_da, d)}"
-        notes.append(t("Softmax is not elementwise: every output o = a{sup} depends on every z, so f′ is the "
-                       "Jacobian matrix J (symmetric: Jᵀ = J) and the elementwise product ⊙ becomes the matrix "
-                       "product Jᵀ · ∂E/∂a.", lang, sup=_sup(L)))
-        if fused:
-            derivation.append(
-                r"\frac{\partial E}{\partial z_j} = \sum_k \frac{\partial E}{\partial o_k}\frac{\partial o_k}"
-                r"{\partial z_j} = \sum_k \left(-\frac{t_k}{o_k}\right) o_k\left(\delta_{kj} - o_j\right)"
-                r" = -t_j + o_j \sum_k t_k = o_j - t_j"
-            )
-            derivation.append(_equation([(rf"J^{{\top}} {dE_da_sym}", [jacobian_product,
-                                                                         bmatrix(jacobian_value, d)])], wide))
-            numeric = _equation([(_delta(L, sub), ["o - t", rf"{bmatrix(o, d)} - {bmatrix(tgt, d)}",
-                                                   bmatrix(delta, d)])], False)
-            notes.append(t("Here δₖⱼ is 1 when k = j and 0 otherwise, and Σₖ tₖ = 1 because the targets are "
-                           "probabilities. The engine uses the closed form o − t.", lang))
-        else:
-            numeric = _equation([(_delta(L, sub), [rf"J^{{\top}} {dE_da_sym}", jacobian_product,
-                                                   bmatrix(delta, d)])], wide)
+        parts = _jacobian_delta(scenario, trace, grads, s, d, sub, lang)
+    general, numeric, derivation, notes, computed = parts
     title = t("Output layer error δ{sup}", lang, sup=_sup(L))
-    return MatrixStep(0, "delta", L, title, general, numeric, np.array(delta), tuple(derivation), tuple(notes), s,
-                      symbol_latex=_delta(L), computed=tuple(computed))
+    return MatrixStep(0, "delta", L, title, general, numeric, np.array(grads.dE_dz[L][s]), tuple(derivation),
+                      tuple(notes), s, symbol_latex=_delta(L), computed=tuple(computed))
+
+
+def _grad_a_line(scenario: Scenario, trace: Trace, grads: Gradients, s: int, d: int) -> str:
+    """∂E/∂a^{(L)} = general = with the numbers = value."""
+    L, K = scenario.n_layers, scenario.layers[-1]
+    general, fill = _grad_a_latex(scenario.loss, L, K)
+    o, tgt = trace.a[L][s], trace.targets[s]
+    return rf"{_dE_da(L)} = {general} = {fill(bmatrix(o, d), bmatrix(tgt, d))} = {bmatrix(grads.dE_da[L][s], d)}"
+
+
+def _f_prime_parts(act_name: str, L: int, z: np.ndarray, o: np.ndarray, d: int) -> tuple[str, str, np.ndarray]:
+    """(f'(z) symbol, the line f'(z) = general = value, the value)."""
+    act = ACTIVATIONS[act_name]
+    f_prime = act.da_dz(z, o)
+    fp = rf"{act.symbol}'\!\left(z^{{({L})}}\right)"
+    return fp, rf"{fp} = {_f_prime_formula(act_name, L)} = {bmatrix(f_prime, d)}", f_prime
+
+
+def _elementwise_delta(scenario, trace, grads, s, d, sub, lang):
+    """δ = ∂E/∂a ⊙ f'(z)."""
+    L, act_name = scenario.n_layers, scenario.activations[-1]
+    dE_da = grads.dE_da[L][s]
+    fp, fp_line, f_prime = _f_prime_parts(act_name, L, trace.z[L][s], trace.a[L][s], d)
+    general = rf"{_delta(L)} = {_dE_da(L)} \odot {fp}"
+    numeric = _equation([(_delta(L, sub), [rf"{bmatrix(dE_da, d)} \odot {bmatrix(f_prime, d)}",
+                                           bmatrix(grads.dE_dz[L][s], d)])], False)
+    derivation = [_grad_a_line(scenario, trace, grads, s, d), fp_line]
+    return general, numeric, derivation, list(_piecewise_note(act_name, lang)), [("f_prime", f_prime)]
+
+
+def _jacobian_delta(scenario, trace, grads, s, d, sub, lang):
+    """Softmax without a fused loss: J[j, k] = ∂o_j/∂z_k = (diag(o) − o oᵀ)[j, k]; δ = Jᵀ ∂E/∂a."""
+    L, K = scenario.n_layers, scenario.layers[-1]
+    act = ACTIVATIONS[scenario.activations[-1]]
+    z, o, dE_da = trace.z[L][s], trace.a[L][s], grads.dE_da[L][s]
+    J = act.da_dz(z, o)
+    jacobian_value = J.T @ dE_da
+    general = (rf"{_delta(L)} = J^{{\top}} {_dE_da(L)},\quad "
+               rf"J = \frac{{\partial {_act_vec(L)}}}{{\partial z^{{({L})}}}}")
+    derivation = [_grad_a_line(scenario, trace, grads, s, d),
+                  rf"J = \operatorname{{diag}}(o) - o\,o^{{\top}} = {bmatrix(J, d)}"]
+    numeric = _equation([(_delta(L, sub), [rf"J^{{\top}} {_dE_da(L)}", rf"{bmatrix(J.T, d)} {bmatrix(dE_da, d)}",
+                                           bmatrix(grads.dE_dz[L][s], d)])], K > WIDE)
+    notes = [_not_elementwise_note(L, lang)]
+    return general, numeric, derivation, notes, [("jacobian", J), ("jacobian_product", jacobian_value)]
+
+
+def _not_elementwise_note(L: int, lang: str) -> str:
+    return t("Softmax is not elementwise: every output o = a{sup} depends on every z, so f′ is the Jacobian matrix J "
+             "(symmetric: Jᵀ = J) and the elementwise product ⊙ becomes the matrix product Jᵀ · ∂E/∂a.", lang,
+             sup=_sup(L))
+
+
+def _fused_delta(scenario, trace, grads, s, d, sub, lang):
+    """A loss computed from the logits (bce after sigmoid, cross_entropy after softmax): δ in one closed form,
+    derived by SymPy from ∂E/∂a and f'; the numeric chain ∂E/∂a · f' only where ∂E/∂a is a finite number."""
+    L, K, act_name = scenario.n_layers, scenario.layers[-1], scenario.activations[-1]
+    act = ACTIVATIONS[act_name]
+    o, tgt, dE_da = trace.a[L][s], trace.targets[s], grads.dE_da[L][s]
+    closed = _fused_closed_form(act_name, scenario.loss)
+    closed_general, closed_fill = _vector_formula(closed, L)
+    chain = rf"{_dE_da(L)} \odot {act.symbol}'\!\left(z^{{({L})}}\right)" if act.elementwise else \
+        rf"J^{{\top}} {_dE_da(L)}"
+    general = rf"{_delta(L)} = {chain} = {closed_general}"
+    derivation = [rf"{chain} = {_chain_general(act_name, scenario.loss, L)} = {closed_general}"]
+    computed: list[tuple[str, np.ndarray]] = []
+    notes = [t("The loss is computed from z (the logits), like PyTorch's {torch}: δ takes this closed form, the same "
+               "derivative, exact even where an output rounds to 0 or 1.", lang,
+               torch=LOSSES[scenario.loss].fused.pytorch)]
+    if np.all(np.isfinite(dE_da)):
+        derivation.insert(0, _grad_a_line(scenario, trace, grads, s, d))
+        if act.elementwise:
+            _, fp_line, f_prime = _f_prime_parts(act_name, L, trace.z[L][s], o, d)
+            product = dE_da * f_prime
+            derivation += [fp_line, rf"{bmatrix(dE_da, d)} \odot {bmatrix(f_prime, d)} = {bmatrix(product, d)}"]
+            computed += [("f_prime", f_prime), ("elementwise_product", product)]
+        else:
+            J = act.da_dz(trace.z[L][s], o)
+            derivation += [rf"J = \operatorname{{diag}}(o) - o\,o^{{\top}} = {bmatrix(J, d)}",
+                           rf"J^{{\top}} {_dE_da(L)} = {bmatrix(J.T, d)} {bmatrix(dE_da, d)} = "
+                           rf"{bmatrix(J.T @ dE_da, d)}"]
+            computed += [("jacobian", J), ("jacobian_product", J.T @ dE_da)]
+    else:
+        notes.append(t("Here an output rounds to exactly 0 or 1, so ∂E/∂a is not a finite number (it divides by "
+                       "o(1 − o) or o): δ comes straight from the closed form.", lang))
+    if not act.elementwise:
+        notes.append(_not_elementwise_note(L, lang))
+    numeric = _equation([(_delta(L, sub), [closed_fill(bmatrix(o, d), bmatrix(tgt, d), K),
+                                           bmatrix(grads.dE_dz[L][s], d)])], False)
+    return general, numeric, derivation, notes, computed
+
+
+def _fused_closed_form(act_name: str, loss: str) -> sp.Expr:
+    """δ_j of a fused output layer in the generic a, t, K, by SymPy (elementwise: ∂/∂z of the share of f(z);
+    softmax: the sum over outputs, with Σ t = 1)."""
+    if ACTIVATIONS[act_name].elementwise:
+        return fused_delta(act_name, loss, _K)
+    zs, outs, ts, _, deltas = layer_generic(act_name, 2, loss)  # δ_1 of the generic layer: a_1 − t_1
+    return deltas[0].xreplace({outs[0]: _A, ts[0]: _T})
+
+
+def _chain_general(act_name: str, loss: str, L: int) -> str:
+    """The chain before it simplifies: ∂E/∂a ⊙ f'(z) with both general forms (elementwise), or Σ_k ∂E/∂a_k ·
+    ∂a_k/∂z_j (softmax)."""
+    if ACTIVATIONS[act_name].elementwise:
+        ga = _vector_formula(loss_derivative(loss, _K), L)[0]
+        return rf"\left({ga}\right) \odot \left({_f_prime_formula(act_name, L)}\right)"
+    return r"\sum_k \frac{\partial E}{\partial a_k}\frac{\partial a_k}{\partial z_j}"
 
 
 def _hidden_delta_step(

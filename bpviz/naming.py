@@ -79,6 +79,12 @@ class Names:
             return rf"out_{{{self.node(l, j)}}}"
         return rf"a^{{({l})}}_{{{j + 1}}}"
 
+    def plain_net(self, l: int, j: int) -> str:
+        """Plain text of the pre-activation of neuron (l, j), as the formulas name it: net o1, or z⁽⁷⁾₁."""
+        if self.seed_style:
+            return f"net {self.node(l, j)}"
+        return f"z{sup(f'({l})')}{sub(j + 1)}"
+
     def out_text(self, l: int, j: int) -> str:
         """Plain text of the activation of neuron (l, j), as the formulas name it: out o1, or a⁽⁷⁾₁."""
         if self.seed_style or l == 0:

@@ -39,8 +39,19 @@ def activation_expr(name: str, z: sp.Expr, zs: list[sp.Expr] | None = None) -> s
 
 
 def loss_share_expr(loss: str, o: sp.Expr, t: sp.Expr, K: int) -> sp.Expr:
-    """One output's share E_k(o_k, t_k) of one sample's loss, from the loss's record."""
+    """One output's share E_k(o_k, t_k) of one sample's loss, on the outputs (the loss's definition)."""
     return LOSSES[loss].expr(o, t, K)
+
+
+def is_fused(architecture: tuple) -> bool:
+    """Whether the loss is computed from the output layer's nets (bce after sigmoid, cross_entropy after softmax)."""
+    _, activations, loss = architecture
+    return LOSSES[loss].fused_with(activations[-1])
+
+
+def logits_share_expr(loss: str, z: sp.Expr, zs: list[sp.Expr], t: sp.Expr, K: int) -> sp.Expr:
+    """Output k's share computed from its net ``z`` (``zs``: every net of the output layer): the fused form."""
+    return LOSSES[loss].fused.expr(z, zs, t, K)
 
 
 # ---------------------------------------------------------------- the symbols of a network
@@ -105,6 +116,8 @@ def loss_expression(architecture: tuple) -> sp.Expr:
         ]
         a = [activation_expr(act, z, zs) for z in zs]
     K = layers[-1]
+    if is_fused(architecture):  # the loss the engine computes: from the output layer's nets
+        return sp.Add(*[logits_share_expr(loss, zs[k], zs, sy.targets[k], K) for k in range(K)])
     return sp.Add(*[loss_share_expr(loss, a[k], sy.targets[k], K) for k in range(K)])
 
 
@@ -304,6 +317,20 @@ def activation_derivative(name: str) -> sp.Expr:
     return in_terms_of_out(sp.diff(fz, _Z), _Z, _A, fz)
 
 
+def _tidy(e: sp.Expr) -> sp.Expr:
+    """A rational expression as one fraction of expanded parts ((a − t)/2 rather than −(−a + t)/2)."""
+    return sp.together(sp.expand(sp.cancel(e)))
+
+
+@lru_cache(maxsize=64)
+def fused_delta(act: str, loss: str, K: int) -> sp.Expr:
+    """∂E_k/∂z_k of an elementwise output activation with the loss folded in, by sympy.diff of the share of f(z),
+    in terms of a = f(z) and ``t`` (bce after sigmoid: (a − t)/K; the f'(z) cancels)."""
+    t = sp.Symbol("t", real=True)
+    fz = activation_expr(act, _Z)
+    return _tidy(in_terms_of_out(sp.diff(loss_share_expr(loss, fz, t, K), _Z), _Z, _A, fz))
+
+
 @lru_cache(maxsize=64)
 def loss_derivative(loss: str, K: int) -> sp.Expr:
     """∂E_k/∂o_k of one output's share, by sympy.diff (in the generic symbols ``a`` = o_k and ``t``)."""
@@ -312,7 +339,7 @@ def loss_derivative(loss: str, K: int) -> sp.Expr:
 
 
 @lru_cache(maxsize=64)
-def _layer_generic(act: str, K: int, loss: str) -> tuple:
+def layer_generic(act: str, K: int, loss: str) -> tuple:
     """Generic forms of a non-elementwise (softmax) output layer of K outputs: (zs, outs, ts, jac[k][j] =
     ∂a_k/∂z_j, delta[j] = ∂E/∂z_j).
 
@@ -419,7 +446,8 @@ class Forms:
         self.nm = self.sy.names
         self.out_act = activations[-1]
         self.softmax = not ACTIVATIONS[self.out_act].elementwise  # the output layer mixes its nets
-        self.fused_softmax = self.softmax and LOSSES[loss].fused_with(self.out_act)
+        self.fused = is_fused(architecture)  # the loss is computed from the output layer's nets
+        self.fused_softmax = self.softmax and self.fused
         sy = self.sy
         src: dict[sp.Symbol, Source] = {}
         for l in range(self.L + 1):
@@ -481,22 +509,28 @@ class Forms:
         return self._cached(("loss", k, share), build)
 
     def _softmax_map(self) -> dict:
-        zs, outs, ts, _, _ = _layer_generic(self.out_act, self.K, self.loss)
+        zs, outs, ts, _, _ = layer_generic(self.out_act, self.K, self.loss)
         sy = self.sy
         return {**dict(zip(zs, sy.net[self.L])), **dict(zip(outs, sy.out[self.L])), **dict(zip(ts, sy.targets))}
 
     def jac_factor(self, k: int, j: int) -> FactorForm:
         """∂out_k/∂net_j of the softmax output layer, e.g. −out_1 out_2 (k ≠ j)."""
         def build() -> FactorForm:
-            expr = _layer_generic(self.out_act, self.K, self.loss)[3][k][j].xreplace(self._softmax_map())
+            expr = layer_generic(self.out_act, self.K, self.loss)[3][k][j].xreplace(self._softmax_map())
             return self._factor(partial_latex(self.nm.out(self.L, k), self.nm.net(self.L, j)), expr,
                                 SoftmaxJacobian(k, j))
         return self._cached(("jac", k, j), build)
 
     def out_delta_factor(self, j: int) -> FactorForm:
-        """∂E/∂net_j of a softmax output: the sum over all outputs (for cross_entropy: out_j − t_j)."""
+        """∂E/∂net_j of an output neuron in one factor: for a softmax output the sum over all outputs (for
+        cross_entropy: out_j − t_j), for a fused elementwise output its closed form (bce: (out_j − t_j)/K)."""
         def build() -> FactorForm:
-            expr = _layer_generic(self.out_act, self.K, self.loss)[4][j].xreplace(self._softmax_map())
+            if self.softmax:
+                expr = layer_generic(self.out_act, self.K, self.loss)[4][j].xreplace(self._softmax_map())
+            else:
+                sy = self.sy
+                expr = fused_delta(self.out_act, self.loss, self.K).xreplace(
+                    {_A: sy.out[self.L][j], sp.Symbol("t", real=True): sy.targets[j]})
             return self._factor(partial_latex("E", self.nm.net(self.L, j)), expr, Delta(Neuron(self.L, j)))
         return self._cached(("odelta", j), build)
 
@@ -535,7 +569,7 @@ class Forms:
         pf = self.param_factor(ref)
         extra = ""
         if m == L:
-            if self.fused_softmax:
+            if self.fused:
                 terms = ((self.out_delta_factor(j), pf),)
             elif self.softmax:
                 terms = tuple((self.loss_factor(i, False), self.jac_factor(i, j), pf) for i in range(self.K))
@@ -544,7 +578,7 @@ class Forms:
         elif L == 2:
             # one hidden layer (the seed): one path per output, each with its own factors
             fa = self.act_factor(1, j)
-            if self.softmax:
+            if self.softmax or self.fused:
                 terms = tuple((self.out_delta_factor(i), self.net_out_factor(2, i, j), fa, pf) for i in range(self.K))
                 labels = [partial_latex("E", nm.out(1, j))]
             else:
@@ -606,11 +640,16 @@ class Forms:
         return self._cached(("outf", m, j), build)
 
     def share_formula(self, k: int) -> tuple[str, Template]:
-        """E_{o1} = ½ (out_{o1} − t_1)² (or the loss's share of output k)."""
+        """E_{o1} = ½ (out_{o1} − t_1)² (or the loss's share of output k); for a fused loss the definition on the
+        outputs, then the same function of the nets, which is what the numbers go into."""
         def build():
             sy = self.sy
             expr = loss_share_expr(self.loss, sy.out[self.L][k], sy.targets[k], self.K)
-            return sp.latex(expr), make_template(expr, self.sources)
+            if not self.fused:
+                return sp.latex(expr), make_template(expr, self.sources)
+            nets = list(sy.net[self.L])
+            logits = logits_share_expr(self.loss, nets[k], nets, sy.targets[k], self.K)
+            return f"{sp.latex(expr)} = {sp.latex(logits)}", make_template(logits, self.sources)
         return self._cached(("sharef", k), build)
 
 

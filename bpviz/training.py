@@ -164,7 +164,7 @@ def train(
             zs, As = propagate(model, W, B, x)
             out_k = As[-1]
             # E = Σ_k mean_s share[s, k]; add.reduce / n is what ndarray.mean does, minus its Python overhead
-            E_now = float((np.add.reduce(loss_shares(model, out_k, targets), axis=0) / n).sum())
+            E_now = float((np.add.reduce(loss_shares(model, zs[-1], out_k, targets), axis=0) / n).sum())
             if not E_now <= LOSS_LIMIT:  # also true for NaN
                 reason, problem = DIVERGED, ("loss", k, E_now, None)
                 if math.isfinite(E_now):  # keep the exploded value: the curve shows the explosion

@@ -14,7 +14,7 @@ from functools import lru_cache
 from . import engine
 from .config import Scenario
 from .engine import Gradients, Trace
-from .functions import ACTIVATIONS
+from .functions import ACTIVATIONS, LOSSES
 from .i18n import t
 from .ids import Bias, LossShare, Net, Neuron, Out, ParamRef, Phase, StepId, TotalLoss, Weight, backward_order
 from .naming import names_for
@@ -125,6 +125,7 @@ class Walkthrough:
         self.numbers = Numbers(scenario, trace, grads, sample, decimals)
         self.forms = forms(self.architecture)
         self.names = self.forms.nm
+        self.loss_record = LOSSES[scenario.loss]
         self._steps: dict[int, Step] = {}
         self._update: engine.Update | None = None
 
@@ -241,10 +242,16 @@ class Walkthrough:
         rhs, tpl = self.forms.share_formula(k)
         value = float(self.trace.loss_share[self.sample, k])
         lhs = nm.loss_share(k)
+        notes = self._sample_note()
+        if self.forms.fused:
+            L = self.scenario.n_layers
+            notes += (self._t("The same function written with {net} (the logits) is what is computed, like "
+                              "PyTorch's {torch}: exact even where {out} rounds to 0 or 1.", net=nm.plain_net(L, k),
+                              out=nm.out_text(L, k), torch=self.loss_record.fused.pytorch),)
         return Step(
             **head, latex_symbolic=f"{lhs} = {rhs}",
             latex_numeric=f"{lhs} = {tpl.fill(nums.num, nums.sub)} = {nums.fmt(value)}", value=value,
-            nodes=(Neuron(self.scenario.n_layers, k),), notes=self._sample_note(),
+            nodes=(Neuron(self.scenario.n_layers, k),), notes=notes,
         )
 
     def _total(self, head: dict) -> Step:
@@ -304,6 +311,11 @@ class Walkthrough:
         if self.scenario.n_layers > 2 and ref.target.layer < self.scenario.n_layers:
             notes += (self._t("The deltas of the next layer were computed in earlier steps (backpropagation "
                               "reuses them instead of summing over every path)."),)
+        if self.forms.fused and ref.target.layer >= self.scenario.n_layers - 1:
+            notes += (self._t("The loss is computed from the output nets (the logits), like PyTorch's {torch}, so "
+                              "∂E/∂net of an output is one closed form: ∂E/∂out · ∂out/∂net with the activation's "
+                              "derivative cancelled, exact even where an output rounds to 0 or 1.",
+                              torch=self.loss_record.fused.pytorch),)
         return Step(
             **head, latex_symbolic=chain.symbolic_latex, latex_numeric=chain.numeric_latex, value=chain.value,
             param=ref, factors=chain.terms, notes=notes, latex_general=chain.general_latex, chain=chain,

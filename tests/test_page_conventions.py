@@ -94,6 +94,7 @@ def test_gradient_check_for_seed(at):
     rows = dict(zip(table["parameter"], table["backprop"]))
     assert rows["w5"] == "0.0821670406" and rows["w1"] == "0.0004385677" and rows["b_o1"] == "0.1384985616"
     assert (table["backprop"] == table["finite differences"]).all()
+    assert all(v.startswith("agree (|difference| ≤ ") for v in table["verdict"])
 
 
 def test_gradient_check_follows_sliders(at):

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from bpviz import engine
+from bpviz import engine, gradcheck
 from bpviz.conventions import reference_checks
+from bpviz.functions import LOSSES
 from bpviz.i18n import t
 from bpviz.naming import names_for
 from bpviz.ui import boundary, state, widgets
@@ -70,16 +71,41 @@ def body(app: AppState, comp: Computed) -> None:
     # a static table wraps its text, so the agreement is visible without scrolling sideways
     st.table(ref_rows, hide_index=True)
 
+    _losses_in_pytorch(app, comp)
+    _gradient_check(app, comp)
+
+
+def _losses_in_pytorch(app: AppState, comp: Computed) -> None:
+    """Which PyTorch loss each bpviz loss is; for a loss computed from the logits, the clamped BCELoss beside it."""
+    s, lang = app.scenario, app.lang
+    st.markdown(t("**The losses in PyTorch's terms**", lang))
+    st.table([{t("loss", lang): name, t("PyTorch", lang): loss.fused.pytorch if loss.fused else loss.pytorch}
+              for name, loss in LOSSES.items()], hide_index=True)
+    record = LOSSES[s.loss]
+    if record.fused_with(s.activations[-1]):
+        outputs_form = float(record.share(comp.trace.outputs, s.targets).sum(axis=1).mean())
+        st.caption(t("bpviz computes {loss} from the output layer's net (the logits), so the loss and its gradient are "
+                     "one function and its derivative everywhere. {torch} on the outputs is the same function until "
+                     "an output rounds to exactly 0 or 1; there it clamps log at −100 and its slope becomes 0. Here: "
+                     "E = {e} from the logits, {e_out} from the outputs.", lang, loss=s.loss,
+                     torch=record.pytorch.split(" ")[0], e=f"{comp.trace.loss:.9g}", e_out=f"{outputs_form:.9g}"))
+
+
+def _gradient_check(app: AppState, comp: Computed) -> None:
+    s, lang = app.scenario, app.lang
     st.markdown(t("**Gradient check**: backpropagation against finite differences for every parameter of this "
-                  "scenario", lang=lang))
-    check = engine.gradient_check(s, grads=comp.grads)
+                  "scenario", lang))
+    check = gradcheck.gradient_check(s, grads=comp.grads)
     nm = names_for(s.layers)
-    st.caption(t("Five-point central differences with h = 0.001; largest relative error {err:.1e} (below 1e-6 means "
-                 "they agree; near a ReLU kink finite differences are unreliable).", lang=lang,
+    st.caption(t("Five-point central differences with h = {h}; they agree when |backprop − estimate| ≤ max(10⁻⁶ × the "
+                 "larger of the two, the estimate's own rounding error 1.5 · {ulps} ε · max|E| / h); largest relative "
+                 "error {err:.1e}", lang, h=f"{check.h:g}", ulps=gradcheck.ROUNDING_ULPS,
                  err=check.max_relative_error))
-    st.dataframe([{t("parameter", lang=lang): nm.param(r), t("backprop", lang=lang): f"{a:.10f}",
-                   t("finite differences", lang=lang): f"{n:.10f}", t("relative error", lang=lang): f"{e:.1e}"}
-                  for r, a, n, e in zip(check.refs, check.analytic, check.numeric, check.relative_error)],
+    st.dataframe([{t("parameter", lang): nm.param(r), t("backprop", lang): f"{a:.10f}",
+                   t("finite differences", lang): f"{n:.10f}", t("relative error", lang): f"{e:.1e}",
+                   t("verdict", lang): gradcheck.verdict(check, i, lang)}
+                  for i, (r, a, n, e) in enumerate(zip(check.refs, check.analytic, check.numeric,
+                                                       check.relative_error))],
                  hide_index=True, width="stretch", height=widgets.table_height(len(check.refs)))
 
 

@@ -3,10 +3,9 @@ outputs and the loss, the finite-difference check, the before/after metrics and 
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
-from .. import engine, numbers
+from .. import engine, gradcheck, numbers
 from ..figures.network import network_figure
 from ..i18n import t
 from ..ids import ParamRef
@@ -116,19 +115,17 @@ def output_metrics(app: AppState, comp: Computed) -> None:
 
 
 def render_gradient_check(app: AppState, comp: Computed, ref: ParamRef | None) -> None:
-    """Finite-difference estimate beside the backprop value for one parameter."""
+    """Finite-difference estimate beside the backprop value for one parameter, with the verdict."""
     if ref is None:
         return
-    numeric = engine.numeric_gradient(app.scenario, ref)
-    analytic = engine.gradient_of(comp.grads, ref)
-    rel = float(engine.relative_error(np.array([analytic]), np.array([numeric]))[0])
+    check = gradcheck.gradient_check(app.scenario, grads=comp.grads, refs=[ref])
     name = names_for(app.scenario.layers).param(ref)
     c1, c2, c3 = st.columns(3)
-    c1.metric(t("Backprop ∂E/∂{p}", app.lang, p=name), f"{analytic:.10f}")
-    c2.metric(t("Finite differences", app.lang), f"{numeric:.10f}")
-    c3.metric(t("Relative error", app.lang), f"{rel:.1e}")
-    st.caption(t("Numeric estimate: (−E(p+2h) + 8E(p+h) − 8E(p−h) + E(p−2h)) / 12h with h = 0.001. "
-                 "A relative error below 1e-6 means the two agree.", app.lang))
+    c1.metric(t("Backprop ∂E/∂{p}", app.lang, p=name), f"{check.analytic[0]:.10f}")
+    c2.metric(t("Finite differences", app.lang), f"{check.numeric[0]:.10f}")
+    c3.metric(t("Relative error", app.lang), f"{check.relative_error[0]:.1e}")
+    st.caption(t("Numeric estimate: (−E(p+2h) + 8E(p+h) − 8E(p−h) + E(p−2h)) / 12h with h = {h}. Verdict: {verdict}.",
+                 app.lang, h=f"{check.h:g}", verdict=gradcheck.verdict(check, 0, app.lang)))
 
 
 def loss_before_after(app: AppState, comp: Computed) -> None:

@@ -1,0 +1,183 @@
+"""Finite differences against backpropagation: a stated tolerance, and the reason wherever the two legitimately
+differ.
+
+The estimate is the five-point central stencil  (−E(p+2h) + 8E(p+h) − 8E(p−h) + E(p−2h)) / 12h  (truncation error
+O(h⁴)), every perturbed loss in one batched forward pass. Backprop and the estimate *agree* when
+
+    |analytic − numeric| ≤ max(REL_TOL · max(|analytic|, |numeric|),  1.5 · ROUNDING_ULPS · ε · max|E| / h)
+
+(the second term is the stencil's own rounding error: its weights sum to 18/12, each E carries a few ulps). Where
+they do not, there is a reason:
+
+- ``kink``: the stencil crosses (or sits on) the kink of a ReLU or leaky ReLU, where the derivative is not defined
+  (backprop takes the right-hand slope at exactly 0 as PyTorch does; finite differences average both sides);
+- ``bends``: the loss bends sharply within ±2h (the estimate with h/2 differs from the one with h by more than the
+  tolerance), so finite differences with this h cannot resolve the slope;
+- ``differs``: none of these: a real disagreement (the tests assert this never happens).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Scenario
+from .engine import Gradients, Model, backward, forward, gradient_of, loss_shares, parameter_refs, propagate
+from .functions import ACTIVATIONS
+from .i18n import t
+from .ids import Neuron, ParamRef
+from .naming import names_for
+
+H = 1e-3
+STENCIL = ((2, -1.0), (1, 8.0), (-1, -8.0), (-2, 1.0))  # five-point central difference: shift, weight (/12h)
+REL_TOL = 1e-6
+ROUNDING_ULPS = 64
+EPS = float(np.finfo(np.float64).eps)
+AGREE, KINK, BENDS, DIFFERS = "agree", "kink", "bends", "differs"
+MAX_COPIES_X_VALUES = 200_000  # perturbed copies × samples × widest layer per batch (memory)
+
+
+def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-6) -> np.ndarray:
+    """|a − n| / max(|a|, |n|, floor): relative, but absolute for gradients below ``floor``."""
+    return np.abs(analytic - numeric) / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
+
+
+def _kinked_layers(scenario: Scenario) -> list[tuple[int, float]]:
+    """(layer, kink) of every layer whose activation has a kink."""
+    return [(l + 1, ACTIVATIONS[a].kink) for l, a in enumerate(scenario.activations) if ACTIVATIONS[a].kink is not None]
+
+
+def perturbed_losses(scenario: Scenario, refs: list[ParamRef], shifts: np.ndarray
+                     ) -> tuple[np.ndarray, list[Neuron | None]]:
+    """E for many copies of the parameters (copy c with ``refs[c]`` moved by ``shifts[c]``) in one batched
+    forward, and for each copy a kinked neuron whose z crossed or touched its kink (None if none did).
+
+    Copies are stacked on a leading axis: z = a @ Wᵀ + b with a of shape (copies, samples, width); chunked so that
+    copies × samples stays small in memory.
+    """
+    model = Model.of(scenario)
+    kinked = _kinked_layers(scenario)
+    base = forward(scenario).z if kinked else ()
+    chunk = max(1, MAX_COPIES_X_VALUES // (scenario.n_samples * max(scenario.layers)))
+    out = np.empty(len(refs))
+    hits: list[Neuron | None] = [None] * len(refs)
+    for start in range(0, len(refs), chunk):
+        part = range(start, min(start + chunk, len(refs)))
+        W = [np.repeat(w[None], len(part), axis=0) for w in scenario.weights]
+        B = [np.repeat(b[None, None], len(part), axis=0) for b in scenario.biases]
+        for c, i in enumerate(part):
+            Wc, Bc = [w[c] for w in W], [b[c, 0] for b in B]  # views of copy c
+            refs[i].write(Wc, Bc, refs[i].read(Wc, Bc) + shifts[i])
+        x = np.broadcast_to(scenario.inputs, (len(part), *scenario.inputs.shape))
+        with np.errstate(over="ignore", invalid="ignore"):
+            zs, As = propagate(model, W, B, x)
+            share = loss_shares(model, zs[-1], As[-1], scenario.targets)  # (copies, samples, outputs)
+        out[start:part.stop] = share.sum(axis=-1).mean(axis=-1)
+        for l, kink in kinked:
+            moved = np.sign(zs[l] - kink) != np.sign(base[l] - kink)
+            touching = (zs[l] == kink) | (base[l] == kink)
+            crossed = (moved | touching).any(axis=1)  # (copies, width)
+            for c in np.flatnonzero(crossed.any(axis=1)):
+                if hits[start + c] is None:
+                    hits[start + c] = Neuron(l, int(np.flatnonzero(crossed[c])[0]))
+    return out, hits
+
+
+def _stencil(scenario: Scenario, refs: list[ParamRef], h: float):
+    """(estimates, max |E| over each parameter's stencil, a kinked neuron each stencil crosses or None)."""
+    stacked = [r for r in refs for _ in STENCIL]
+    shifts = np.array([k * h for _ in refs for k, _ in STENCIL])
+    losses, hits = perturbed_losses(scenario, stacked, shifts)
+    losses = losses.reshape(len(refs), len(STENCIL))
+    weights = np.array([wt for _, wt in STENCIL])
+    kinks = [next((n for n in hits[i * len(STENCIL):(i + 1) * len(STENCIL)] if n is not None), None)
+             for i in range(len(refs))]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return losses @ weights / (12 * h), np.abs(losses).max(axis=1), kinks
+
+
+def numeric_gradients(scenario: Scenario, refs: list[ParamRef], h: float = H) -> np.ndarray:
+    """dE/dp by the five-point stencil for many parameters at once (4 × len(refs) losses in one batch)."""
+    return _stencil(scenario, refs, h)[0]
+
+
+def numeric_gradient(scenario: Scenario, ref: ParamRef, h: float = H) -> float:
+    """dE/dp by the five-point stencil, for one parameter, in double precision."""
+    return float(numeric_gradients(scenario, [ref], h)[0])
+
+
+@dataclass(frozen=True, eq=False)
+class GradientCheck:
+    """Finite differences vs backprop, one entry per :func:`~bpviz.engine.parameter_refs` entry.
+
+    ``tolerance[i]`` is the stated tolerance of entry i (see the module docstring); ``reasons[i]`` is one of
+    "agree", "kink", "bends", "differs"; ``kinks[i]`` the neuron whose kink the stencil crosses (for "kink").
+    """
+
+    refs: tuple[ParamRef, ...]
+    numeric: np.ndarray
+    analytic: np.ndarray
+    relative_error: np.ndarray
+    tolerance: np.ndarray
+    reasons: tuple[str, ...]
+    kinks: tuple[Neuron | None, ...]
+    layers: tuple[int, ...]
+    activations: tuple[str, ...]
+    h: float = H
+
+    @property
+    def max_relative_error(self) -> float:
+        return float(self.relative_error.max()) if self.relative_error.size else 0.0
+
+    @property
+    def agrees(self) -> bool:
+        """Every entry within its tolerance."""
+        return all(r == AGREE for r in self.reasons)
+
+    @property
+    def explained(self) -> bool:
+        """No entry differs without a reason (a kink, or a loss that bends within the stencil)."""
+        return DIFFERS not in self.reasons
+
+
+def gradient_check(scenario: Scenario, h: float = H, grads: Gradients | None = None,
+                   refs: list[ParamRef] | None = None) -> GradientCheck:
+    """Finite differences vs backprop for every parameter (or those in ``refs``), each with its verdict."""
+    grads = backward(scenario) if grads is None else grads
+    refs = parameter_refs(scenario) if refs is None else list(refs)
+    numeric, e_max, kinks = _stencil(scenario, refs, h)
+    analytic = np.array([gradient_of(grads, r) for r in refs])
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = np.maximum(np.abs(analytic), np.abs(numeric))
+        tolerance = np.maximum(REL_TOL * scale, 1.5 * ROUNDING_ULPS * EPS * e_max / h)
+        off = ~(np.abs(analytic - numeric) <= tolerance)
+    reasons = [AGREE] * len(refs)
+    suspects = [i for i in np.flatnonzero(off) if kinks[i] is None]
+    finer = dict(zip(suspects, numeric_gradients(scenario, [refs[i] for i in suspects], h / 2))) if suspects else {}
+    for i in np.flatnonzero(off):
+        if kinks[i] is not None:
+            reasons[i] = KINK
+        else:
+            reasons[i] = BENDS if not abs(finer[i] - numeric[i]) <= tolerance[i] else DIFFERS
+    return GradientCheck(tuple(refs), numeric, analytic, relative_error(analytic, numeric), tolerance,
+                         tuple(reasons), tuple(kinks), scenario.layers, scenario.activations, h)
+
+
+def verdict(check: GradientCheck, i: int, lang: str = "en") -> str:
+    """Entry i's verdict in words: agreement with its tolerance, or why the two legitimately differ."""
+    names = names_for(check.layers)
+    tol = f"{check.tolerance[i]:.1e}"
+    reason = check.reasons[i]
+    if reason == AGREE:
+        return t("agree (|difference| ≤ {tol})", lang, tol=tol)
+    if reason == KINK:
+        n = check.kinks[i]
+        act = check.activations[n.layer - 1]
+        return t("at a kink: within ±2h the net of {node} crosses {kink:g}, where {act} has a corner; the derivative "
+                 "is not defined there (backprop takes one side, as PyTorch does), finite differences average both",
+                 lang, node=names.neuron(n), act=act, kink=ACTIVATIONS[act].kink)
+    if reason == BENDS:
+        return t("the loss bends sharply within ±2h = ±{span}: the estimate with h/2 differs from the one with h, so "
+                 "finite differences cannot resolve this slope", lang, span=f"{2 * check.h:g}")
+    return t("differs by more than {tol}", lang, tol=tol)
