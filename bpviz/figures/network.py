@@ -73,6 +73,66 @@ MAX_GAP_LABELS = 9  # ... and so do nets with more than this many edges (weights
 MAX_PATH_LABELS = 24  # at most this many highlighted edges get labels (the step's own edges always do)
 _SHADOW = "1px 1px 1px white, -1px -1px 1px white, 1px -1px 1px white, -1px 1px 1px white, 0 0 3px white"
 
+# Text boxes are estimated, not measured: the browser lays the text out, the layout only knows its font size
+CHAR_WIDTH = 0.6  # average advance of a character, in font sizes
+LINE_HEIGHT = 1.3  # Plotly's line spacing, in font sizes
+
+# Vertical geometry (nominal px)
+TOP_ROOM = 12  # between the top neuron's circle and the top of the plot area
+NUMBERS_ROOM = 4  # planned between the lowest neuron's circle and the numbers under it ...
+BIAS_ROW_GAP = 6  # ... and between those numbers and the "+1" circles below them
+BOTTOM_ROOM = 10  # between the "+1" circles and the bottom of the plot area
+MAX_ROW_H = 190.0  # centre to centre of two neurons in a column at most: small nets do not spread over all the height
+VALUES_BELOW = 2  # the numbers under a neuron start this far below its circle ...
+VALUES_SLACK = 1  # ... and block labels from this much more on either side
+
+# Horizontal geometry (nominal px)
+LEFT_ROOM = 10  # between the plot's left edge and the input circles (or their numbers, if wider)
+TARGET_GAP = 10  # between an output circle and its target text
+RIGHT_ROOM = 12  # between the target texts and the plot's right edge
+LOSS_INSET = 4  # between the loss text and the plot's right and bottom edges (and its clearance above)
+LOSS_GAP = 12  # between the output column's numbers and the loss, when a tall output column reaches down to it
+BIAS_LOSS_GAP = 8  # between the last "+1" circle and the loss
+
+# Edge labels
+OBSTACLE_PAD = 2  # circles and target texts block labels from this far around them
+LABEL_PAD = 2  # a label's box keeps this far from anything else
+LABEL_FRAME_W = 8  # what a label's border and padding add to its text's width ...
+LABEL_FRAME_H = 2  # ... and height
+ONE_LINE_LABEL_COL = 210  # columns narrower than this cannot fit a one-line label such as "w12 = −0.1234"
+LABEL_BORDER = 1  # a label's border width ...
+LABEL_BORDER_HIGHLIGHT = 2  # ... on a highlighted edge
+LABEL_BORDERPAD = 2
+LABEL_BACKGROUND = "rgba(255,255,255,0.92)"
+DIM_LABEL_OPACITY = 0.45  # labels of the edges a step does not use
+
+# Edges and markers
+EDGE_WIDTH = 1.6  # line width of the thinnest edges (width bucket 0) ...
+EDGE_WIDTH_STEP = 1.4  # ... and what each further bucket adds (both times _Sizes.line_scale)
+HIGHLIGHT_EXTRA_WIDTH = 1.5  # a highlighted edge is this much wider than its bucket
+HALO_EXTRA_WIDTH = 10  # the highlighter halo is this much wider than the widest highlighted edge
+OUTLINE_WIDTH = 1.5  # of neurons and "+1"s
+NODE_OUTLINE = "#333333"
+BIAS_OUTLINE = "#555555"
+HIGHLIGHT_OUTLINE = "#000000"
+BIG_NODE_D = 40  # neurons at least this wide get the bigger highlight ring:
+HIGHLIGHT_RING_BIG = (4, 4)  # (px added to the marker, outline width)
+HIGHLIGHT_RING_SMALL = (2, 3)
+BIAS_MIN_FONT = 11  # the "+1" text never smaller than this
+DIM_NODE_OPACITY = DIM_OPACITY + 0.12  # neurons a step does not use: a little more visible than dimmed edges
+DIM_BIAS_OPACITY = DIM_OPACITY + 0.15
+DIM_TEXT_COLOUR = f"rgba(17,17,17,{DIM_OPACITY + 0.2})"  # TEXT_COLOUR, dimmed
+HOVER_MARKER = 16  # size of the invisible hover markers on the edges
+HOVER_SPOTS = (0.5, 0.4, 0.6, 0.3, 0.7)  # where along an unlabelled edge its hover marker may go, in order
+HOVER_SEPARATION = 6  # two hover markers at least this far apart (|dx| + |dy|) ...
+HOVER_LOOKBACK = 64  # ... checked against this many markers placed before (keeps big nets linear)
+EDGE_STATE_ORDER = {"dim": 0, "normal": 1, "highlight": 2}  # drawn in this order: highlighted edges on top
+
+# Annotations above the plot (legend, batch mean) and hover boxes
+TOP_ROW_FONT = 14
+TOP_ROW_SHIFT = 6  # px above the plot area
+HOVER_FONT = 14
+
 
 @dataclass(frozen=True)
 class _Sizes:
@@ -87,14 +147,17 @@ class _Sizes:
     height: int
 
 
+# (widest layer up to, sizes): the first row whose width fits applies; the last applies to all wider nets
+SIZES = (
+    (2, _Sizes(node_d=60, name_font=20, value_font=16, edge_font=16, bias_d=34, line_scale=1.0, height=520)),
+    (4, _Sizes(node_d=48, name_font=17, value_font=14, edge_font=14, bias_d=30, line_scale=0.9, height=520)),
+    (6, _Sizes(node_d=34, name_font=13, value_font=12, edge_font=13, bias_d=24, line_scale=0.75, height=540)),
+    (None, _Sizes(node_d=28, name_font=14, value_font=10.5, edge_font=12, bias_d=20, line_scale=0.6, height=560)),
+)
+
+
 def _sizes(max_width: int) -> _Sizes:
-    if max_width <= 2:
-        return _Sizes(60, 20, 16, 16, 34, 1.0, 520)
-    if max_width <= 4:
-        return _Sizes(48, 17, 14, 14, 30, 0.9, 520)
-    if max_width <= 6:
-        return _Sizes(34, 13, 12, 13, 24, 0.75, 540)
-    return _Sizes(28, 14, 10.5, 12, 20, 0.6, 560)
+    return next(sz for up_to, sz in SIZES if up_to is None or max_width <= up_to)
 
 
 def _fmt(v: float, decimals: int) -> str:
@@ -105,7 +168,17 @@ def _fmt(v: float, decimals: int) -> str:
 def _text_box(text: str, font: float) -> tuple[float, float]:
     """Estimated (width, height) in px of a (possibly <br>-split) text at ``font`` px."""
     lines = text.split("<br>")
-    return max(len(s) for s in lines) * 0.6 * font, len(lines) * font * 1.3
+    return max(len(s) for s in lines) * CHAR_WIDTH * font, len(lines) * font * LINE_HEIGHT
+
+
+def _values_bottom(y: float, r: float, h: float) -> float:
+    """Lowest y the numbers (``h`` px tall) under a neuron at height ``y`` (radius ``r``) block labels down to."""
+    return y - r - (VALUES_BELOW + VALUES_SLACK) - h
+
+
+def _edge_width(bucket: int) -> float:
+    """Line width of an edge in width ``bucket``, before scaling by :attr:`_Sizes.line_scale`."""
+    return EDGE_WIDTH + EDGE_WIDTH_STEP * bucket
 
 
 def _plain(names: Names, what: str, l: int, j: int) -> str:
@@ -168,7 +241,8 @@ class _Placer:
         for text, w, h in texts:
             for f in LABEL_SPOTS:
                 x, y = e.x0 + f * (e.x1 - e.x0), e.y0 + f * (e.y1 - e.y0)
-                box = np.array([x - w / 2 - 2, y - h / 2 - 2, x + w / 2 + 2, y + h / 2 + 2])
+                pad = LABEL_PAD
+                box = np.array([x - w / 2 - pad, y - h / 2 - pad, x + w / 2 + pad, y + h / 2 + pad])
                 cost = self._overlap(box)
                 if cost < best_cost:
                     best, best_cost = (x, y, text, box), cost
@@ -195,7 +269,7 @@ def _place_labels(edges: list[_Edge], boxes: list, weights: list, font: float,
         out = {}
         for e in edges:
             texts = [(text, *_text_box(text, font)) for text in (v(e) for v in level)]
-            out[e.key] = placer.place(e, [(text, w + 8, h + 2) for text, w, h in texts])
+            out[e.key] = placer.place(e, [(text, w + LABEL_FRAME_W, h + LABEL_FRAME_H) for text, w, h in texts])
         if placer.cost < best[1]:
             best = (out, placer.cost)
         if placer.cost == 0:
@@ -259,30 +333,31 @@ def network_figure(
     # ------------------------------------------------------------ geometry in nominal px
     height = sz.height
     plot_h = height - MARGIN["t"] - MARGIN["b"]
-    top_pad = r + 12
-    bias_gap = r + 4 + text_h + 6 + rb  # lowest neuron's centre to the bias row: its numbers fit in between
-    bottom_pad = rb + 10
+    top_pad = r + TOP_ROOM
+    # lowest neuron's centre to the bias row: its numbers fit in between
+    bias_gap = r + NUMBERS_ROOM + text_h + BIAS_ROW_GAP + rb
+    bottom_pad = rb + BOTTOM_ROOM
     rows = max(layers) - 1
-    row_h = min(190.0, (plot_h - top_pad - bias_gap - bottom_pad) / rows) if rows else 0.0
+    row_h = min(MAX_ROW_H, (plot_h - top_pad - bias_gap - bottom_pad) / rows) if rows else 0.0
     used = top_pad + rows * row_h + bias_gap + bottom_pad
     top_y = plot_h - top_pad - max(0.0, plot_h - used) / 2
     ys = [[top_y - ((max(layers) - n) / 2 + j) * row_h for j in range(n)] for n in layers]
     y_bias = top_y - rows * row_h - bias_gap
     # the loss sits bottom right, level with the "+1"s (but inside the plot)
     loss_w, loss_h = _text_box(loss_text.replace("<b>", "").replace("</b>", ""), LOSS_FONT)
-    y_loss = max(y_bias, loss_h / 2 + 4)
+    y_loss = max(y_bias, loss_h / 2 + LOSS_INSET)
 
     input_w = max(_text_box(s, vf)[0] for s in value_texts[0])
     target_w = max(_text_box(s, vf)[0] for s in target_texts)
-    left_pad = max(r, input_w / 2) + 10
-    right_pad = r + 10 + target_w + 12
+    left_pad = max(r, input_w / 2) + LEFT_ROOM
+    right_pad = r + TARGET_GAP + target_w + RIGHT_ROOM
     out_text_w, out_text_h = _text_box(value_texts[L][-1], vf)
-    if ys[L][-1] - r - 3 - out_text_h < y_loss + loss_h / 2 + 4:
+    if _values_bottom(ys[L][-1], r, out_text_h) < y_loss + loss_h / 2 + LOSS_INSET:
         # a tall output column reaches down to the loss: make room for the loss right of its numbers
-        right_pad = max(right_pad, out_text_w / 2 + 12 + loss_w)
+        right_pad = max(right_pad, out_text_w / 2 + LOSS_GAP + loss_w)
     if L > 1:
         # keep the last "+1" (at column L - 1) left of the loss
-        room = NOMINAL_WIDTH - 4 - loss_w - rb - 8 - left_pad
+        room = NOMINAL_WIDTH - LOSS_INSET - loss_w - rb - BIAS_LOSS_GAP - left_pad
         right_pad = max(right_pad, NOMINAL_WIDTH - left_pad - L / (L - 1) * room)
     col_w = (NOMINAL_WIDTH - left_pad - right_pad) / L
     xs = [left_pad + l * col_w for l in range(L + 1)]
@@ -346,22 +421,25 @@ def network_figure(
 
 
     # ------------------------------------------------------------ edge labels: all on small nets, else highlighted ones
-    obstacles = [(x - r - 2, y - r - 2, x + r + 2, y + r + 2) for x, y in zip(node_x, node_y)]
-    obstacles += [(xs[l] - rb - 2, y_bias - rb - 2, xs[l] + rb + 2, y_bias + rb + 2) for l in range(L)]
+    pad = OBSTACLE_PAD
+    obstacles = [(x - r - pad, y - r - pad, x + r + pad, y + r + pad) for x, y in zip(node_x, node_y)]
+    obstacles += [(xs[l] - rb - pad, y_bias - rb - pad, xs[l] + rb + pad, y_bias + rb + pad) for l in range(L)]
     weights = [_Placer.HARD] * len(obstacles)
     for x, y, s in zip(node_x, node_y, [s for col in value_texts for s in col]):
         w, h = _text_box(s, vf)
-        obstacles.append((x - w / 2, y - r - 3 - h, x + w / 2, y - r - 1))
+        obstacles.append((x - w / 2, _values_bottom(y, r, h), x + w / 2, y - r - (VALUES_BELOW - VALUES_SLACK)))
         weights.append(1.0)
     for k, s in enumerate(target_texts):
         w, h = _text_box(s, vf)
-        obstacles.append((xs[L] + r + 8, ys[L][k] - h / 2, xs[L] + r + 12 + w, ys[L][k] + h / 2))
+        obstacles.append((xs[L] + r + (TARGET_GAP - pad), ys[L][k] - h / 2, xs[L] + r + (TARGET_GAP + pad) + w,
+                          ys[L][k] + h / 2))
         weights.append(_Placer.HARD)
-    obstacles.append((NOMINAL_WIDTH - 8 - loss_w, y_loss - loss_h / 2, NOMINAL_WIDTH, y_loss + loss_h / 2))
+    obstacles.append((NOMINAL_WIDTH - 2 * LOSS_INSET - loss_w, y_loss - loss_h / 2, NOMINAL_WIDTH,
+                      y_loss + loss_h / 2))
     weights.append(_Placer.HARD)
     ef = sz.edge_font
     variants = [lambda e: e.label, lambda e: e.label.replace(" = ", "<br>"), lambda e: e.label.split(" = ")[1]]
-    if col_w < 210:  # a one-line "w12 = −0.1234" would not fit between two columns
+    if col_w < ONE_LINE_LABEL_COL:
         variants = variants[1:]
     labels: dict[str, tuple[float, float, str]] = {}
     cost = np.inf
@@ -389,17 +467,16 @@ def network_figure(
         sign = "+" if e.shown > 0 else ("-" if e.shown < 0 else "0")
         state = "highlight" if e.key in hi_all else ("dim" if dimming else "normal")
         groups.setdefault((e.kind, sign, int(buckets[i]), state), []).append(i)
-    state_order = {"dim": 0, "normal": 1, "highlight": 2}
-    ordered = sorted(groups.items(), key=lambda kv: (state_order[kv[0][3]], kv[0]))
+    ordered = sorted(groups.items(), key=lambda kv: (EDGE_STATE_ORDER[kv[0][3]], kv[0]))
 
     hi_idx = [i for i, e in enumerate(edges) if e.key in hi_all]
     if hi_idx:
-        widths = [1.6 + 1.4 * b for b in buckets[hi_idx]]
-        traces.append(_lines("highlight-halo", edges, hi_idx, HALO_COLOUR, (max(widths) + 10) * sz.line_scale,
-                             "solid", 1.0))
+        widths = [_edge_width(b) for b in buckets[hi_idx]]
+        halo = (max(widths) + HALO_EXTRA_WIDTH) * sz.line_scale
+        traces.append(_lines("highlight-halo", edges, hi_idx, HALO_COLOUR, halo, "solid", 1.0))
     for (kind, sign, bucket, state), idx in ordered:
         colour = {"+": POSITIVE_COLOUR, "-": NEGATIVE_COLOUR, "0": ZERO_COLOUR}[sign]
-        width = (1.6 + 1.4 * bucket) * sz.line_scale + (1.5 if state == "highlight" else 0.0)
+        width = _edge_width(bucket) * sz.line_scale + (HIGHLIGHT_EXTRA_WIDTH if state == "highlight" else 0.0)
         traces.append(_lines(f"edges:{kind}:{sign}:{bucket}:{state}", edges, idx, colour, width,
                              "dot" if kind == "b" else "solid", DIM_OPACITY if state == "dim" else 1.0))
 
@@ -409,40 +486,42 @@ def network_figure(
     traces.append(dict(
         type="scatter", name="bias-nodes", x=np.array(xs[:L]), y=np.full(L, y_bias), mode="markers+text",
         text=np.array(["+1"] * L, dtype=object), textposition="middle center",
-        textfont={"size": max(11, vf), "color": TEXT_COLOUR},
-        marker={"size": sz.bias_d, "color": BIAS_COLOUR, "line": {"color": "#555555", "width": 1.5},
-                "opacity": np.where(bias_dim, DIM_OPACITY + 0.15, 1.0)},
+        textfont={"size": max(BIAS_MIN_FONT, vf), "color": TEXT_COLOUR},
+        marker={"size": sz.bias_d, "color": BIAS_COLOUR, "line": {"color": BIAS_OUTLINE, "width": OUTLINE_WIDTH},
+                "opacity": np.where(bias_dim, DIM_BIAS_OPACITY, 1.0)},
         customdata=np.array(bias_keys, dtype=object),
         hovertext=np.array([t("+1: the constant input that multiplies the biases of layer {l}", lang, l=l + 1)
                             for l in range(L)], dtype=object),
         hoverinfo="text", showlegend=False,
     ))
     # neurons
-    text_colour = np.where(node_dim, f"rgba(17,17,17,{DIM_OPACITY + 0.2})", TEXT_COLOUR)
+    text_colour = np.where(node_dim, DIM_TEXT_COLOUR, TEXT_COLOUR)
     traces.append(dict(
         type="scatter", name="nodes", x=node_x_arr, y=node_y_arr, mode="markers+text",
         text=np.array(node_names, dtype=object), textposition="middle center",
         textfont={"size": sz.name_font, "color": text_colour, "weight": "bold"},
         marker={"size": sz.node_d, "color": np.array(node_colours, dtype=object),
-                "line": {"color": "#333333", "width": 1.5}, "opacity": np.where(node_dim, DIM_OPACITY + 0.12, 1.0)},
+                "line": {"color": NODE_OUTLINE, "width": OUTLINE_WIDTH},
+                "opacity": np.where(node_dim, DIM_NODE_OPACITY, 1.0)},
         customdata=np.array(node_keys, dtype=object), hovertext=np.array(node_hover, dtype=object),
         hoverinfo="text", showlegend=False,
     ))
     hi_pos = [i for i, k in enumerate(node_keys) if k in hi_nodes]
+    grow, ring = HIGHLIGHT_RING_BIG if sz.node_d >= BIG_NODE_D else HIGHLIGHT_RING_SMALL
     traces.append(dict(
         type="scatter", name="highlighted-nodes", x=node_x_arr[hi_pos], y=node_y_arr[hi_pos], mode="markers+text",
         text=np.array([node_names[i] for i in hi_pos], dtype=object), textposition="middle center",
         textfont={"size": sz.name_font, "color": TEXT_COLOUR, "weight": "bold"},
-        marker={"size": sz.node_d + (4 if sz.node_d >= 40 else 2),
+        marker={"size": sz.node_d + grow,
                 "color": np.array([node_colours[i] for i in hi_pos], dtype=object),
-                "line": {"color": "#000000", "width": 4 if sz.node_d >= 40 else 3}},
+                "line": {"color": HIGHLIGHT_OUTLINE, "width": ring}},
         customdata=np.array([node_keys[i] for i in hi_pos], dtype=object),
         hovertext=np.array([node_hover[i] for i in hi_pos], dtype=object), hoverinfo="text", showlegend=False,
     ))
     # numbers under the neurons (white halo keeps them readable where an edge passes behind)
     flat_values = [s for col in value_texts for s in col]
     traces.append(dict(
-        type="scatter", name="node-values", x=node_x_arr, y=node_y_arr - r - 2, mode="text",
+        type="scatter", name="node-values", x=node_x_arr, y=node_y_arr - r - VALUES_BELOW, mode="text",
         text=np.array(flat_values, dtype=object), textposition="bottom center",
         textfont={"size": vf, "color": text_colour, "shadow": _SHADOW},
         customdata=np.array(node_keys, dtype=object), hoverinfo="skip", showlegend=False,
@@ -450,9 +529,9 @@ def network_figure(
     # targets and loss shares next to the outputs
     out_dim = node_dim[-layers[-1]:]
     traces.append(dict(
-        type="scatter", name="targets", x=np.full(layers[-1], xs[L] + r + 10), y=np.array(ys[L]), mode="text",
+        type="scatter", name="targets", x=np.full(layers[-1], xs[L] + r + TARGET_GAP), y=np.array(ys[L]), mode="text",
         text=np.array(target_texts, dtype=object), textposition="middle right",
-        textfont={"size": vf, "color": np.where(out_dim, f"rgba(17,17,17,{DIM_OPACITY + 0.2})", TEXT_COLOUR)},
+        textfont={"size": vf, "color": np.where(out_dim, DIM_TEXT_COLOUR, TEXT_COLOUR)},
         customdata=np.array([f"t:{k}" for k in range(layers[-1])], dtype=object), hoverinfo="skip",
         showlegend=False,
     ))
@@ -463,7 +542,7 @@ def network_figure(
         traces.append(dict(
             type="scatter", name=name, x=carriers[idx, 0] if idx else np.array([]),
             y=carriers[idx, 1] if idx else np.array([]),
-            mode="markers", marker={"size": 16, "color": "rgba(0,0,0,0)"},
+            mode="markers", marker={"size": HOVER_MARKER, "color": "rgba(0,0,0,0)"},
             customdata=np.array([edges[i].key for i in idx], dtype=object),
             hovertext=np.array([edges[i].hover for i in idx], dtype=object), hoverinfo="text", showlegend=False,
         ))
@@ -479,9 +558,9 @@ def network_figure(
         highlighted = e.key in hi_all
         annotations.append({
             "name": f"label:{e.key}", "x": x, "y": y, "text": text, "showarrow": False,
-            "font": {"size": ef, "color": TEXT_COLOUR}, "bgcolor": "rgba(255,255,255,0.92)",
-            "bordercolor": colour_of[sign], "borderwidth": 2 if highlighted else 1, "borderpad": 2,
-            "opacity": 1.0 if highlighted or not dimming else 0.45,
+            "font": {"size": ef, "color": TEXT_COLOUR}, "bgcolor": LABEL_BACKGROUND,
+            "bordercolor": colour_of[sign], "borderwidth": LABEL_BORDER_HIGHLIGHT if highlighted else LABEL_BORDER,
+            "borderpad": LABEL_BORDERPAD, "opacity": 1.0 if highlighted or not dimming else DIM_LABEL_OPACITY,
         })
     what = t("∂E/∂w", lang) if grad_mode else t("weight", lang)
     legend = (
@@ -491,22 +570,23 @@ def network_figure(
         + t("hover for full precision", lang)
     )
     annotations.append({"name": "legend", "x": 0, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "left",
-                        "yanchor": "bottom", "text": legend, "showarrow": False, "font": {"size": 14},
-                        "yshift": 6})
-    annotations.append({"name": "loss", "x": NOMINAL_WIDTH - 4, "y": y_loss, "xanchor": "right",
+                        "yanchor": "bottom", "text": legend, "showarrow": False, "font": {"size": TOP_ROW_FONT},
+                        "yshift": TOP_ROW_SHIFT})
+    annotations.append({"name": "loss", "x": NOMINAL_WIDTH - LOSS_INSET, "y": y_loss, "xanchor": "right",
                         "yanchor": "middle", "text": loss_text, "showarrow": False, "font": {"size": LOSS_FONT},
                         "hovertext": loss_hover})
     if scenario.n_samples > 1:
         batch = (t("sample {s} of {n}", lang, s=sample + 1, n=scenario.n_samples) + " · " + t("batch mean", lang)
                  + f" <b>{loss_name} = {_fmt(trace.loss, decimals)}</b>")
         annotations.append({"name": "batch", "x": 1, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "right",
-                            "yanchor": "bottom", "text": batch, "showarrow": False, "font": {"size": 14},
-                            "yshift": 6, "hovertext": f"{loss_name} = {trace.loss!r}"})
+                            "yanchor": "bottom", "text": batch, "showarrow": False,
+                            "font": {"size": TOP_ROW_FONT}, "yshift": TOP_ROW_SHIFT,
+                            "hovertext": f"{loss_name} = {trace.loss!r}"})
 
     layout = {
         "height": height, "autosize": True, "margin": MARGIN, "showlegend": False,
         "paper_bgcolor": "white", "plot_bgcolor": "white", "uirevision": f"network:{layers}",
-        "dragmode": False, "hovermode": "closest", "hoverlabel": {"font": {"size": 14}, "bgcolor": "white"},
+        "dragmode": False, "hovermode": "closest", "hoverlabel": {"font": {"size": HOVER_FONT}, "bgcolor": "white"},
         "xaxis": {"range": [0, NOMINAL_WIDTH], "visible": False, "fixedrange": True},
         "yaxis": {"range": [0, plot_h], "visible": False, "fixedrange": True},
         "annotations": annotations,
@@ -535,7 +615,7 @@ def _lists(value):
 
 def _lines(name: str, edges: list[_Edge], idx: list[int], colour: str, width: float, dash: str,
            opacity: float) -> dict:
-    """One line trace drawing several edges, separated by NaN gaps."""
+    """One line trace drawing several edges, separated by NaN gaps (three points per edge: start, end, gap)."""
     x = np.full(3 * len(idx), np.nan)
     y = np.full(3 * len(idx), np.nan)
     x[0::3] = [edges[i].x0 for i in idx]
@@ -558,9 +638,9 @@ def _hover_points(edges: list[_Edge], labels: dict) -> np.ndarray:
             points[i] = labels[e.key][:2]
             taken.append(tuple(points[i]))
             continue
-        for f in (0.5, 0.4, 0.6, 0.3, 0.7):
+        for f in HOVER_SPOTS:
             p = (e.x0 + f * (e.x1 - e.x0), e.y0 + f * (e.y1 - e.y0))
-            if all(abs(p[0] - q[0]) + abs(p[1] - q[1]) > 6 for q in taken[-64:]):
+            if all(abs(p[0] - q[0]) + abs(p[1] - q[1]) > HOVER_SEPARATION for q in taken[-HOVER_LOOKBACK:]):
                 break
         points[i] = p
         taken.append(p)
