@@ -20,12 +20,13 @@ text), "current node" (customdata = [node id]). Box shapes are named "box <id>",
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
 from .. import numbers
-from ..compgraph import OpGraph
+from ..compgraph import OpEdge, OpGraph
 from ..i18n import t
 
 # plot-area width (px) the layout is planned for: the main column at 1280×800 with the sidebar open
@@ -43,6 +44,10 @@ MAX_ROW_GAP = 60
 GAP_BOX = 8  # horizontal gap between two boxes in a row
 GAP_EDGE = 6  # ... between a box and an edge passing through the row, or two such edges
 EDGE_SLOT = 4  # width reserved for an edge passing through a row
+SLOT = "~"  # id prefix of such a slot ("~<edge index>.<row>"): never a node id
+SWEEPS = 4  # passes up and down the rows moving each item towards its neighbours, after the first placement
+EDGE_END_SPACING = 14.0  # between the ends of edges meeting one side of a box ...
+EDGE_END_INSET = 8  # ... which stay this far inside the box's text padding
 TOP_PAD = 8
 BOTTOM_PAD = 8
 MARGIN = {"l": 4, "r": 4, "t": 104, "b": 4}
@@ -136,7 +141,7 @@ def _push_class(graph: OpGraph, nid: str) -> int:
 
 
 def _gap(a: str, b: str) -> float:
-    return GAP_BOX if not a.startswith("~") and not b.startswith("~") else GAP_EDGE
+    return GAP_BOX if not _is_slot(a) and not _is_slot(b) else GAP_EDGE
 
 
 def _pack(items: list[str], desired: dict[str, float], width: dict[str, float], canvas: float) -> dict[str, float]:
@@ -182,58 +187,93 @@ def _layout(graph: OpGraph, size: dict[str, tuple[float, float]]) -> GraphLayout
     in every row between (Sugiyama's dummy nodes), so it never crosses a box. A row of leaves wider than the plot
     spills its data leaves into an extra row above. In each row items keep an order and sit, in least squares, at the
     mean x of their neighbours (consumers below, operands above), a few sweeps up and down; then every chain of
-    one-operand ops (and every long edge) is straightened where the rows leave room."""
+    one-operand ops (and every long edge) is straightened where the rows leave room.
+
+    Steps: rows (with spills) → canvas width → first placement (row order) → sweeps → chain straightening →
+    centring → row heights → edge routes.
+    """
     ids = [n.id for n in graph.nodes]
-    # depth-first order from the roots (operands in order): ties in a row keep the formula's left-to-right order
-    dfs: dict[str, int] = {}
-    stack = list(reversed(graph.roots))
-    while stack:
-        nid = stack.pop()
-        if nid not in dfs:
-            dfs[nid] = len(dfs)
-            stack.extend(reversed(graph.node(nid).children))
+    row, items = _rows(graph, ids, size)
+    canvas = max(NOMINAL_WIDTH, max(_row_width(its, items.width) for its in items.rows.values()) + 2 * SIDE_PAD)
+    rows, x = _first_placement(graph, items, canvas)
+    x = _sweeps(items, rows, x, canvas)
+    x = _straighten_chains(items, rows, x, canvas)
+    x = _centred(x, items.width, canvas)
+    y_of_row, height = _row_heights(rows, items.down, x)
+    pos = {nid: (x[nid], y_of_row[row[nid]]) for nid in ids}
+    routes = _routes(graph, items, size, x, pos, y_of_row)
+    return GraphLayout(pos=pos, size={nid: size[nid] for nid in ids}, routes=routes, row=dict(row), width=canvas,
+                       height=height)
+
+
+@dataclass(frozen=True)
+class _Items:
+    """What the rows hold: every box, and for an edge spanning rows one slot in each row it passes through."""
+
+    rows: dict[int, list[str]]  # row → its items (boxes, then slots)
+    up: dict[str, list[str]]  # item → items right above it (its operands, or the slot its edge comes through)
+    down: dict[str, list[str]]  # item → items right below it (its consumers, or the slot its edge goes through)
+    chains: dict[int, list[str]]  # edge index → its slots, from the operand's row down
+    width: dict[str, float]  # item → its width (a slot: EDGE_SLOT)
+    row_of: dict[str, int]  # item → its row
+
+
+def _slot(edge: int, row: int) -> str:
+    """The id of edge ``edge``'s slot in row ``row``."""
+    return f"{SLOT}{edge}.{row}"
+
+
+def _is_slot(item: str) -> bool:
+    return item.startswith(SLOT)
+
+
+def _slot_edge(item: str) -> int:
+    """The edge index of a slot."""
+    return int(item[len(SLOT):].split(".")[0])
+
+
+def _items(graph: OpGraph, ids: list[str], row: dict[str, int], size: dict[str, tuple[float, float]]) -> _Items:
+    """The items of every row for nodes in rows ``row``: the boxes, and the slots of the edges spanning rows."""
+    rows: dict[int, list[str]] = {}
+    up: dict[str, list[str]] = {nid: [] for nid in ids}
+    down: dict[str, list[str]] = {nid: [] for nid in ids}
+    chains: dict[int, list[str]] = {}
+    width = {nid: size[nid][0] for nid in ids}
+    row_of = dict(row)
     for nid in ids:
-        dfs.setdefault(nid, len(dfs))
+        rows.setdefault(row[nid], []).append(nid)
+    for e in graph.edges:
+        prev = e.child
+        chain = []
+        for r in range(row[e.child] - 1, row[e.parent], -1):
+            d = _slot(e.index, r)
+            row_of[d] = r
+            width[d] = EDGE_SLOT
+            up[d], down[d] = [prev], []
+            down[prev].append(d)
+            rows.setdefault(r, []).append(d)
+            chain.append(d)
+            prev = d
+        down[prev].append(e.parent)
+        up[e.parent].append(prev)
+        chains[e.index] = chain
+    return _Items(rows, up, down, chains, width, row_of)
+
+
+def _rows(graph: OpGraph, ids: list[str], size: dict[str, tuple[float, float]]) -> tuple[dict[str, int], _Items]:
+    """(row of every node, the rows' items): one row per rank; widen nothing, spill instead: a row wider than the
+    plot moves its leaves (one kind at a time, data first) to a new row right above it."""
     row = {nid: graph.node(nid).rank for nid in ids}
     budget = NOMINAL_WIDTH - 2 * SIDE_PAD
-
-    def build_items() -> tuple[dict[int, list[str]], dict[str, list[str]], dict[str, list[str]], dict[int, list[str]],
-                               dict[str, float], dict[str, int]]:
-        rows: dict[int, list[str]] = {}
-        up: dict[str, list[str]] = {nid: [] for nid in ids}  # item -> items above it (its operands or edge)
-        down: dict[str, list[str]] = {nid: [] for nid in ids}  # item -> items below it (its consumers or edge)
-        chains: dict[int, list[str]] = {}
-        width = {nid: size[nid][0] for nid in ids}
-        item_row = dict(row)
-        for nid in ids:
-            rows.setdefault(row[nid], []).append(nid)
-        for e in graph.edges:
-            prev = e.child
-            chain = []
-            for r in range(row[e.child] - 1, row[e.parent], -1):
-                d = f"~{e.index}.{r}"
-                item_row[d] = r
-                width[d] = EDGE_SLOT
-                up[d], down[d] = [prev], []
-                down[prev].append(d)
-                rows.setdefault(r, []).append(d)
-                chain.append(d)
-                prev = d
-            down[prev].append(e.parent)
-            up[e.parent].append(prev)
-            chains[e.index] = chain
-        return rows, up, down, chains, width, item_row
-
-    # widen nothing, spill instead: a too-wide row moves its leaves (data first) to a new row right above it
     r, opened = 0, False
     while True:
-        rows, up, down, chains, width, item_row = build_items()
-        if r > max(rows):
-            break
-        boxes = [it for it in rows.get(r, []) if not it.startswith("~")]
+        items = _items(graph, ids, row, size)
+        if r > max(items.rows):
+            return row, items
+        boxes = [it for it in items.rows.get(r, []) if not _is_slot(it)]
         leaves = [it for it in boxes if graph.node(it).is_leaf]
         group = [it for it in leaves if _push_class(graph, it) == min(_push_class(graph, lf) for lf in leaves)]
-        if _row_width(rows.get(r, []), width) <= budget or not leaves or len(group) == len(boxes):
+        if _row_width(items.rows.get(r, []), items.width) <= budget or not leaves or len(group) == len(boxes):
             r, opened = r + 1, False  # fits, or nothing to spill without emptying the row: the canvas grows
             continue
         if not opened:
@@ -243,47 +283,79 @@ def _layout(graph: OpGraph, size: dict[str, tuple[float, float]]) -> GraphLayout
             opened = True
         for it in group:  # a whole kind at once (all activations, ...): rows stay tidy
             row[it] = r + 1
-    canvas = max(NOMINAL_WIDTH, max(_row_width(items, width) for items in rows.values()) + 2 * SIDE_PAD)
 
-    n_rows = max(rows) + 1
-    tiebreak = {it: (dfs[it] if not it.startswith("~") else dfs[graph.edges[int(it[1:].split(".")[0])].child])
-                for it in width}
+
+def _dfs_order(graph: OpGraph) -> dict[str, int]:
+    """Depth-first order from the roots (operands in order): ties in a row keep the formula's left-to-right order."""
+    dfs: dict[str, int] = {}
+    stack = list(reversed(graph.roots))
+    while stack:
+        nid = stack.pop()
+        if nid not in dfs:
+            dfs[nid] = len(dfs)
+            stack.extend(reversed(graph.node(nid).children))
+    for n in graph.nodes:
+        dfs.setdefault(n.id, len(dfs))
+    return dfs
+
+
+def _first_placement(graph: OpGraph, items: _Items, canvas: float) -> tuple[dict[int, list[str]], dict[str, float]]:
+    """(every row's items in their final order, x of every item): from the roots up, each row ordered by where its
+    consumers are (ties: depth-first order, a slot as its edge's operand), and packed there."""
+    dfs = _dfs_order(graph)
+    tiebreak = {it: dfs[graph.edges[_slot_edge(it)].child] if _is_slot(it) else dfs[it] for it in items.width}
+    down, width = items.down, items.width
+    rows: dict[int, list[str]] = {}
     x: dict[str, float] = {}
-    # first sweep from the roots up: order each row by where its consumers are
-    for r in range(n_rows):
-        items = rows.get(r, [])
-        if not items:
+    for r in range(max(items.rows) + 1):
+        if not items.rows.get(r):
             continue
-        if r == 0 or not any(down[it] for it in items):
-            desired = {it: canvas / 2 for it in items}
+        if r == 0 or not any(down[it] for it in items.rows[r]):
+            desired = {it: canvas / 2 for it in items.rows[r]}
         else:
-            desired = {it: (sum(x[d] for d in down[it]) / len(down[it]) if down[it] else canvas / 2) for it in items}
-        items.sort(key=lambda it: (desired[it], tiebreak[it]))
+            desired = {it: (sum(x[d] for d in down[it]) / len(down[it]) if down[it] else canvas / 2)
+                       for it in items.rows[r]}
+        rows[r] = sorted(items.rows[r], key=lambda it: (desired[it], tiebreak[it]))
         if r == 0 or len(set(desired.values())) == 1:
             # roots (or a row with one common target): centred around it
-            centre = next(iter(desired.values()))
-            half = _row_width(items, width) / 2
-            start = centre - half
-            desired = {}
-            for i, it in enumerate(items):
-                desired[it] = start + width[it] / 2
-                if i + 1 < len(items):
-                    start += width[it] + _gap(it, items[i + 1])
-        x.update(_pack(items, desired, width, canvas))
-    # a few sweeps: each item towards the mean of its neighbours above and below (order kept)
-    for sweep in range(4):
+            desired = _side_by_side(rows[r], width, next(iter(desired.values())))
+        x.update(_pack(rows[r], desired, width, canvas))
+    return rows, x
+
+
+def _side_by_side(items: list[str], width: dict[str, float], centre: float) -> dict[str, float]:
+    """x of ``items`` packed tight, in order, centred on ``centre``."""
+    start = centre - _row_width(items, width) / 2
+    desired = {}
+    for i, it in enumerate(items):
+        desired[it] = start + width[it] / 2
+        if i + 1 < len(items):
+            start += width[it] + _gap(it, items[i + 1])
+    return desired
+
+
+def _sweeps(items: _Items, rows: dict[int, list[str]], x: dict[str, float], canvas: float) -> dict[str, float]:
+    """A few sweeps, up then down: each item towards the mean of its neighbours above and below (order kept)."""
+    x = dict(x)
+    n_rows = max(items.rows) + 1
+    for sweep in range(SWEEPS):
         order = range(n_rows - 1, -1, -1) if sweep % 2 == 0 else range(n_rows)
         for r in order:
-            items = rows.get(r, [])
-            if not items:
+            if not rows.get(r):
                 continue
             desired = {}
-            for it in items:
-                sides = [sum(x[o] for o in nb) / len(nb) for nb in (up[it], down[it]) if nb]
+            for it in rows[r]:
+                sides = [sum(x[o] for o in nb) / len(nb) for nb in (items.up[it], items.down[it]) if nb]
                 desired[it] = sum(sides) / len(sides) if sides else x[it]
-            x.update(_pack(items, desired, width, canvas))
+            x.update(_pack(rows[r], desired, items.width, canvas))
+    return x
 
-    # straighten chains (a → b where a feeds only b and b has only a): one x for the chain, as far as rows allow
+
+def _straighten_chains(items: _Items, rows: dict[int, list[str]], x: dict[str, float],
+                       canvas: float) -> dict[str, float]:
+    """Chains (a → b where a feeds only b and b has only a, such as the slots of a long edge) at one x, the mean of
+    their members', as far as their rows allow."""
+    up, down = items.up, items.down
     chain_x: dict[str, float] = {}
     for it in x:
         if len(up[it]) == 1 and len(down[up[it][0]]) == 1:
@@ -294,16 +366,25 @@ def _layout(graph: OpGraph, size: dict[str, tuple[float, float]]) -> GraphLayout
         if len(members) > 1:
             mean = sum(x[m] for m in members) / len(members)
             chain_x.update({m: mean for m in members})
-    for items in rows.values():
-        x.update(_pack(items, {it: chain_x.get(it, x[it]) for it in items}, width, canvas))
+    x = dict(x)
+    for row_items in rows.values():
+        x.update(_pack(row_items, {it: chain_x.get(it, x[it]) for it in row_items}, items.width, canvas))
+    return x
 
-    # the drawing centred on the canvas
+
+def _centred(x: dict[str, float], width: dict[str, float], canvas: float) -> dict[str, float]:
+    """The drawing moved sideways to the middle of the canvas."""
     left = min(x[it] - width[it] / 2 for it in x)
     right = max(x[it] + width[it] / 2 for it in x)
     shift = (canvas - left - right) / 2
-    x = {it: v + shift for it, v in x.items()}
+    return {it: v + shift for it, v in x.items()}
 
-    # rows top to bottom; a gap whose edges run far sideways gets taller, so they do not lie flat
+
+def _row_heights(rows: dict[int, list[str]], down: dict[str, list[str]],
+                 x: dict[str, float]) -> tuple[dict[int, float], float]:
+    """(y of every row's centre, total height), rows top to bottom: a gap whose edges run far sideways gets taller
+    (up to MAX_ROW_GAP), so they do not lie flat."""
+    n_rows = max(rows) + 1
     y_of_row: dict[int, float] = {}
     y = TOP_PAD + BOX_H / 2
     for r in range(n_rows - 1, -1, -1):
@@ -311,38 +392,39 @@ def _layout(graph: OpGraph, size: dict[str, tuple[float, float]]) -> GraphLayout
             run = max((abs(x[it] - x[d]) for it in rows.get(r + 1, []) for d in down[it]), default=0.0)
             y += BOX_H + min(max(ROW_GAP, RUN_SLOPE * run), MAX_ROW_GAP)
         y_of_row[r] = y
-    height = y + BOX_H / 2 + BOTTOM_PAD
+    return y_of_row, y + BOX_H / 2 + BOTTOM_PAD
 
-    pos = {nid: (x[nid], y_of_row[row[nid]]) for nid in ids}
-    # edge ends: several edges into one box (or out of one) arrive (leave) side by side, ordered by where they go
+
+def _routes(graph: OpGraph, items: _Items, size: dict[str, tuple[float, float]], x: dict[str, float],
+            pos: dict[str, tuple[float, float]], y_of_row: dict[int, float]) -> dict[int, list[tuple[float, float]]]:
+    """Every edge's polyline: from its operand's bottom, straight down through each slot, to its op's top."""
     arrive: dict[int, float] = {}
     leave: dict[int, float] = {}
-    for nid in ids:
-        ins = [e for e in graph.edges if e.parent == nid]
-        outs = [e for e in graph.edges if e.child == nid]
-        w = size[nid][0]
-        for group, store, other in ((ins, arrive, lambda e: x[chains[e.index][-1]] if chains[e.index] else
-                                     x[e.child]),
-                                    (outs, leave, lambda e: x[chains[e.index][0]] if chains[e.index] else
-                                     x[e.parent])):
-            group.sort(key=lambda e: (other(e), e.index))
-            m = len(group)
-            span = max(0.0, min(w - 2 * BOX_PAD_X - 8, 14.0 * (m - 1)))
-            for i, e in enumerate(group):
-                store[e.index] = x[nid] + (span * (i / (m - 1) - 0.5) if m > 1 else 0.0)
+    chains = items.chains
+    for n in graph.nodes:
+        centre, w = x[n.id], size[n.id][0]
+        arrive.update(_edge_ends([e for e in graph.edges if e.parent == n.id], centre, w,
+                                 lambda e: x[chains[e.index][-1]] if chains[e.index] else x[e.child]))
+        leave.update(_edge_ends([e for e in graph.edges if e.child == n.id], centre, w,
+                                lambda e: x[chains[e.index][0]] if chains[e.index] else x[e.parent]))
     routes: dict[int, list[tuple[float, float]]] = {}
     for e in graph.edges:
-        xc, yc = pos[e.child]
-        xp, yp = pos[e.parent]
-        points = [(leave[e.index], yc + BOX_H / 2)]
+        points = [(leave[e.index], pos[e.child][1] + BOX_H / 2)]
         for d in chains[e.index]:
-            yd = y_of_row[item_row[d]]
+            yd = y_of_row[items.row_of[d]]
             points += [(x[d], yd - BOX_H / 2), (x[d], yd + BOX_H / 2)]
-        points.append((arrive[e.index], yp - BOX_H / 2))
+        points.append((arrive[e.index], pos[e.parent][1] - BOX_H / 2))
         routes[e.index] = points
-    return GraphLayout(pos=pos, size={nid: size[nid] for nid in ids}, routes=routes, row=dict(row), width=canvas,
-                       height=height)
+    return routes
 
+
+def _edge_ends(edges: list[OpEdge], centre: float, w: float, other_end: Callable[[OpEdge], float]) -> dict[int, float]:
+    """Edge index → x where each of ``edges`` meets one side of a box (centre ``centre``, width ``w``): side by
+    side, ordered by where they come from or go (``other_end``), so they do not cross at the box."""
+    ordered = sorted(edges, key=lambda e: (other_end(e), e.index))
+    m = len(ordered)
+    span = max(0.0, min(w - 2 * BOX_PAD_X - EDGE_END_INSET, EDGE_END_SPACING * (m - 1)))
+    return {e.index: centre + (span * (i / (m - 1) - 0.5) if m > 1 else 0.0) for i, e in enumerate(ordered)}
 
 
 def _node_hover(graph: OpGraph, nid: str, grads: dict[str, float], final: frozenset[str],

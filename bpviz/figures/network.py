@@ -8,7 +8,10 @@ typographic minus "−" (U+2212); hover texts carry the full ``repr`` of every f
 
 Layout: the plot's axes are in *nominal pixels* (a plot area ``NOMINAL_WIDTH`` wide and ``height`` minus margins
 high); node sizes, fonts and label boxes are chosen in those pixels, so the label placer (greedy, first free
-spot along the edge among a fixed list of fractions) knows what overlaps. A wider screen only adds room.
+spot along the edge among a fixed list of fractions) knows what overlaps. A wider screen only adds room. The
+figure is built in stages, one function each: texts (their sizes shape the rest) → geometry (rows, then columns)
+→ edges and label placement → traces → annotations → layout; small frozen dataclasses carry what one stage hands
+the next, and every length is a named constant.
 
 How tests (and Streamlit's AppTest, reading the figure JSON) find things. Keys: neuron ``"n:l:j"``, weight edge
 ``"w:l:j:k"`` (= weights[l][j][k], from neuron (l, k) to (l + 1, j)), bias edge ``"b:l:j"`` (= biases[l][j], into
@@ -55,6 +58,7 @@ BIAS_COLOUR = "#DDDDDD"
 POSITIVE_COLOUR = "#0072B2"
 NEGATIVE_COLOUR = "#D55E00"
 ZERO_COLOUR = "#999999"
+SIGN_COLOURS = {"+": POSITIVE_COLOUR, "-": NEGATIVE_COLOUR, "0": ZERO_COLOUR}  # of an edge, by its number's sign
 HALO_COLOUR = "rgba(240, 228, 66, 0.9)"  # Okabe-Ito yellow, a highlighter pen under the edge
 TEXT_COLOUR = "#111111"
 DIM_OPACITY = 0.18
@@ -73,6 +77,68 @@ MAX_GAP_LABELS = 9  # ... and so do nets with more than this many edges (weights
 MAX_PATH_LABELS = 24  # at most this many highlighted edges get labels (the step's own edges always do)
 _SHADOW = "1px 1px 1px white, -1px -1px 1px white, 1px -1px 1px white, -1px 1px 1px white, 0 0 3px white"
 
+# Text boxes are estimated, not measured: the browser lays the text out, the layout only knows its font size
+CHAR_WIDTH = 0.6  # average advance of a character, in font sizes
+LINE_HEIGHT = 1.3  # Plotly's line spacing, in font sizes
+
+# Vertical geometry (nominal px)
+TOP_ROOM = 12  # between the top neuron's circle and the top of the plot area
+NUMBERS_ROOM = 4  # planned between the lowest neuron's circle and the numbers under it ...
+BIAS_ROW_GAP = 6  # ... and between those numbers and the "+1" circles below them
+BOTTOM_ROOM = 10  # between the "+1" circles and the bottom of the plot area
+MAX_ROW_H = 190.0  # centre to centre of two neurons in a column at most: small nets do not spread over all the height
+VALUES_BELOW = 2  # the numbers under a neuron start this far below its circle ...
+VALUES_SLACK = 1  # ... and block labels from this much more on either side
+
+# Horizontal geometry (nominal px)
+LEFT_ROOM = 10  # between the plot's left edge and the input circles (or their numbers, if wider)
+TARGET_GAP = 10  # between an output circle and its target text
+RIGHT_ROOM = 12  # between the target texts and the plot's right edge
+LOSS_INSET = 4  # between the loss text and the plot's right and bottom edges (and its clearance above)
+LOSS_GAP = 12  # between the output column's numbers and the loss, when a tall output column reaches down to it
+BIAS_LOSS_GAP = 8  # between the last "+1" circle and the loss
+
+# Edge labels
+OBSTACLE_PAD = 2  # circles and target texts block labels from this far around them
+LABEL_PAD = 2  # a label's box keeps this far from anything else
+LABEL_FRAME_W = 8  # what a label's border and padding add to its text's width ...
+LABEL_FRAME_H = 2  # ... and height
+# a label's text, from the most to the least explicit: "w5 = 0.4000", the same on two lines, the number alone
+LABEL_VARIANTS = (lambda e: e.label, lambda e: e.label.replace(" = ", "<br>"), lambda e: e.label.split(" = ")[1])
+ONE_LINE_LABEL_COL = 210  # columns narrower than this cannot fit a one-line label such as "w12 = −0.1234"
+LABEL_BORDER = 1  # a label's border width ...
+LABEL_BORDER_HIGHLIGHT = 2  # ... on a highlighted edge
+LABEL_BORDERPAD = 2
+LABEL_BACKGROUND = "rgba(255,255,255,0.92)"
+DIM_LABEL_OPACITY = 0.45  # labels of the edges a step does not use
+
+# Edges and markers
+EDGE_WIDTH = 1.6  # line width of the thinnest edges (width bucket 0) ...
+EDGE_WIDTH_STEP = 1.4  # ... and what each further bucket adds (both times _Sizes.line_scale)
+HIGHLIGHT_EXTRA_WIDTH = 1.5  # a highlighted edge is this much wider than its bucket
+HALO_EXTRA_WIDTH = 10  # the highlighter halo is this much wider than the widest highlighted edge
+OUTLINE_WIDTH = 1.5  # of neurons and "+1"s
+NODE_OUTLINE = "#333333"
+BIAS_OUTLINE = "#555555"
+HIGHLIGHT_OUTLINE = "#000000"
+BIG_NODE_D = 40  # neurons at least this wide get the bigger highlight ring:
+HIGHLIGHT_RING_BIG = (4, 4)  # (px added to the marker, outline width)
+HIGHLIGHT_RING_SMALL = (2, 3)
+BIAS_MIN_FONT = 11  # the "+1" text never smaller than this
+DIM_NODE_OPACITY = DIM_OPACITY + 0.12  # neurons a step does not use: a little more visible than dimmed edges
+DIM_BIAS_OPACITY = DIM_OPACITY + 0.15
+DIM_TEXT_COLOUR = f"rgba(17,17,17,{DIM_OPACITY + 0.2})"  # TEXT_COLOUR, dimmed
+HOVER_MARKER = 16  # size of the invisible hover markers on the edges
+HOVER_SPOTS = (0.5, 0.4, 0.6, 0.3, 0.7)  # where along an unlabelled edge its hover marker may go, in order
+HOVER_SEPARATION = 6  # two hover markers at least this far apart (|dx| + |dy|) ...
+HOVER_LOOKBACK = 64  # ... checked against this many markers placed before (keeps big nets linear)
+EDGE_STATE_ORDER = {"dim": 0, "normal": 1, "highlight": 2}  # drawn in this order: highlighted edges on top
+
+# Annotations above the plot (legend, batch mean) and hover boxes
+TOP_ROW_FONT = 14
+TOP_ROW_SHIFT = 6  # px above the plot area
+HOVER_FONT = 14
+
 
 @dataclass(frozen=True)
 class _Sizes:
@@ -87,14 +153,17 @@ class _Sizes:
     height: int
 
 
+# (widest layer up to, sizes): the first row whose width fits applies; the last applies to all wider nets
+SIZES = (
+    (2, _Sizes(node_d=60, name_font=20, value_font=16, edge_font=16, bias_d=34, line_scale=1.0, height=520)),
+    (4, _Sizes(node_d=48, name_font=17, value_font=14, edge_font=14, bias_d=30, line_scale=0.9, height=520)),
+    (6, _Sizes(node_d=34, name_font=13, value_font=12, edge_font=13, bias_d=24, line_scale=0.75, height=540)),
+    (None, _Sizes(node_d=28, name_font=14, value_font=10.5, edge_font=12, bias_d=20, line_scale=0.6, height=560)),
+)
+
+
 def _sizes(max_width: int) -> _Sizes:
-    if max_width <= 2:
-        return _Sizes(60, 20, 16, 16, 34, 1.0, 520)
-    if max_width <= 4:
-        return _Sizes(48, 17, 14, 14, 30, 0.9, 520)
-    if max_width <= 6:
-        return _Sizes(34, 13, 12, 13, 24, 0.75, 540)
-    return _Sizes(28, 14, 10.5, 12, 20, 0.6, 560)
+    return next(sz for up_to, sz in SIZES if up_to is None or max_width <= up_to)
 
 
 def _fmt(v: float, decimals: int) -> str:
@@ -105,7 +174,17 @@ def _fmt(v: float, decimals: int) -> str:
 def _text_box(text: str, font: float) -> tuple[float, float]:
     """Estimated (width, height) in px of a (possibly <br>-split) text at ``font`` px."""
     lines = text.split("<br>")
-    return max(len(s) for s in lines) * 0.6 * font, len(lines) * font * 1.3
+    return max(len(s) for s in lines) * CHAR_WIDTH * font, len(lines) * font * LINE_HEIGHT
+
+
+def _values_bottom(y: float, r: float, h: float) -> float:
+    """Lowest y the numbers (``h`` px tall) under a neuron at height ``y`` (radius ``r``) block labels down to."""
+    return y - r - (VALUES_BELOW + VALUES_SLACK) - h
+
+
+def _edge_width(bucket: int) -> float:
+    """Line width of an edge in width ``bucket``, before scaling by :attr:`_Sizes.line_scale`."""
+    return EDGE_WIDTH + EDGE_WIDTH_STEP * bucket
 
 
 def _plain(names: Names, what: str, l: int, j: int) -> str:
@@ -116,18 +195,107 @@ def _plain(names: Names, what: str, l: int, j: int) -> str:
     return ("z" if what == "net" else "a") + node[1:]
 
 
-def _keys_of(step: Step | None) -> tuple[set, set, set, set]:
-    """(node keys, weight-edge keys, bias-edge keys, the step's own edge keys) highlighted by ``step``."""
-    if step is None:
-        return set(), set(), set(), set()
-    nodes = {n.format() for n in step.nodes}
-    own = {w.format() for w in step.edges}
-    edges = set(own) | {w.format() for path in step.paths for w in path}
-    bias = {b.format() for b in step.bias_edges}
-    return nodes, edges, bias, own | bias
+@dataclass(frozen=True)
+class _Request:
+    """What to draw: the scenario with its forward and backward numbers, and how to show them."""
+
+    scenario: Scenario
+    trace: Trace
+    grads: Gradients
+    names: Names
+    mode: str
+    decimals: int
+    sample: int
+    lang: str
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        return self.scenario.layers
+
+    @property
+    def L(self) -> int:
+        """Index of the output layer."""
+        return len(self.scenario.layers) - 1
+
+    @property
+    def grad_mode(self) -> bool:
+        return self.mode == "gradients"
+
+    @property
+    def batched(self) -> bool:
+        return self.scenario.n_samples > 1
+
+    def fmt(self, v: float) -> str:
+        return _fmt(v, self.decimals)
 
 
-@dataclass
+@dataclass(frozen=True)
+class _Texts:
+    """The numbers drawn as text (their sizes shape the geometry): under the neurons, next to the outputs, the loss."""
+
+    values: tuple[tuple[str, ...], ...]  # under each neuron, by layer
+    targets: tuple[str, ...]  # target and loss share next to each output
+    loss: str  # the loss annotation (HTML): E_total, or in a batch this sample's E
+    loss_hover: str
+    loss_name: str  # "E_total" (seed style) or "E"
+
+    @property
+    def flat_values(self) -> list[str]:
+        """:attr:`values` in the order of the neurons (inputs first)."""
+        return [s for col in self.values for s in col]
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """Where things go, in nominal px of the plot area (x from its left edge, y up from its bottom)."""
+
+    sizes: _Sizes
+    plot_h: int  # plot-area height
+    xs: tuple[float, ...]  # x of each layer's column
+    ys: tuple[tuple[float, ...], ...]  # y of each neuron, by layer
+    y_bias: float  # the row of "+1"s, the one feeding layer l + 1 at column l
+    loss: tuple[float, float, float]  # the loss text: (centre y, width, height), right-aligned near the right edge
+    col_w: float  # distance between two columns
+
+    @property
+    def L(self) -> int:
+        return len(self.xs) - 1
+
+    @property
+    def r(self) -> float:
+        """Neuron radius."""
+        return self.sizes.node_d / 2
+
+    @property
+    def rb(self) -> float:
+        """Radius of a "+1"."""
+        return self.sizes.bias_d / 2
+
+
+@dataclass(frozen=True)
+class _Neurons:
+    """Every neuron, inputs first (the order of the "nodes" trace)."""
+
+    keys: tuple[str, ...]
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    names: tuple[str, ...]
+    colours: tuple[str, ...]
+    hover: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Highlight:
+    """What a walkthrough step highlights, as keys; without a step nothing is highlighted and nothing dimmed."""
+
+    nodes: frozenset[str] = frozenset()
+    edges: frozenset[str] = frozenset()  # the step's weights, every weight on its paths, its biases
+    own: frozenset[str] = frozenset()  # the step's own weights and biases: labelled even when the paths are too many
+    bias_layers: frozenset[int] = frozenset()  # l of every "+1" (feeding layer l + 1) whose bias the step uses
+    dimming: bool = False  # everything else drawn faint
+
+
+@dataclass(frozen=True)
 class _Edge:
     ref: ParamRef
     key: str  # ref.format()
@@ -140,15 +308,20 @@ class _Edge:
     label: str
     hover: str
 
+    @property
+    def sign(self) -> str:
+        return "+" if self.shown > 0 else ("-" if self.shown < 0 else "0")
+
 
 class _Placer:
     """Greedy label placement: boxes in nominal px, first spot along the edge that overlaps nothing.
 
     Overlap cost is area times the obstacle's weight: labels and nodes weigh ``HARD``, the numbers under the
-    neurons 1 (a label may graze them if nothing else fits, but never another label).
+    neurons ``SOFT`` (a label may graze them if nothing else fits, but never another label).
     """
 
     HARD = 25.0
+    SOFT = 1.0
 
     def __init__(self, boxes: list[tuple[float, float, float, float]], weights: list[float]) -> None:
         self.boxes = np.array(boxes, dtype=float).reshape(-1, 4)  # x0, y0, x1, y1
@@ -168,7 +341,8 @@ class _Placer:
         for text, w, h in texts:
             for f in LABEL_SPOTS:
                 x, y = e.x0 + f * (e.x1 - e.x0), e.y0 + f * (e.y1 - e.y0)
-                box = np.array([x - w / 2 - 2, y - h / 2 - 2, x + w / 2 + 2, y + h / 2 + 2])
+                pad = LABEL_PAD
+                box = np.array([x - w / 2 - pad, y - h / 2 - pad, x + w / 2 + pad, y + h / 2 + pad])
                 cost = self._overlap(box)
                 if cost < best_cost:
                     best, best_cost = (x, y, text, box), cost
@@ -195,7 +369,7 @@ def _place_labels(edges: list[_Edge], boxes: list, weights: list, font: float,
         out = {}
         for e in edges:
             texts = [(text, *_text_box(text, font)) for text in (v(e) for v in level)]
-            out[e.key] = placer.place(e, [(text, w + 8, h + 2) for text, w, h in texts])
+            out[e.key] = placer.place(e, [(text, w + LABEL_FRAME_W, h + LABEL_FRAME_H) for text, w, h in texts])
         if placer.cost < best[1]:
             best = (out, placer.cost)
         if placer.cost == 0:
@@ -213,312 +387,428 @@ def network_figure(
     sample: int = 0,
     lang: str = "en",
 ) -> go.Figure:
-    """The network as a Plotly figure: neurons, weighted edges, biases, targets and loss, ``step`` highlighted."""
+    """The network as a Plotly figure: neurons, weighted edges, biases, targets and loss, ``step`` highlighted.
+
+    Built in stages: the texts (their sizes shape the layout) → geometry → edges and label placement → traces →
+    annotations → layout.
+    """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if not 0 <= sample < scenario.n_samples:
         raise ValueError(f"sample must be in [0, {scenario.n_samples}), got {sample}")
-    layers = scenario.layers
-    L = len(layers) - 1
-    names = names_for(layers)
-    sz = _sizes(max(layers))
-    r, rb = sz.node_d / 2, sz.bias_d / 2
-    vf = sz.value_font
-    grad_mode = mode == "gradients"
-    hi_nodes, hi_edges, hi_bias, own_edges = _keys_of(step)
-    dimming = step is not None
+    req = _Request(scenario, trace, grads, names_for(scenario.layers), mode, decimals, sample, lang)
+    texts = _texts(req)
+    geo = _geometry(req.layers, texts)
+    neurons, edges, hi = _neurons(req, geo), _edges(req, geo), _highlight(step)
+    labels = _edge_labels(req.layers, geo, edges, hi, *_obstacles(geo, neurons, texts))
+    traces = [  # plain dicts: go.Figure validates them once
+        *_edge_traces(edges, hi, geo.sizes),
+        _bias_trace(req, geo, hi),
+        *_neuron_traces(geo, neurons, hi),
+        *_text_traces(geo, neurons, texts, hi),
+        *_hover_traces(edges, labels, hi),
+    ]
+    annotations = [*_label_annotations(edges, labels, hi, geo.sizes.edge_font), _legend(req),
+                   *_loss_annotations(req, geo, texts)]
+    # Built on every slider move: Plotly's per-property validation was ~80% of the build time (13 ms of the seed's
+    # 16), so skip it here; tests/test_figures_network.py validates the same dicts with a normal go.Figure.
+    return go.Figure(data=_lists(traces), layout=_figure_layout(req, geo, hi, labels, annotations), _validate=False)
 
-    # ------------------------------------------------------------ texts under the neurons and next to the outputs
-    def node_value_text(l: int, j: int) -> str:
-        if l == 0:
-            return _fmt(trace.a[0][sample, j], decimals)
-        if grad_mode:
-            return f"δ {_fmt(grads.dE_dz[l][sample, j], decimals)}"
-        net, out = (t("net", lang), t("out", lang)) if names.seed_style else ("z", "a")
-        return f"{net} {_fmt(trace.z[l][sample, j], decimals)}<br>{out} {_fmt(trace.a[l][sample, j], decimals)}"
+
+# ---------------------------------------------------------------- texts
+
+
+def _texts(req: _Request) -> _Texts:
+    """The numbers under the neurons, the targets and loss shares next to the outputs, and the loss."""
+    names, s, fmt = req.names, req.sample, req.fmt
+    values = tuple(tuple(_value_text(req, l, j) for j in range(n)) for l, n in enumerate(req.layers))
 
     def loss_share_name(k: int) -> str:
-        return f"E_{names.node(L, k)}" if names.seed_style else f"E{k + 1}"
+        return f"E_{names.node(req.L, k)}" if names.seed_style else f"E{k + 1}"
 
-    value_texts = [[node_value_text(l, j) for j in range(n)] for l, n in enumerate(layers)]
-    target_texts = [
-        f"t{k + 1} = {_fmt(scenario.targets[sample, k], decimals)}<br>"
-        f"{loss_share_name(k)} = {_fmt(trace.loss_share[sample, k], decimals)}"
-        for k in range(layers[-1])
-    ]
-    text_h = max(_text_box(s, vf)[1] for col in value_texts for s in col)
+    targets = tuple(
+        f"t{k + 1} = {fmt(req.scenario.targets[s, k])}<br>"
+        f"{loss_share_name(k)} = {fmt(req.trace.loss_share[s, k])}"
+        for k in range(req.layers[-1])
+    )
     loss_name = "E_total" if names.seed_style else "E"
-    if scenario.n_samples > 1:  # this sample's loss here; the batch mean goes in the top row
-        sample_loss = float(trace.loss_share[sample].sum())
-        loss_text = "<b>" + t("E (sample {s})", lang, s=sample + 1) + f" = {_fmt(sample_loss, decimals)}</b>"
-        loss_hover = t("E (sample {s})", lang, s=sample + 1) + f" = {sample_loss!r}"
+    if req.batched:  # this sample's loss here; the batch mean goes in the top row
+        sample_loss = float(req.trace.loss_share[s].sum())
+        what = t("E (sample {s})", req.lang, s=s + 1)
+        loss, hover = f"<b>{what} = {fmt(sample_loss)}</b>", f"{what} = {sample_loss!r}"
     else:
-        loss_text = f"<b>{loss_name} = {_fmt(trace.loss, decimals)}</b>"
-        loss_hover = f"{loss_name} = {trace.loss!r}"
+        loss, hover = f"<b>{loss_name} = {fmt(req.trace.loss)}</b>", f"{loss_name} = {req.trace.loss!r}"
+    return _Texts(values, targets, loss, hover, loss_name)
 
-    # ------------------------------------------------------------ geometry in nominal px
-    height = sz.height
-    plot_h = height - MARGIN["t"] - MARGIN["b"]
-    top_pad = r + 12
-    bias_gap = r + 4 + text_h + 6 + rb  # lowest neuron's centre to the bias row: its numbers fit in between
-    bottom_pad = rb + 10
+
+def _value_text(req: _Request, l: int, j: int) -> str:
+    """The numbers under neuron (l, j): an input's value, else its δ (gradients mode) or its net and out."""
+    s, fmt = req.sample, req.fmt
+    if l == 0:
+        return fmt(req.trace.a[0][s, j])
+    if req.grad_mode:
+        return f"δ {fmt(req.grads.dE_dz[l][s, j])}"
+    net, out = (t("net", req.lang), t("out", req.lang)) if req.names.seed_style else ("z", "a")
+    return f"{net} {fmt(req.trace.z[l][s, j])}<br>{out} {fmt(req.trace.a[l][s, j])}"
+
+
+# ---------------------------------------------------------------- geometry
+
+
+def _geometry(layers: tuple[int, ...], texts: _Texts) -> _Geometry:
+    """Sizes for this architecture, then rows (y), the loss's place, columns (x)."""
+    sz = _sizes(max(layers))
+    plot_h = sz.height - MARGIN["t"] - MARGIN["b"]
+    text_h = max(_text_box(s, sz.value_font)[1] for s in texts.flat_values)
+    ys, y_bias = _rows(layers, sz, text_h, plot_h)
+    # the loss sits bottom right, level with the "+1"s (but inside the plot)
+    loss_w, loss_h = _text_box(texts.loss.replace("<b>", "").replace("</b>", ""), LOSS_FONT)
+    loss = (max(y_bias, loss_h / 2 + LOSS_INSET), loss_w, loss_h)
+    xs, col_w = _columns(layers, sz, texts, ys, loss)
+    return _Geometry(sz, plot_h, xs, ys, y_bias, loss, col_w)
+
+
+def _rows(layers: tuple[int, ...], sz: _Sizes, text_h: float,
+          plot_h: int) -> tuple[tuple[tuple[float, ...], ...], float]:
+    """(y of every neuron by layer, y of the "+1" row): columns centred on each other, neurons at most MAX_ROW_H
+    apart, the "+1"s below the lowest neuron's numbers, the whole block centred in the plot's height."""
+    r, rb = sz.node_d / 2, sz.bias_d / 2
+    top_pad = r + TOP_ROOM
+    # lowest neuron's centre to the bias row: its numbers fit in between
+    bias_gap = r + NUMBERS_ROOM + text_h + BIAS_ROW_GAP + rb
+    bottom_pad = rb + BOTTOM_ROOM
     rows = max(layers) - 1
-    row_h = min(190.0, (plot_h - top_pad - bias_gap - bottom_pad) / rows) if rows else 0.0
+    row_h = min(MAX_ROW_H, (plot_h - top_pad - bias_gap - bottom_pad) / rows) if rows else 0.0
     used = top_pad + rows * row_h + bias_gap + bottom_pad
     top_y = plot_h - top_pad - max(0.0, plot_h - used) / 2
-    ys = [[top_y - ((max(layers) - n) / 2 + j) * row_h for j in range(n)] for n in layers]
-    y_bias = top_y - rows * row_h - bias_gap
-    # the loss sits bottom right, level with the "+1"s (but inside the plot)
-    loss_w, loss_h = _text_box(loss_text.replace("<b>", "").replace("</b>", ""), LOSS_FONT)
-    y_loss = max(y_bias, loss_h / 2 + 4)
+    ys = tuple(tuple(top_y - ((max(layers) - n) / 2 + j) * row_h for j in range(n)) for n in layers)
+    return ys, top_y - rows * row_h - bias_gap
 
-    input_w = max(_text_box(s, vf)[0] for s in value_texts[0])
-    target_w = max(_text_box(s, vf)[0] for s in target_texts)
-    left_pad = max(r, input_w / 2) + 10
-    right_pad = r + 10 + target_w + 12
-    out_text_w, out_text_h = _text_box(value_texts[L][-1], vf)
-    if ys[L][-1] - r - 3 - out_text_h < y_loss + loss_h / 2 + 4:
+
+def _columns(layers: tuple[int, ...], sz: _Sizes, texts: _Texts, ys: tuple[tuple[float, ...], ...],
+             loss: tuple[float, float, float]) -> tuple[tuple[float, ...], float]:
+    """(x of every column, column width): room for the inputs' numbers at the left and the targets at the right,
+    the loss (bottom right) clear of the output column's numbers and of the last "+1"."""
+    L = len(layers) - 1
+    r, rb, vf = sz.node_d / 2, sz.bias_d / 2, sz.value_font
+    y_loss, loss_w, loss_h = loss
+    input_w = max(_text_box(s, vf)[0] for s in texts.values[0])
+    target_w = max(_text_box(s, vf)[0] for s in texts.targets)
+    left_pad = max(r, input_w / 2) + LEFT_ROOM
+    right_pad = r + TARGET_GAP + target_w + RIGHT_ROOM
+    out_text_w, out_text_h = _text_box(texts.values[L][-1], vf)
+    if _values_bottom(ys[L][-1], r, out_text_h) < y_loss + loss_h / 2 + LOSS_INSET:
         # a tall output column reaches down to the loss: make room for the loss right of its numbers
-        right_pad = max(right_pad, out_text_w / 2 + 12 + loss_w)
+        right_pad = max(right_pad, out_text_w / 2 + LOSS_GAP + loss_w)
     if L > 1:
         # keep the last "+1" (at column L - 1) left of the loss
-        room = NOMINAL_WIDTH - 4 - loss_w - rb - 8 - left_pad
+        room = NOMINAL_WIDTH - LOSS_INSET - loss_w - rb - BIAS_LOSS_GAP - left_pad
         right_pad = max(right_pad, NOMINAL_WIDTH - left_pad - L / (L - 1) * room)
     col_w = (NOMINAL_WIDTH - left_pad - right_pad) / L
-    xs = [left_pad + l * col_w for l in range(L + 1)]
+    return tuple(left_pad + l * col_w for l in range(L + 1)), col_w
 
-    # ------------------------------------------------------------ neurons
-    node_keys, node_x, node_y, node_names, node_colours, node_hover = [], [], [], [], [], []
-    for l, n in enumerate(layers):
-        colour = INPUT_COLOUR if l == 0 else (OUTPUT_COLOUR if l == L else HIDDEN_COLOUR)
-        for j in range(n):
-            node_keys.append(Neuron(l, j).format())
-            node_x.append(xs[l])
-            node_y.append(ys[l][j])
-            node_names.append(names.node(l, j))
-            node_colours.append(colour)
-            node_hover.append(_node_hover(scenario, trace, grads, names, l, j, sample, lang))
-    node_x_arr, node_y_arr = np.array(node_x), np.array(node_y)
-    node_dim = np.array([dimming and k not in hi_nodes for k in node_keys])
 
-    # ------------------------------------------------------------ edges (weights, then biases)
+def _neurons(req: _Request, geo: _Geometry) -> _Neurons:
+    """Every neuron's key, place, name, colour and full-precision hover text."""
+    rows = []
+    for l, n in enumerate(req.layers):
+        colour = INPUT_COLOUR if l == 0 else (OUTPUT_COLOUR if l == req.L else HIDDEN_COLOUR)
+        rows += [(Neuron(l, j).format(), geo.xs[l], geo.ys[l][j], req.names.node(l, j), colour,
+                  _node_hover(req.scenario, req.trace, req.grads, req.names, l, j, req.sample, req.lang))
+                 for j in range(n)]
+    return _Neurons(*(tuple(column) for column in zip(*rows)))
+
+
+def _highlight(step: Step | None) -> _Highlight:
+    """The keys ``step`` highlights."""
+    if step is None:
+        return _Highlight()
+    own = {w.format() for w in step.edges}
+    bias = {b.format() for b in step.bias_edges}
+    return _Highlight(
+        nodes=frozenset(n.format() for n in step.nodes),
+        edges=frozenset(own | {w.format() for path in step.paths for w in path} | bias),
+        own=frozenset(own | bias),
+        bias_layers=frozenset(b.layer for b in step.bias_edges),
+        dimming=True,
+    )
+
+
+def _edges(req: _Request, geo: _Geometry) -> list[_Edge]:
+    """Every weight edge (layer by layer, in the order of ``weights[l]``), then every bias edge."""
     edges: list[_Edge] = []
-    batched = scenario.n_samples > 1
-    for l in range(L):
-        W, dW = scenario.weights[l], grads.dE_dW[l]
-        if batched:  # the shown sample's own gradient δ_j·a_k, as the nodes' δ and the formula (batch mean in hover)
-            dW = np.outer(grads.dE_dz[l + 1][sample], trace.a[l][sample])
-        for j in range(layers[l + 1]):
-            for k in range(layers[l]):
-                ref = Weight(l, j, k)
-                pname = names.param(ref)
-                shown = dW[j, k] if grad_mode else W[j, k]
-                label = f"∂E/∂{pname} = {_fmt(shown, decimals)}" if grad_mode else f"{pname} = {_fmt(shown, decimals)}"
-                hover = (
-                    f"<b>{pname}</b>: {names.node(l, k)} → {names.node(l + 1, j)}<br>"
-                    f"{t('weight', lang)} {pname} = {float(W[j, k])!r}<br>"
-                    f"∂E/∂{pname} = {float(dW[j, k])!r}"
-                )
-                edges.append(_Edge(ref, ref.format(), ref.TAG, xs[l], ys[l][k], xs[l + 1], ys[l + 1][j],
-                                   float(shown), label, hover))
-    for l in range(L):
-        B, dB = scenario.biases[l], grads.dE_db[l]
-        if batched:
-            dB = grads.dE_dz[l + 1][sample]
-        for j in range(layers[l + 1]):
-            ref = Bias(l, j)
-            pname = names.param(ref)
-            shown = dB[j] if grad_mode else B[j]
-            label = f"∂E/∂{pname} = {_fmt(shown, decimals)}" if grad_mode else f"{pname} = {_fmt(shown, decimals)}"
-            hover = (
-                f"<b>{pname}</b>: +1 → {names.node(l + 1, j)}<br>"
-                f"{t('bias', lang)} {pname} = {float(B[j])!r}<br>"
-                f"∂E/∂{pname} = {float(dB[j])!r}"
-            )
-            edges.append(_Edge(ref, ref.format(), ref.TAG, xs[l], y_bias, xs[l + 1], ys[l + 1][j], float(shown), label,
-                               hover))
-    if batched:
-        for e in edges:
-            mean = e.ref.read(grads.dE_dW, grads.dE_db)
-            e.hover += "<br>" + t("(∂E/∂ of sample {s}'s loss; the update uses the mean over the {n} samples: {m})",
-                                  lang, s=sample + 1, n=scenario.n_samples, m=repr(float(mean)))
-    hi_all = hi_edges | hi_bias
+    s, grads, node = req.sample, req.grads, req.names.node
+    for l in range(req.L):
+        W, dW = req.scenario.weights[l], grads.dE_dW[l]
+        if req.batched:  # the shown sample's own gradient δ_j·a_k, as the nodes' δ and the formula (mean in hover)
+            dW = np.outer(grads.dE_dz[l + 1][s], req.trace.a[l][s])
+        for j in range(req.layers[l + 1]):
+            for k in range(req.layers[l]):
+                edges.append(_edge(req, Weight(l, j, k), W[j, k], dW[j, k], f"{node(l, k)} → {node(l + 1, j)}",
+                                   (geo.xs[l], geo.ys[l][k]), (geo.xs[l + 1], geo.ys[l + 1][j])))
+    for l in range(req.L):
+        B, dB = req.scenario.biases[l], grads.dE_db[l]
+        if req.batched:
+            dB = grads.dE_dz[l + 1][s]
+        for j in range(req.layers[l + 1]):
+            edges.append(_edge(req, Bias(l, j), B[j], dB[j], f"+1 → {node(l + 1, j)}", (geo.xs[l], geo.y_bias),
+                               (geo.xs[l + 1], geo.ys[l + 1][j])))
+    return edges
 
 
-    # ------------------------------------------------------------ edge labels: all on small nets, else highlighted ones
-    obstacles = [(x - r - 2, y - r - 2, x + r + 2, y + r + 2) for x, y in zip(node_x, node_y)]
-    obstacles += [(xs[l] - rb - 2, y_bias - rb - 2, xs[l] + rb + 2, y_bias + rb + 2) for l in range(L)]
-    weights = [_Placer.HARD] * len(obstacles)
-    for x, y, s in zip(node_x, node_y, [s for col in value_texts for s in col]):
+def _edge(req: _Request, ref: ParamRef, value: float, grad: float, route: str, start: tuple[float, float],
+          end: tuple[float, float]) -> _Edge:
+    """The edge of parameter ``ref`` (``route``: "i1 → h1") from ``start`` to ``end``: its label (value or
+    gradient, rounded) and its hover text (both in full; in a batch, also the mean gradient the update uses)."""
+    pname, grad_mode = req.names.param(ref), req.mode == "gradients"
+    shown = grad if grad_mode else value
+    label = f"∂E/∂{pname} = {_fmt(shown, req.decimals)}" if grad_mode else f"{pname} = {_fmt(shown, req.decimals)}"
+    what = t("weight" if ref.TAG == "w" else "bias", req.lang)
+    hover = (
+        f"<b>{pname}</b>: {route}<br>"
+        f"{what} {pname} = {float(value)!r}<br>"
+        f"∂E/∂{pname} = {float(grad)!r}"
+    )
+    if req.batched:
+        mean = ref.read(req.grads.dE_dW, req.grads.dE_db)
+        hover += "<br>" + t("(∂E/∂ of sample {s}'s loss; the update uses the mean over the {n} samples: {m})",
+                            req.lang, s=req.sample + 1, n=req.scenario.n_samples, m=repr(float(mean)))
+    return _Edge(ref, ref.format(), ref.TAG, *start, *end, float(shown), label, hover)
+
+
+# ---------------------------------------------------------------- edge labels
+
+
+def _obstacles(geo: _Geometry, neurons: _Neurons, texts: _Texts) -> tuple[list, list]:
+    """(boxes, weights) edge labels must avoid: neurons, "+1"s, target texts and the loss weigh ``_Placer.HARD``,
+    the numbers under the neurons ``_Placer.SOFT`` (a label may graze them)."""
+    r, rb, pad, vf, L = geo.r, geo.rb, OBSTACLE_PAD, geo.sizes.value_font, geo.L
+    boxes = [(x - r - pad, y - r - pad, x + r + pad, y + r + pad) for x, y in zip(neurons.x, neurons.y)]
+    yb = geo.y_bias
+    boxes += [(geo.xs[l] - rb - pad, yb - rb - pad, geo.xs[l] + rb + pad, yb + rb + pad) for l in range(L)]
+    weights = [_Placer.HARD] * len(boxes)
+    for x, y, s in zip(neurons.x, neurons.y, texts.flat_values):
         w, h = _text_box(s, vf)
-        obstacles.append((x - w / 2, y - r - 3 - h, x + w / 2, y - r - 1))
-        weights.append(1.0)
-    for k, s in enumerate(target_texts):
+        boxes.append((x - w / 2, _values_bottom(y, r, h), x + w / 2, y - r - (VALUES_BELOW - VALUES_SLACK)))
+        weights.append(_Placer.SOFT)
+    x_out = geo.xs[L]
+    for k, s in enumerate(texts.targets):
         w, h = _text_box(s, vf)
-        obstacles.append((xs[L] + r + 8, ys[L][k] - h / 2, xs[L] + r + 12 + w, ys[L][k] + h / 2))
+        y = geo.ys[L][k]
+        boxes.append((x_out + r + (TARGET_GAP - pad), y - h / 2, x_out + r + (TARGET_GAP + pad) + w, y + h / 2))
         weights.append(_Placer.HARD)
-    obstacles.append((NOMINAL_WIDTH - 8 - loss_w, y_loss - loss_h / 2, NOMINAL_WIDTH, y_loss + loss_h / 2))
+    y_loss, loss_w, loss_h = geo.loss
+    boxes.append((NOMINAL_WIDTH - 2 * LOSS_INSET - loss_w, y_loss - loss_h / 2, NOMINAL_WIDTH, y_loss + loss_h / 2))
     weights.append(_Placer.HARD)
-    ef = sz.edge_font
-    variants = [lambda e: e.label, lambda e: e.label.replace(" = ", "<br>"), lambda e: e.label.split(" = ")[1]]
-    if col_w < 210:  # a one-line "w12 = −0.1234" would not fit between two columns
+    return boxes, weights
+
+
+def _edge_labels(layers: tuple[int, ...], geo: _Geometry, edges: list[_Edge], hi: _Highlight, boxes: list,
+                 weights: list) -> dict[str, tuple[float, float, str]]:
+    """Edge key → (x, y, text) of its label: every edge on a small net if they all fit, else the highlighted
+    ones (only the step's own when its paths have too many edges)."""
+    variants = list(LABEL_VARIANTS)
+    if geo.col_w < ONE_LINE_LABEL_COL:
         variants = variants[1:]
+    font = geo.sizes.edge_font
     labels: dict[str, tuple[float, float, str]] = {}
     cost = np.inf
-    gap_edges = max(layers[l] * layers[l + 1] + layers[l + 1] for l in range(L))
+    gap_edges = max(layers[l] * layers[l + 1] + layers[l + 1] for l in range(len(layers) - 1))
     if len(edges) <= MAX_ALL_LABELS and gap_edges <= MAX_GAP_LABELS:
         # every edge, in a fixed order, so labels stay put from one step to the next; value-only boxes when the
-        # named ones do not fit, and a label may graze the numbers under a neuron (weight 1) but never another
+        # named ones do not fit, and a label may graze the numbers under a neuron (SOFT) but never another
         # label or a node: dropping every label because one grazes looked like the labels vanished at random
-        labels, cost = _place_labels(edges, obstacles, weights, ef, variants)
+        labels, cost = _place_labels(edges, boxes, weights, font, variants)
         if cost < _Placer.HARD * GRAZE_AREA:
             cost = 0.0
     if cost > 0:
-        hi_list = [e for e in edges if e.key in hi_all]
-        if len(hi_list) > MAX_PATH_LABELS:
-            hi_list = [e for e in hi_list if e.key in own_edges]
-        labels = _place_labels(hi_list, obstacles, weights, ef, variants)[0]
+        chosen = [e for e in edges if e.key in hi.edges]
+        if len(chosen) > MAX_PATH_LABELS:
+            chosen = [e for e in chosen if e.key in hi.own]
+        labels = _place_labels(chosen, boxes, weights, font, variants)[0]
+    return labels
 
-    # ------------------------------------------------------------ build traces
-    traces: list[dict] = []  # plain dicts: go.Figure validates them once
+
+# ---------------------------------------------------------------- traces
+
+
+def _edge_traces(edges: list[_Edge], hi: _Highlight, sz: _Sizes) -> list[dict]:
+    """The edges' lines, one trace per (kind, sign, width bucket, state): dimmed first, highlighted last over a
+    highlighter halo."""
     magnitude = np.array([abs(e.shown) for e in edges])
     top = magnitude.max() if magnitude.size and magnitude.max() > 0 else 1.0
     buckets = np.minimum((magnitude / top * WIDTH_BUCKETS).astype(int), WIDTH_BUCKETS - 1)
     groups: dict[tuple[str, str, int, str], list[int]] = {}
     for i, e in enumerate(edges):
-        sign = "+" if e.shown > 0 else ("-" if e.shown < 0 else "0")
-        state = "highlight" if e.key in hi_all else ("dim" if dimming else "normal")
-        groups.setdefault((e.kind, sign, int(buckets[i]), state), []).append(i)
-    state_order = {"dim": 0, "normal": 1, "highlight": 2}
-    ordered = sorted(groups.items(), key=lambda kv: (state_order[kv[0][3]], kv[0]))
-
-    hi_idx = [i for i, e in enumerate(edges) if e.key in hi_all]
+        state = "highlight" if e.key in hi.edges else ("dim" if hi.dimming else "normal")
+        groups.setdefault((e.kind, e.sign, int(buckets[i]), state), []).append(i)
+    traces = []
+    hi_idx = [i for i, e in enumerate(edges) if e.key in hi.edges]
     if hi_idx:
-        widths = [1.6 + 1.4 * b for b in buckets[hi_idx]]
-        traces.append(_lines("highlight-halo", edges, hi_idx, HALO_COLOUR, (max(widths) + 10) * sz.line_scale,
-                             "solid", 1.0))
-    for (kind, sign, bucket, state), idx in ordered:
-        colour = {"+": POSITIVE_COLOUR, "-": NEGATIVE_COLOUR, "0": ZERO_COLOUR}[sign]
-        width = (1.6 + 1.4 * bucket) * sz.line_scale + (1.5 if state == "highlight" else 0.0)
-        traces.append(_lines(f"edges:{kind}:{sign}:{bucket}:{state}", edges, idx, colour, width,
+        widths = [_edge_width(b) for b in buckets[hi_idx]]
+        halo = (max(widths) + HALO_EXTRA_WIDTH) * sz.line_scale
+        traces.append(_lines("highlight-halo", edges, hi_idx, HALO_COLOUR, halo, "solid", 1.0))
+    for (kind, sign, bucket, state), idx in sorted(groups.items(), key=lambda kv: (EDGE_STATE_ORDER[kv[0][3]], kv[0])):
+        width = _edge_width(bucket) * sz.line_scale + (HIGHLIGHT_EXTRA_WIDTH if state == "highlight" else 0.0)
+        traces.append(_lines(f"edges:{kind}:{sign}:{bucket}:{state}", edges, idx, SIGN_COLOURS[sign], width,
                              "dot" if kind == "b" else "solid", DIM_OPACITY if state == "dim" else 1.0))
+    return traces
 
-    # bias nodes "+1"
-    bias_keys = [f"bn:{l}" for l in range(L)]
-    bias_dim = [dimming and not any(b.layer == l for b in step.bias_edges) for l in range(L)]
-    traces.append(dict(
-        type="scatter", name="bias-nodes", x=np.array(xs[:L]), y=np.full(L, y_bias), mode="markers+text",
+
+def _bias_trace(req: _Request, geo: _Geometry, hi: _Highlight) -> dict:
+    """The "+1" nodes, the one feeding layer l + 1 at column l."""
+    L = req.L
+    dim = [hi.dimming and l not in hi.bias_layers for l in range(L)]
+    return dict(
+        type="scatter", name="bias-nodes", x=np.array(geo.xs[:L]), y=np.full(L, geo.y_bias), mode="markers+text",
         text=np.array(["+1"] * L, dtype=object), textposition="middle center",
-        textfont={"size": max(11, vf), "color": TEXT_COLOUR},
-        marker={"size": sz.bias_d, "color": BIAS_COLOUR, "line": {"color": "#555555", "width": 1.5},
-                "opacity": np.where(bias_dim, DIM_OPACITY + 0.15, 1.0)},
-        customdata=np.array(bias_keys, dtype=object),
-        hovertext=np.array([t("+1: the constant input that multiplies the biases of layer {l}", lang, l=l + 1)
+        textfont={"size": max(BIAS_MIN_FONT, geo.sizes.value_font), "color": TEXT_COLOUR},
+        marker={"size": geo.sizes.bias_d, "color": BIAS_COLOUR,
+                "line": {"color": BIAS_OUTLINE, "width": OUTLINE_WIDTH},
+                "opacity": np.where(dim, DIM_BIAS_OPACITY, 1.0)},
+        customdata=np.array([f"bn:{l}" for l in range(L)], dtype=object),
+        hovertext=np.array([t("+1: the constant input that multiplies the biases of layer {l}", req.lang, l=l + 1)
                             for l in range(L)], dtype=object),
         hoverinfo="text", showlegend=False,
-    ))
-    # neurons
-    text_colour = np.where(node_dim, f"rgba(17,17,17,{DIM_OPACITY + 0.2})", TEXT_COLOUR)
-    traces.append(dict(
-        type="scatter", name="nodes", x=node_x_arr, y=node_y_arr, mode="markers+text",
-        text=np.array(node_names, dtype=object), textposition="middle center",
-        textfont={"size": sz.name_font, "color": text_colour, "weight": "bold"},
-        marker={"size": sz.node_d, "color": np.array(node_colours, dtype=object),
-                "line": {"color": "#333333", "width": 1.5}, "opacity": np.where(node_dim, DIM_OPACITY + 0.12, 1.0)},
-        customdata=np.array(node_keys, dtype=object), hovertext=np.array(node_hover, dtype=object),
+    )
+
+
+def _dimmed(neurons: _Neurons, hi: _Highlight) -> np.ndarray:
+    """For every neuron: drawn faint (a step is shown and does not use it)."""
+    return np.array([hi.dimming and k not in hi.nodes for k in neurons.keys])
+
+
+def _neuron_traces(geo: _Geometry, neurons: _Neurons, hi: _Highlight) -> list[dict]:
+    """Every neuron ("nodes"), then the step's neurons again with a ring ("highlighted-nodes")."""
+    sz = geo.sizes
+    x, y, dim = np.array(neurons.x), np.array(neurons.y), _dimmed(neurons, hi)
+    every = dict(
+        type="scatter", name="nodes", x=x, y=y, mode="markers+text",
+        text=np.array(neurons.names, dtype=object), textposition="middle center",
+        textfont={"size": sz.name_font, "color": np.where(dim, DIM_TEXT_COLOUR, TEXT_COLOUR), "weight": "bold"},
+        marker={"size": sz.node_d, "color": np.array(neurons.colours, dtype=object),
+                "line": {"color": NODE_OUTLINE, "width": OUTLINE_WIDTH},
+                "opacity": np.where(dim, DIM_NODE_OPACITY, 1.0)},
+        customdata=np.array(neurons.keys, dtype=object), hovertext=np.array(neurons.hover, dtype=object),
         hoverinfo="text", showlegend=False,
-    ))
-    hi_pos = [i for i, k in enumerate(node_keys) if k in hi_nodes]
-    traces.append(dict(
-        type="scatter", name="highlighted-nodes", x=node_x_arr[hi_pos], y=node_y_arr[hi_pos], mode="markers+text",
-        text=np.array([node_names[i] for i in hi_pos], dtype=object), textposition="middle center",
+    )
+    pos = [i for i, k in enumerate(neurons.keys) if k in hi.nodes]
+    grow, ring = HIGHLIGHT_RING_BIG if sz.node_d >= BIG_NODE_D else HIGHLIGHT_RING_SMALL
+    highlighted = dict(
+        type="scatter", name="highlighted-nodes", x=x[pos], y=y[pos], mode="markers+text",
+        text=np.array([neurons.names[i] for i in pos], dtype=object), textposition="middle center",
         textfont={"size": sz.name_font, "color": TEXT_COLOUR, "weight": "bold"},
-        marker={"size": sz.node_d + (4 if sz.node_d >= 40 else 2),
-                "color": np.array([node_colours[i] for i in hi_pos], dtype=object),
-                "line": {"color": "#000000", "width": 4 if sz.node_d >= 40 else 3}},
-        customdata=np.array([node_keys[i] for i in hi_pos], dtype=object),
-        hovertext=np.array([node_hover[i] for i in hi_pos], dtype=object), hoverinfo="text", showlegend=False,
-    ))
-    # numbers under the neurons (white halo keeps them readable where an edge passes behind)
-    flat_values = [s for col in value_texts for s in col]
-    traces.append(dict(
-        type="scatter", name="node-values", x=node_x_arr, y=node_y_arr - r - 2, mode="text",
-        text=np.array(flat_values, dtype=object), textposition="bottom center",
-        textfont={"size": vf, "color": text_colour, "shadow": _SHADOW},
-        customdata=np.array(node_keys, dtype=object), hoverinfo="skip", showlegend=False,
-    ))
-    # targets and loss shares next to the outputs
-    out_dim = node_dim[-layers[-1]:]
-    traces.append(dict(
-        type="scatter", name="targets", x=np.full(layers[-1], xs[L] + r + 10), y=np.array(ys[L]), mode="text",
-        text=np.array(target_texts, dtype=object), textposition="middle right",
-        textfont={"size": vf, "color": np.where(out_dim, f"rgba(17,17,17,{DIM_OPACITY + 0.2})", TEXT_COLOUR)},
-        customdata=np.array([f"t:{k}" for k in range(layers[-1])], dtype=object), hoverinfo="skip",
-        showlegend=False,
-    ))
-    # hover carriers on the edges (Plotly cannot hover on line segments)
+        marker={"size": sz.node_d + grow, "color": np.array([neurons.colours[i] for i in pos], dtype=object),
+                "line": {"color": HIGHLIGHT_OUTLINE, "width": ring}},
+        customdata=np.array([neurons.keys[i] for i in pos], dtype=object),
+        hovertext=np.array([neurons.hover[i] for i in pos], dtype=object), hoverinfo="text", showlegend=False,
+    )
+    return [every, highlighted]
+
+
+def _text_traces(geo: _Geometry, neurons: _Neurons, texts: _Texts, hi: _Highlight) -> list[dict]:
+    """The numbers under the neurons (a white halo keeps them readable where an edge passes behind), then the
+    targets and loss shares next to the outputs."""
+    vf, n_out = geo.sizes.value_font, len(texts.targets)
+    colour = np.where(_dimmed(neurons, hi), DIM_TEXT_COLOUR, TEXT_COLOUR)
+    values = dict(
+        type="scatter", name="node-values", x=np.array(neurons.x), y=np.array(neurons.y) - geo.r - VALUES_BELOW,
+        mode="text", text=np.array(texts.flat_values, dtype=object), textposition="bottom center",
+        textfont={"size": vf, "color": colour, "shadow": _SHADOW},
+        customdata=np.array(neurons.keys, dtype=object), hoverinfo="skip", showlegend=False,
+    )
+    targets = dict(
+        type="scatter", name="targets", x=np.full(n_out, geo.xs[geo.L] + geo.r + TARGET_GAP),
+        y=np.array(geo.ys[geo.L]), mode="text", text=np.array(texts.targets, dtype=object),
+        textposition="middle right", textfont={"size": vf, "color": colour[-n_out:]},
+        customdata=np.array([f"t:{k}" for k in range(n_out)], dtype=object), hoverinfo="skip", showlegend=False,
+    )
+    return [values, targets]
+
+
+def _hover_traces(edges: list[_Edge], labels: dict, hi: _Highlight) -> list[dict]:
+    """Invisible markers carrying the edges' hover texts (Plotly cannot hover on line segments), the highlighted
+    edges' in their own trace."""
     carriers = _hover_points(edges, labels)
-    for name, pick in (("edge-hover", lambda e: e.key not in hi_all), ("highlighted-edges", lambda e: e.key in hi_all)):
+    traces = []
+    for name, pick in (("edge-hover", lambda e: e.key not in hi.edges),
+                       ("highlighted-edges", lambda e: e.key in hi.edges)):
         idx = [i for i, e in enumerate(edges) if pick(e)]
         traces.append(dict(
             type="scatter", name=name, x=carriers[idx, 0] if idx else np.array([]),
             y=carriers[idx, 1] if idx else np.array([]),
-            mode="markers", marker={"size": 16, "color": "rgba(0,0,0,0)"},
+            mode="markers", marker={"size": HOVER_MARKER, "color": "rgba(0,0,0,0)"},
             customdata=np.array([edges[i].key for i in idx], dtype=object),
             hovertext=np.array([edges[i].hover for i in idx], dtype=object), hoverinfo="text", showlegend=False,
         ))
+    return traces
 
-    # ------------------------------------------------------------ annotations: edge labels, legend, loss
-    annotations = []
-    colour_of = {"+": POSITIVE_COLOUR, "-": NEGATIVE_COLOUR, "0": ZERO_COLOUR}
+
+# ---------------------------------------------------------------- annotations and layout
+
+
+def _label_annotations(edges: list[_Edge], labels: dict, hi: _Highlight, font: float) -> list[dict]:
+    """The edge labels, framed in the edge's colour (thicker on a highlighted edge), faint on dimmed edges."""
+    notes = []
     for e in edges:
         if e.key not in labels:
             continue
         x, y, text = labels[e.key]
-        sign = "+" if e.shown > 0 else ("-" if e.shown < 0 else "0")
-        highlighted = e.key in hi_all
-        annotations.append({
+        highlighted = e.key in hi.edges
+        notes.append({
             "name": f"label:{e.key}", "x": x, "y": y, "text": text, "showarrow": False,
-            "font": {"size": ef, "color": TEXT_COLOUR}, "bgcolor": "rgba(255,255,255,0.92)",
-            "bordercolor": colour_of[sign], "borderwidth": 2 if highlighted else 1, "borderpad": 2,
-            "opacity": 1.0 if highlighted or not dimming else 0.45,
+            "font": {"size": font, "color": TEXT_COLOUR}, "bgcolor": LABEL_BACKGROUND,
+            "bordercolor": SIGN_COLOURS[e.sign], "borderwidth": LABEL_BORDER_HIGHLIGHT if highlighted else LABEL_BORDER,
+            "borderpad": LABEL_BORDERPAD, "opacity": 1.0 if highlighted or not hi.dimming else DIM_LABEL_OPACITY,
         })
-    what = t("∂E/∂w", lang) if grad_mode else t("weight", lang)
+    return notes
+
+
+def _legend(req: _Request) -> dict:
+    """What colours, widths and dotted lines mean, above the plot at the left."""
+    lang = req.lang
+    what = t("∂E/∂w", lang) if req.grad_mode else t("weight", lang)
     legend = (
         f'<span style="color:{POSITIVE_COLOUR}">━━</span> {what} &gt; 0   '
         f'<span style="color:{NEGATIVE_COLOUR}">━━</span> {what} &lt; 0   '
         + t("width ∝ |{what}|", lang, what=what) + "   ┈ " + t("bias", lang) + "   "
         + t("hover for full precision", lang)
     )
-    annotations.append({"name": "legend", "x": 0, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "left",
-                        "yanchor": "bottom", "text": legend, "showarrow": False, "font": {"size": 14},
-                        "yshift": 6})
-    annotations.append({"name": "loss", "x": NOMINAL_WIDTH - 4, "y": y_loss, "xanchor": "right",
-                        "yanchor": "middle", "text": loss_text, "showarrow": False, "font": {"size": LOSS_FONT},
-                        "hovertext": loss_hover})
-    if scenario.n_samples > 1:
-        batch = (t("sample {s} of {n}", lang, s=sample + 1, n=scenario.n_samples) + " · " + t("batch mean", lang)
-                 + f" <b>{loss_name} = {_fmt(trace.loss, decimals)}</b>")
-        annotations.append({"name": "batch", "x": 1, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "right",
-                            "yanchor": "bottom", "text": batch, "showarrow": False, "font": {"size": 14},
-                            "yshift": 6, "hovertext": f"{loss_name} = {trace.loss!r}"})
+    return {"name": "legend", "x": 0, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "left",
+            "yanchor": "bottom", "text": legend, "showarrow": False, "font": {"size": TOP_ROW_FONT},
+            "yshift": TOP_ROW_SHIFT}
 
-    layout = {
-        "height": height, "autosize": True, "margin": MARGIN, "showlegend": False,
-        "paper_bgcolor": "white", "plot_bgcolor": "white", "uirevision": f"network:{layers}",
-        "dragmode": False, "hovermode": "closest", "hoverlabel": {"font": {"size": 14}, "bgcolor": "white"},
+
+def _loss_annotations(req: _Request, geo: _Geometry, texts: _Texts) -> list[dict]:
+    """The loss at the bottom right; in a batch also the batch mean, above the plot at the right."""
+    notes = [{"name": "loss", "x": NOMINAL_WIDTH - LOSS_INSET, "y": geo.loss[0], "xanchor": "right",
+              "yanchor": "middle", "text": texts.loss, "showarrow": False, "font": {"size": LOSS_FONT},
+              "hovertext": texts.loss_hover}]
+    if req.batched:
+        lang, name, loss = req.lang, texts.loss_name, req.trace.loss
+        batch = (t("sample {s} of {n}", lang, s=req.sample + 1, n=req.scenario.n_samples) + " · "
+                 + t("batch mean", lang) + f" <b>{name} = {req.fmt(loss)}</b>")
+        notes.append({"name": "batch", "x": 1, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "right",
+                      "yanchor": "bottom", "text": batch, "showarrow": False, "font": {"size": TOP_ROW_FONT},
+                      "yshift": TOP_ROW_SHIFT, "hovertext": f"{name} = {loss!r}"})
+    return notes
+
+
+def _figure_layout(req: _Request, geo: _Geometry, hi: _Highlight, labels: dict, annotations: list[dict]) -> dict:
+    """The layout: fixed axes in nominal px, the annotations, and ``meta`` for tests and the UI."""
+    return {
+        "height": geo.sizes.height, "autosize": True, "margin": MARGIN, "showlegend": False,
+        "paper_bgcolor": "white", "plot_bgcolor": "white", "uirevision": f"network:{req.layers}",
+        "dragmode": False, "hovermode": "closest", "hoverlabel": {"font": {"size": HOVER_FONT}, "bgcolor": "white"},
         "xaxis": {"range": [0, NOMINAL_WIDTH], "visible": False, "fixedrange": True},
-        "yaxis": {"range": [0, plot_h], "visible": False, "fixedrange": True},
+        "yaxis": {"range": [0, geo.plot_h], "visible": False, "fixedrange": True},
         "annotations": annotations,
         "meta": {
-            "mode": mode, "sample": sample,
-            "highlighted_nodes": sorted(hi_nodes), "highlighted_edges": sorted(hi_all),
+            "mode": req.mode, "sample": req.sample,
+            "highlighted_nodes": sorted(hi.nodes), "highlighted_edges": sorted(hi.edges),
             "labelled_edges": sorted(labels),
         },
     }
-    # Built on every slider move: Plotly's per-property validation was ~80% of the build time (13 ms of the seed's
-    # 16), so skip it here; tests/test_figures_network.py validates the same dicts with a normal go.Figure.
-    return go.Figure(data=_lists(traces), layout=layout, _validate=False)
 
 
 def _lists(value):
@@ -535,7 +825,7 @@ def _lists(value):
 
 def _lines(name: str, edges: list[_Edge], idx: list[int], colour: str, width: float, dash: str,
            opacity: float) -> dict:
-    """One line trace drawing several edges, separated by NaN gaps."""
+    """One line trace drawing several edges, separated by NaN gaps (three points per edge: start, end, gap)."""
     x = np.full(3 * len(idx), np.nan)
     y = np.full(3 * len(idx), np.nan)
     x[0::3] = [edges[i].x0 for i in idx]
@@ -558,9 +848,9 @@ def _hover_points(edges: list[_Edge], labels: dict) -> np.ndarray:
             points[i] = labels[e.key][:2]
             taken.append(tuple(points[i]))
             continue
-        for f in (0.5, 0.4, 0.6, 0.3, 0.7):
+        for f in HOVER_SPOTS:
             p = (e.x0 + f * (e.x1 - e.x0), e.y0 + f * (e.y1 - e.y0))
-            if all(abs(p[0] - q[0]) + abs(p[1] - q[1]) > 6 for q in taken[-64:]):
+            if all(abs(p[0] - q[0]) + abs(p[1] - q[1]) > HOVER_SEPARATION for q in taken[-HOVER_LOOKBACK:]):
                 break
         points[i] = p
         taken.append(p)
