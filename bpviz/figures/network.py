@@ -75,6 +75,7 @@ LABEL_SPOTS = (0.3, 0.7, 0.5, 0.38, 0.62, 0.22, 0.78, 0.45, 0.55, 0.15, 0.85)
 MAX_ALL_LABELS = 40  # nets with more edges than this only label highlighted edges ...
 MAX_GAP_LABELS = 9  # ... and so do nets with more than this many edges (weights + biases) between two columns
 MAX_PATH_LABELS = 24  # at most this many highlighted edges get labels (the step's own edges always do)
+MAX_ALL_LABEL_LAYERS = 2  # ... and so do nets with more weight layers than this (deeper columns are too narrow)
 _SHADOW = "1px 1px 1px white, -1px -1px 1px white, 1px -1px 1px white, -1px 1px 1px white, 0 0 3px white"
 
 # Text boxes are estimated, not measured: the browser lays the text out, the layout only knows its font size
@@ -327,16 +328,22 @@ class _Placer:
         self.boxes = np.array(boxes, dtype=float).reshape(-1, 4)  # x0, y0, x1, y1
         self.weights = np.array(weights, dtype=float)
         self.cost = 0.0
+        self.hard = False  # whether some label lies on a node or another label (not only on numbers)
 
-    def _overlap(self, box: np.ndarray) -> float:
+    def _areas(self, box: np.ndarray) -> np.ndarray:
         b = self.boxes
         w = np.minimum(b[:, 2], box[2]) - np.maximum(b[:, 0], box[0])
         h = np.minimum(b[:, 3], box[3]) - np.maximum(b[:, 1], box[1])
-        return float(np.dot(self.weights, np.clip(w, 0, None) * np.clip(h, 0, None)))
+        return np.clip(w, 0, None) * np.clip(h, 0, None)
 
-    def place(self, e: _Edge, texts: list[tuple[str, float, float]]) -> tuple[float, float, str]:
+    def _overlap(self, box: np.ndarray) -> float:
+        return float(np.dot(self.weights, self._areas(box)))
+
+    def place(self, e: _Edge, texts: list[tuple[str, float, float]],
+              only_free: bool = False) -> tuple[float, float, str] | None:
         """(x, y, text) of the cheapest spot on edge ``e``: the first text variant (text, w, h) that fits
-        somewhere, at its first free spot; if none fits, the least overlapping of all."""
+        somewhere, at its first free spot; if none fits, the least overlapping of all (``only_free``: None when
+        every spot lies on a node or another label)."""
         best, best_cost = None, np.inf
         for text, w, h in texts:
             for f in LABEL_SPOTS:
@@ -350,6 +357,10 @@ class _Placer:
                     break
             if best_cost == 0:
                 break
+        on_something = bool(np.any(self._areas(best[3])[self.weights >= self.HARD] > 0))
+        if only_free and on_something:
+            return None
+        self.hard = self.hard or on_something
         self.boxes = np.vstack([self.boxes, best[3]])
         self.weights = np.append(self.weights, self.HARD)
         self.cost += best_cost
@@ -357,13 +368,13 @@ class _Placer:
 
 
 def _place_labels(edges: list[_Edge], boxes: list, weights: list, font: float,
-                  variants: list) -> tuple[dict[str, tuple[float, float, str]], float]:
+                  variants: list) -> tuple[dict[str, tuple[float, float, str]], float, bool]:
     """Place every edge's label. Tries ever more compact texts, first one variant for all labels (consistent),
     then each label falling back from one variant to the next; the first collision-free attempt wins, else the
-    cheapest."""
+    cheapest. Returns (labels, cost, whether a label lies on a node or another label)."""
     levels = [variants[i:i + 1] for i in range(len(variants))]
     levels += [variants[i - 1:i + 1] for i in range(1, len(variants))]
-    best: tuple[dict, float] = ({}, np.inf)
+    best: tuple[dict, float, bool] = ({}, np.inf, True)
     for level in levels:
         placer = _Placer(boxes, weights)
         out = {}
@@ -371,7 +382,7 @@ def _place_labels(edges: list[_Edge], boxes: list, weights: list, font: float,
             texts = [(text, *_text_box(text, font)) for text in (v(e) for v in level)]
             out[e.key] = placer.place(e, [(text, w + LABEL_FRAME_W, h + LABEL_FRAME_H) for text, w, h in texts])
         if placer.cost < best[1]:
-            best = (out, placer.cost)
+            best = (out, placer.cost, placer.hard)
         if placer.cost == 0:
             break
     return best
@@ -613,20 +624,41 @@ def _edge_labels(layers: tuple[int, ...], geo: _Geometry, edges: list[_Edge], hi
     font = geo.sizes.edge_font
     labels: dict[str, tuple[float, float, str]] = {}
     cost = np.inf
-    gap_edges = max(layers[l] * layers[l + 1] + layers[l + 1] for l in range(len(layers) - 1))
-    if len(edges) <= MAX_ALL_LABELS and gap_edges <= MAX_GAP_LABELS:
+    if labels_every_edge(layers):
         # every edge, in a fixed order, so labels stay put from one step to the next; value-only boxes when the
         # named ones do not fit, and a label may graze the numbers under a neuron (SOFT) but never another
         # label or a node: dropping every label because one grazes looked like the labels vanished at random
-        labels, cost = _place_labels(edges, boxes, weights, font, variants)
-        if cost < _Placer.HARD * GRAZE_AREA:
+        labels, cost, hard = _place_labels(edges, boxes, weights, font, variants)
+        # with a step, grazing the numbers is not worth it: its own edges get room instead; without one, labels that
+        # only graze numbers beat no labels at all
+        if cost < _Placer.HARD * GRAZE_AREA or (not hi.edges and not hard):
             cost = 0.0
+    if cost > 0 and not hi.edges and few_edges(layers):  # no step: every label that finds a free spot, none on another
+        placer = _Placer(boxes, weights)
+        compact = variants[-1:]
+        placed = {e.key: placer.place(e, [(text, w + LABEL_FRAME_W, h + LABEL_FRAME_H) for text, w, h in
+                                          [(v(e), *_text_box(v(e), font)) for v in compact]], only_free=True)
+                  for e in edges}
+        return {k: v for k, v in placed.items() if v is not None}
     if cost > 0:
         chosen = [e for e in edges if e.key in hi.edges]
         if len(chosen) > MAX_PATH_LABELS:
             chosen = [e for e in chosen if e.key in hi.own]
         labels = _place_labels(chosen, boxes, weights, font, variants)[0]
     return labels
+
+
+def few_edges(layers: tuple[int, ...]) -> bool:
+    """Whether a network has few enough edges, overall and between any two columns, to label them all."""
+    gap_edges = max(layers[l] * layers[l + 1] + layers[l + 1] for l in range(len(layers) - 1))
+    n_edges = sum(layers[l] * layers[l + 1] + layers[l + 1] for l in range(len(layers) - 1))
+    return n_edges <= MAX_ALL_LABELS and gap_edges <= MAX_GAP_LABELS
+
+
+def labels_every_edge(layers: tuple[int, ...]) -> bool:
+    """Whether every edge gets a label: few edges and columns wide enough (else the step's edges are labelled;
+    with no step, a deeper net with few edges labels those that find a free spot)."""
+    return len(layers) - 1 <= MAX_ALL_LABEL_LAYERS and few_edges(layers)
 
 
 # ---------------------------------------------------------------- traces

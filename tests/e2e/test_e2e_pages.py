@@ -283,8 +283,11 @@ def check_training(page) -> None:
 
 def check_conventions(page) -> None:
     assert page.locator('[data-testid="stDataFrame"]').count() == 2  # this scenario's conventions; gradient check
-    reference = page.locator('[data-testid="stTable"]')  # the reference card: a static table, agreement first
+    tables = page.locator('[data-testid="stTable"]')  # the reference card and the losses in PyTorch's terms
+    assert tables.count() == 2
+    reference = tables.filter(has_text="published")  # a static table, agreement first
     assert reference.count() == 1
+    assert tables.filter(has_text="BCEWithLogitsLoss").count() == 1  # bce, in PyTorch terms
     reference.scroll_into_view_if_needed()
     agree = wait_for(page, lambda: reference.text_content().count("✓"), "✓ marks in the reference card")
     assert "✗" not in reference.text_content()
