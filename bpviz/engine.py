@@ -56,7 +56,7 @@ def propagate(model: Model, W, B, x: np.ndarray) -> tuple[list[np.ndarray], list
     zs, As = [x], [x]
     a = x
     for l, act in enumerate(model.acts):
-        z = a @ np.swapaxes(W[l], -1, -2) + B[l]  # net_j = Σ_k w_jk · out_k + b_j
+        z = a @ W[l].swapaxes(-1, -2) + B[l]  # net_j = Σ_k w_jk · out_k + b_j
         a = act.f(z)
         zs.append(z)
         As.append(a)
@@ -162,7 +162,7 @@ def backpropagate(model: Model, W, B, zs, As, targets: np.ndarray, *, record: bo
         da[L], dz[L] = dE_da, dE_dz
     for l in range(L, 0, -1):
         gW = dE_dz.T @ As[l - 1] / n
-        gb = dE_dz.sum(axis=0) / n
+        gb = np.add.reduce(dE_dz, axis=0) / n  # = dE_dz.sum(axis=0), without the Python-level wrapper
         if updating:
             np.subtract(W[l - 1], lr * gW, out=W_out[l - 1])
             if train_biases:

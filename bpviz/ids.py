@@ -38,7 +38,7 @@ def _ints(text: str, tag: str, n: int) -> tuple[int, ...]:
 # ---------------------------------------------------------------- neurons and parameters
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Neuron:
     """Neuron ``index`` of layer ``layer`` (0 = the inputs, L = the outputs)."""
 
@@ -55,7 +55,7 @@ class Neuron:
         return cls(*_ints(text, cls.TAG, 2))
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Weight:
     """``weights[layer][row, col]``: the edge from neuron (layer, col) to neuron (layer + 1, row)."""
 
@@ -98,7 +98,7 @@ class Weight:
         return cls(*_ints(text, cls.TAG, 3))
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Bias:
     """``biases[layer][row]``: the bias of neuron (layer + 1, row)."""
 
@@ -173,7 +173,7 @@ def neurons(layers: tuple[int, ...], first_layer: int = 0) -> list[Neuron]:
 # ---------------------------------------------------------------- quantities (where a formula's number comes from)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _OfNeuron:
     """A quantity of one neuron; ``format``/``parse`` as "<tag>:<layer>:<index>"."""
 
@@ -188,28 +188,28 @@ class _OfNeuron:
         return cls(Neuron(*_ints(text, cls.TAG, 2)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Net(_OfNeuron):
     """The pre-activation z ("net") of a neuron (for the inputs: the input itself)."""
 
     TAG: ClassVar[str] = "net"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Out(_OfNeuron):
     """The activation a ("out") of a neuron (for the inputs: the input itself)."""
 
     TAG: ClassVar[str] = "out"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """Target value t of output ``output``."""
 
     output: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LossShare:
     """Output ``output``'s share E_k of the loss."""
 
@@ -224,7 +224,7 @@ class LossShare:
         return cls(*_ints(text, cls.TAG, 1))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TotalLoss:
     """The total error E."""
 
@@ -240,28 +240,28 @@ class TotalLoss:
         return cls()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Delta(_OfNeuron):
     """δ = ∂E/∂z of a neuron (the engine's ``dE_dz``)."""
 
     TAG: ClassVar[str] = "delta"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutGrad(_OfNeuron):
     """∂E/∂a of a neuron (the engine's ``dE_da``)."""
 
     TAG: ClassVar[str] = "outgrad"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Slope(_OfNeuron):
     """f'(z) of an elementwise activation at a neuron."""
 
     TAG: ClassVar[str] = "slope"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SoftmaxJacobian:
     """∂out_k/∂net_j of the softmax output layer."""
 
@@ -269,7 +269,7 @@ class SoftmaxJacobian:
     j: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class One:
     """The constant 1 (∂net/∂b)."""
 
@@ -293,7 +293,7 @@ Subject = Net | Out | LossShare | TotalLoss | Weight | Bias
 _SUBJECTS: tuple[type, ...] = (Net, Out, LossShare, TotalLoss, Weight, Bias)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StepId:
     """One walkthrough step: its phase and what it computes ("forward:net:1:0", "backward:w:1:0:0")."""
 

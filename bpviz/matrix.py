@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -49,6 +50,7 @@ _Z, _A = sp.Symbol("z", real=True), sp.Symbol("a", real=True)  # the generic sym
 _T, _K = sp.Symbol("t", real=True), sp.Symbol("K", positive=True)
 
 
+@lru_cache(maxsize=256)
 def _f_prime_formula(act: str, l: int) -> str:
     """f'(z) of layer l as SymPy derives it (in terms of a^{(l)} where that is the classic form), products as ⊙."""
     expr = activation_derivative(act).xreplace({_Z: sp.Symbol(f"z^{{({l})}}", real=True),
@@ -157,6 +159,7 @@ def _db(l: int) -> str:
     return rf"\frac{{\partial E}}{{\partial b^{{({l})}}}}"
 
 
+@lru_cache(maxsize=256)
 def _vector_formula(expr: sp.Expr, L: int) -> tuple[str, Callable[[str, str, int], str]]:
     """(LaTeX, filler) of a formula in the generic a, t and K of symbolic's derivations; the filler writes it with
     the given a and t (column vectors; the operations act entry by entry) and the number K."""

@@ -683,30 +683,15 @@ class Numbers:
         return self._fprime[l]
 
     def num(self, src: Quantity) -> float:
-        s = self.s
-        match src:
-            case Out(Neuron(l, j)):
-                return float(self.trace.a[l][s, j])
-            case Net(Neuron(l, j)):
-                return float(self.trace.z[l][s, j])
-            case Weight() | Bias():
-                return src.read(self.scenario.weights, self.scenario.biases)
-            case Target(k):
-                return float(self.trace.targets[s, k])
-            case Delta(Neuron(l, j)):
-                return float(self.grads.dE_dz[l][s, j])
-            case OutGrad(Neuron(l, j)):
-                return float(self.grads.dE_da[l][s, j])
-            case Slope(Neuron(l, j)):
-                return float(self._slopes(l)[j])
-            case SoftmaxJacobian(k, j):
-                if self._jac is None:
-                    act = ACTIVATIONS[self.scenario.activations[-1]]
-                    self._jac = act.da_dz(self.trace.z[-1][s], self.trace.a[-1][s])
-                return float(self._jac[k, j])
-            case One():
-                return 1.0
-        raise KeyError(src)
+        """The number of a quantity for the sample shown (a dispatch on its type: this runs for every slot of every
+        formula)."""
+        return _READERS[type(src)](self, src)
+
+    def _jacobian(self, k: int, j: int) -> float:
+        if self._jac is None:
+            act = ACTIVATIONS[self.scenario.activations[-1]]
+            self._jac = act.da_dz(self.trace.z[-1][self.s], self.trace.a[-1][self.s])
+        return float(self._jac[k, j])
 
     def sub(self, src: Quantity, bare: bool = False) -> str:
         """The number of ``src`` as it goes into a formula (parenthesised if negative, unless ``bare``)."""
@@ -719,6 +704,20 @@ class Numbers:
 
     def fmt(self, x: float) -> str:
         return format_number(x, self.decimals)
+
+
+_READERS: dict[type, Callable[[Numbers, Quantity], float]] = {
+    Out: lambda n, q: float(n.trace.a[q.neuron.layer][n.s, q.neuron.index]),
+    Net: lambda n, q: float(n.trace.z[q.neuron.layer][n.s, q.neuron.index]),
+    Weight: lambda n, q: q.read(n.scenario.weights, n.scenario.biases),
+    Bias: lambda n, q: q.read(n.scenario.weights, n.scenario.biases),
+    Target: lambda n, q: float(n.trace.targets[n.s, q.output]),
+    Delta: lambda n, q: float(n.grads.dE_dz[q.neuron.layer][n.s, q.neuron.index]),
+    OutGrad: lambda n, q: float(n.grads.dE_da[q.neuron.layer][n.s, q.neuron.index]),
+    Slope: lambda n, q: float(n._slopes(q.neuron.layer)[q.neuron.index]),
+    SoftmaxJacobian: lambda n, q: n._jacobian(q.k, q.j),
+    One: lambda n, q: 1.0,
+}
 
 
 def chain_rule_from(numbers: Numbers, ref: ParamRef) -> ChainRule:
