@@ -477,151 +477,193 @@ def _legend(current: str | None, lang: str) -> list[dict]:
     return notes
 
 
+EDGE_WIDTHS = {"edges pending": 1.3, "edges traversed": 2.0, "edges current": 3.2}
+HALO_PAD = 6  # the current box's halo reaches this far beyond the box
+BOX_LINE, CURRENT_BOX_LINE = 1.3, 3
+HOVER_MARKER = 12  # size of the invisible marker that carries an edge's hover text
+TITLE_FONT, HOVER_FONT = 16, 13
+LABEL_BACKGROUND = "rgba(255,255,255,0.9)"
+
+
+@dataclass(frozen=True)
+class _Progress:
+    """Where the backward pass is after k steps."""
+
+    k: int
+    current: str | None
+    current_edges: frozenset[int]
+    grads: dict[str, float]
+    final: frozenset[str]
+    traversed: frozenset[int]
+
+
+def _progress(graph: OpGraph, upto_step: int | None) -> _Progress:
+    k = graph.n_steps if upto_step is None else max(0, min(int(upto_step), graph.n_steps))
+    current = graph.current(k) if upto_step is not None else None
+    edges = frozenset(graph.steps[k - 1].edges) if current is not None else frozenset()
+    return _Progress(k, current, edges, graph.gradients_after(k), graph.final_after(k), graph.traversed_after(k))
+
+
 def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int = 4, lang: str = "en",
                      height: int | None = None) -> go.Figure:
     """The graph after ``upto_step`` backward steps (None: the whole backward pass, 0: forward values only).
 
     ``height`` (px) overrides the figure's own height (rows × ~80 px); the plot then scrolls inside it.
     """
-    k = graph.n_steps if upto_step is None else max(0, min(int(upto_step), graph.n_steps))
-    current = graph.current(k) if upto_step is not None else None
-    grads = graph.gradients_after(k)
-    final = graph.final_after(k)
-    traversed = graph.traversed_after(k)
-    current_edges = set(graph.steps[k - 1].edges) if current is not None else set()
+    state = _progress(graph, upto_step)
     lay = layout(graph, decimals)
-    pos, routes = lay.pos, lay.routes
     # a canvas wider than the nominal plot (only with many decimals) is shown whole: fonts and height scale with it
     scale = min(1.0, NOMINAL_WIDTH / lay.width)
-    traces: list[dict] = []  # plain dicts, one go.Figure at the end without per-property validation (speed)
-    shapes: list[dict] = []  # collected and set once: add_shape / add_annotation validate on every call (slow)
-    notes: list[dict] = []
+    hover_trace, edge_hover = _edge_hover(graph, lay, state, decimals, lang)
+    shapes, partial = _boxes(graph, lay, state)
+    # plain dicts, one go.Figure at the end without per-property validation (speed)
+    traces = [*_edge_lines(graph, lay, state), hover_trace, *_node_traces(graph, lay, state, decimals, lang, scale)]
+    notes = [*_local_labels(graph, lay, state, edge_hover, decimals, scale), *_legend(state.current, lang)]
+    return go.Figure(data=traces, layout=_figure_layout(graph, lay, state, shapes, notes, partial, scale, height,
+                                                         _title(graph, state, decimals, lang)), _validate=False)
 
-    # ---- edges: from the operand's bottom down to the op's top
-    groups: dict[str, list[int]] = {"edges pending": [], "edges traversed": [], "edges current": []}
+
+def _edge_lines(graph: OpGraph, lay: GraphLayout, state: _Progress) -> list[dict]:
+    """The edges, from the operand's bottom down to the op's top: pending, traversed, this step's."""
+    groups: dict[str, list[int]] = {name: [] for name in EDGE_WIDTHS}
     for e in graph.edges:
-        key = "edges current" if e.index in current_edges else (
-            "edges traversed" if e.index in traversed else "edges pending")
+        key = "edges current" if e.index in state.current_edges else (
+            "edges traversed" if e.index in state.traversed else "edges pending")
         groups[key].append(e.index)
-    style = {"edges pending": (EDGE_PENDING, 1.3), "edges traversed": (EDGE_TRAVERSED, 2.0),
-             "edges current": (EDGE_CURRENT, 3.2)}
+    colours = {"edges pending": EDGE_PENDING, "edges traversed": EDGE_TRAVERSED, "edges current": EDGE_CURRENT}
+    traces = []
     for name, eids in groups.items():
         xs: list[float | None] = []
         ys: list[float | None] = []
         for i in eids:
-            xs += [p[0] for p in routes[i]] + [None]
-            ys += [p[1] for p in routes[i]] + [None]
-        color, width = style[name]
-        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", name=name, line={"color": color, "width": width},
-                                 hoverinfo="skip", showlegend=False, meta=eids))
+            xs += [p[0] for p in lay.routes[i]] + [None]
+            ys += [p[1] for p in lay.routes[i]] + [None]
+        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", name=name,
+                           line={"color": colours[name], "width": EDGE_WIDTHS[name]}, hoverinfo="skip",
+                           showlegend=False, meta=eids))
+    return traces
 
-    # ---- edge hover markers (and a visible label of the local derivative on the current edges)
+
+def _edge_hover(graph: OpGraph, lay: GraphLayout, state: _Progress, decimals: int, lang: str
+                ) -> tuple[dict, dict[int, str]]:
+    """One invisible marker per edge (middle of its last segment, just above the op) carrying its hover text."""
     ex, ey, etext, ecustom = [], [], [], []
-    edge_hover: dict[int, str] = {}
     for e in graph.edges:
-        (xa, ya), (xb, yb) = routes[e.index][-2:]  # hover point: middle of the last segment, just above the op
+        (xa, ya), (xb, yb) = lay.routes[e.index][-2:]
         ex.append((xa + xb) / 2)
         ey.append((ya + yb) / 2)
         ecustom.append(e.index)
         lines = [e.local_formula, t("local derivative = {v}", lang, v=repr(e.local))]
-        if e.index in traversed:
+        if e.index in state.traversed:
             lines.append(t("passes ∂E/∂{p} · {v} = {c} to {ch}", lang, p=e.parent, v=fmt(e.local, decimals),
                            c=repr(e.contribution), ch=e.child))
         etext.append("<br>".join(lines))
-        edge_hover[e.index] = etext[-1]
-    traces.append(dict(type="scatter", x=ex, y=ey, mode="markers", name="edge info", customdata=ecustom,
-                       hovertext=etext, hoverinfo="text", marker={"size": 12, "color": "rgba(0,0,0,0)"},
-                       showlegend=False))
-    # the local derivative of each current edge, just under the box that receives grad · local; where the labels
-    # of one row would touch (a wide sum), the number alone (the legend says what red numbers are)
-    labels = {i: (routes[i][0], fmt(graph.edges[i].local, decimals)) for i in current_edges}
+    trace = dict(type="scatter", x=ex, y=ey, mode="markers", name="edge info", customdata=ecustom, hovertext=etext,
+                 hoverinfo="text", marker={"size": HOVER_MARKER, "color": "rgba(0,0,0,0)"}, showlegend=False)
+    return trace, dict(zip(ecustom, etext))
+
+
+def _local_labels(graph: OpGraph, lay: GraphLayout, state: _Progress, edge_hover: dict[int, str], decimals: int,
+                  scale: float) -> list[dict]:
+    """The local derivative of each current edge, just under the box that receives grad · local; where the labels
+    of one row would touch (a wide sum), the number alone (the legend says what red numbers are)."""
+    labels = {i: (lay.routes[i][0], fmt(graph.edges[i].local, decimals)) for i in state.current_edges}
     crowded = any(
         a != b and abs(pa[1] - pb[1]) < 1 and abs(pa[0] - pb[0]) < (len(va) + len(vb) + 12) * LABEL_CHAR_W / 2 + 6
         for a, (pa, va) in labels.items() for b, (pb, vb) in labels.items())
-    for i, ((xc, yc), value) in sorted(labels.items()):
-        notes.append({"x": xc, "y": yc + 2, "xanchor": "center", "yanchor": "top", "showarrow": False,
-                      "text": f"<b>{value if crowded else 'local ' + value}</b>", "name": f"local {i}",
-                      "hovertext": edge_hover[i],  # the label sits over the edge's hover point
-                      "font": {"size": LABEL_FONT * scale, "color": EDGE_CURRENT},
-                      "bgcolor": "rgba(255,255,255,0.9)",
-                      "borderpad": 1})
+    return [{"x": xc, "y": yc + 2, "xanchor": "center", "yanchor": "top", "showarrow": False,
+             "text": f"<b>{value if crowded else 'local ' + value}</b>", "name": f"local {i}",
+             "hovertext": edge_hover[i],  # the label sits over the edge's hover point
+             "font": {"size": LABEL_FONT * scale, "color": EDGE_CURRENT}, "bgcolor": LABEL_BACKGROUND, "borderpad": 1}
+            for i, ((xc, yc), value) in sorted(labels.items())]
 
-    # ---- boxes
+
+def _boxes(graph: OpGraph, lay: GraphLayout, state: _Progress) -> tuple[list[dict], list[str]]:
+    """Every node's box, filled by its gradient's state (a halo under this step's); the ids still accumulating."""
+    shapes: list[dict] = []  # collected and set once: add_shape validates on every call (slow)
     partial: list[str] = []
     for n in graph.nodes:
         x0, y0, x1, y1 = lay.box(n.id)
-        if n.id == current:
+        if n.id == state.current:
             fill = FILL_CURRENT
-            shapes.append({"type": "rect", "x0": x0 - 6, "x1": x1 + 6, "y0": y0 - 6, "y1": y1 + 6, "layer": "below",
-                           "fillcolor": HALO_CURRENT, "line": {"width": 0}, "name": "halo"})
-        elif n.id in final:
+            shapes.append({"type": "rect", "x0": x0 - HALO_PAD, "x1": x1 + HALO_PAD, "y0": y0 - HALO_PAD,
+                           "y1": y1 + HALO_PAD, "layer": "below", "fillcolor": HALO_CURRENT, "line": {"width": 0},
+                           "name": "halo"})
+        elif n.id in state.final:
             fill = FILL_FINAL
-        elif n.id in grads:
+        elif n.id in state.grads:
             fill = FILL_PARTIAL
             partial.append(n.id)
         else:
             fill = FILL_PENDING
-        border = EDGE_CURRENT if n.id == current else BORDER.get(n.kind, "#555555")
+        current = n.id == state.current
         shapes.append({"type": "rect", "x0": x0, "x1": x1, "y0": y0, "y1": y1, "fillcolor": fill, "layer": "below",
                        "name": f"box {n.id}",
-                       "line": {"color": border, "width": 3 if n.id == current else 1.3,
+                       "line": {"color": EDGE_CURRENT if current else BORDER.get(n.kind, "#555555"),
+                                "width": CURRENT_BOX_LINE if current else BOX_LINE,
                                 "dash": "dot" if n.kind in ("input", "target") else "solid"}})
+    return shapes, partial
 
+
+def _node_traces(graph: OpGraph, lay: GraphLayout, state: _Progress, decimals: int, lang: str,
+                 scale: float) -> list[dict]:
+    """Each box's three lines (op or name / d = value / g = gradient) with its hover; a marker at this step's box."""
     texts, hovers, xs, ys, ids = [], [], [], [], []
     for n in graph.nodes:
-        x, y = pos[n.id]
-        if n.id in grads:
-            mark = "" if n.id in final else "…"
-            grad_text = f"<span style='color:{GRAD_COLOR}'>g {fmt(grads[n.id], decimals)}{mark}</span>"
+        x, y = lay.pos[n.id]
+        if n.id in state.grads:
+            mark = "" if n.id in state.final else "…"
+            grad_text = f"<span style='color:{GRAD_COLOR}'>g {fmt(state.grads[n.id], decimals)}{mark}</span>"
         else:
             grad_text = "<span style='color:#aaaaaa'>g ·</span>"
         texts.append(f"{_head(graph, n.id)[0]}<br>d {fmt(n.value, decimals)}<br>{grad_text}")
-        hovers.append(_node_hover(graph, n.id, grads, final, traversed, decimals, lang))
+        hovers.append(_node_hover(graph, n.id, state.grads, state.final, state.traversed, decimals, lang))
         xs.append(x)
         ys.append(y)
         ids.append(n.id)
-    traces.append(dict(type="scatter", x=xs, y=ys, mode="markers+text", name="nodes", text=texts, customdata=ids,
-                             hovertext=hovers, hoverinfo="text", textposition="middle center",
-                             textfont={"size": FONT * scale, "family": MONO, "color": "#222222"},
-                             marker={"size": BOX_H * scale, "color": "rgba(0,0,0,0)", "symbol": "square"},
-                             showlegend=False))
-    if current is not None:
-        x, y = pos[current]
-        traces.append(dict(type="scatter", x=[x], y=[y], mode="markers", name="current node", customdata=[current],
-                                 hoverinfo="skip", showlegend=False,
-                                 marker={"size": 1, "color": EDGE_CURRENT, "opacity": 0}))
+    traces = [dict(type="scatter", x=xs, y=ys, mode="markers+text", name="nodes", text=texts, customdata=ids,
+                   hovertext=hovers, hoverinfo="text", textposition="middle center",
+                   textfont={"size": FONT * scale, "family": MONO, "color": "#222222"},
+                   marker={"size": BOX_H * scale, "color": "rgba(0,0,0,0)", "symbol": "square"}, showlegend=False)]
+    if state.current is not None:
+        x, y = lay.pos[state.current]
+        traces.append(dict(type="scatter", x=[x], y=[y], mode="markers", name="current node",
+                           customdata=[state.current], hoverinfo="skip", showlegend=False,
+                           marker={"size": 1, "color": EDGE_CURRENT, "opacity": 0}))
+    return traces
 
-    # ---- title: what happens in this step
-    if current is not None:
-        node = graph.node(current)
-        kids = ", ".join(graph.edges[i].child for i in sorted(current_edges))
-        title = t("Backward step {k} of {n}: {node} ({op}) passes its gradient to {kids}", lang, k=k,
-                  n=graph.n_steps, node=current, op=node.op, kids=kids)
-    elif k == 0:
-        title = t("Forward pass done: E = {e}. Backward: start at E with ∂E/∂E = 1", lang, e=fmt(graph.loss, decimals))
-    else:
-        title = t("Backward pass done: every node holds ∂E/∂node", lang)
-    notes += _legend(current, lang)
 
+def _title(graph: OpGraph, state: _Progress, decimals: int, lang: str) -> str:
+    """What happens in this step."""
+    if state.current is not None:
+        node = graph.node(state.current)
+        kids = ", ".join(graph.edges[i].child for i in sorted(state.current_edges))
+        return t("Backward step {k} of {n}: {node} ({op}) passes its gradient to {kids}", lang, k=state.k,
+                 n=graph.n_steps, node=state.current, op=node.op, kids=kids)
+    if state.k == 0:
+        return t("Forward pass done: E = {e}. Backward: start at E with ∂E/∂E = 1", lang, e=fmt(graph.loss, decimals))
+    return t("Backward pass done: every node holds ∂E/∂node", lang)
+
+
+def _figure_layout(graph: OpGraph, lay: GraphLayout, state: _Progress, shapes: list[dict], notes: list[dict],
+                   partial: list[str], scale: float, height: int | None, title: str) -> dict:
     plot_h = lay.height
-    layout_dict = dict(
+    return dict(
         title={"text": title, "x": 0, "xref": "paper", "xanchor": "left", "y": 1, "yref": "container",
-               "yanchor": "top", "pad": {"t": 8, "l": 2}, "font": {"size": 16}},
+               "yanchor": "top", "pad": {"t": 8, "l": 2}, "font": {"size": TITLE_FONT}},
         height=height if height is not None else int(round(plot_h * scale + MARGIN["t"] + MARGIN["b"])),
         autosize=True,
         margin=MARGIN,
         plot_bgcolor="white",
         paper_bgcolor="white",
         hovermode="closest",
-        hoverlabel={"font": {"size": 13}, "bgcolor": "white"},
+        hoverlabel={"font": {"size": HOVER_FONT}, "bgcolor": "white"},
         dragmode=False,
         shapes=shapes,
         annotations=notes,
-        meta={"step": k, "current": current, "final": sorted(final), "partial": sorted(partial),
+        meta={"step": state.k, "current": state.current, "final": sorted(state.final), "partial": sorted(partial),
               "rows": max(lay.row.values()) + 1, "width": lay.width},
         # nominal px on both axes at the same scale: a wider plot shows the same boxes with room at the sides
         xaxis={"visible": False, "range": [0, lay.width], "fixedrange": True},
         yaxis={"visible": False, "range": [plot_h, 0], "fixedrange": True, "scaleanchor": "x", "scaleratio": 1},
     )
-    # built on every step and slider move: Plotly's validation was most of the time; tests validate the same figure
-    return go.Figure(data=traces, layout=layout_dict, _validate=False)
