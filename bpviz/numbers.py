@@ -1,9 +1,11 @@
-"""How a number is shown, everywhere (formulas, graph labels, tables, metrics): one rule, two notations.
+"""How a number is shown, everywhere (formulas, graph labels, tables, metrics, handout): one rule, two notations.
 
 - a whole number as itself (1, 2, 0: an exact 0 says "exactly zero", e.g. a dead ReLU);
-- a non-zero number that would round to 0 at ``decimals`` places, or one of 100,000 or more, in scientific
-  notation (4.386e-05), so a vanishing gradient does not read as zero;
-- anything else with exactly ``decimals`` places (0.1500, 0.3775: a reader sees the numbers are rounded).
+- any other number with ``decimals`` places, or more where that would show fewer than ``MIN_SIGNIFICANT``
+  significant figures (∂E/∂w1 = 0.000439, not 0.0004), so a reader sees the numbers are rounded and a small
+  gradient keeps its digits;
+- a number that would need more than ``MAX_FIXED_PLACES`` places for that (and more than ``decimals``), or one of
+  100,000 or more, in scientific notation (4.39e-05), so a vanishing gradient does not read as zero.
 """
 
 from __future__ import annotations
@@ -11,17 +13,27 @@ from __future__ import annotations
 import math
 
 LARGE = 1e5
+MIN_SIGNIFICANT = 3
+MAX_FIXED_PLACES = 6
+
+
+def places(x: float, decimals: int) -> int:
+    """Decimal places that show ``x`` with at least ``MIN_SIGNIFICANT`` significant figures, and at least
+    ``decimals`` places."""
+    if x == 0 or not math.isfinite(x):
+        return decimals
+    return max(decimals, MIN_SIGNIFICANT - 1 - math.floor(math.log10(abs(x))))
 
 
 def _parts(x: float, decimals: int) -> tuple[str, str | None]:
     """(digits, power of ten or None) of ``x`` under the rule above."""
     if x == round(x) and abs(x) < LARGE:
         return str(int(x)), None
-    fixed = f"{x:.{decimals}f}"
-    if float(fixed) == 0 or abs(x) >= LARGE:
-        mantissa, exponent = f"{x:.{max(decimals - 1, 1)}e}".split("e")
+    n = places(x, decimals)
+    if abs(x) >= LARGE or n > max(decimals, MAX_FIXED_PLACES):
+        mantissa, exponent = f"{x:.{max(decimals - 1, MIN_SIGNIFICANT - 1)}e}".split("e")
         return mantissa, str(int(exponent))
-    return fixed, None
+    return f"{x:.{n}f}", None
 
 
 def text(x: float, decimals: int = 4, minus: str = "-") -> str:
@@ -35,7 +47,7 @@ def text(x: float, decimals: int = 4, minus: str = "-") -> str:
 
 
 def latex(x: float, decimals: int = 4) -> str:
-    r"""LaTeX (formulas): the same rule, scientific numbers as ``4.386 \times 10^{-5}``."""
+    r"""LaTeX (formulas): the same rule, scientific numbers as ``4.39 \times 10^{-5}``."""
     x = float(x)
     if not math.isfinite(x):
         return str(x)

@@ -157,10 +157,10 @@ def test_seed_latex_shows_the_seeds_numbers():
     assert "0.1385" in db2.latex_numeric
     # δ^{(1)} goes through W^{(2)ᵀ} (0.40 0.50 / 0.45 0.55: the transpose of the seed's W2)
     assert r"0.4000 & 0.5000 \\ 0.4500 & 0.5500" in delta1.latex_numeric
-    assert "0.0088" in delta1.latex_numeric
+    assert "0.00877" in delta1.latex_numeric  # at least 3 significant figures
     # the inputs print with the same fixed decimals as every other number: 0.0500 0.1000
     assert r"\begin{bmatrix}0.0500 & 0.1000\end{bmatrix}" in dW1.latex_numeric
-    assert "0.0004" in dW1.latex_numeric and "0.0100" in db1.latex_numeric
+    assert "0.000439" in dW1.latex_numeric and "0.00995" in db1.latex_numeric
 
 
 def test_titles_and_notes_are_plain_text():
@@ -262,7 +262,8 @@ def test_number_formatting():
     assert mx.format_number(-0.0, 2) == "0"  # exactly zero says so
     assert mx.bmatrix([0.0, 0.25]) == r"\begin{bmatrix}0 \\ 0.2500\end{bmatrix}"
     assert mx.format_number(-0.00004, 4) == r"-4.000 \times 10^{-5}"  # small, not zero
-    assert mx.bmatrix([0.123456], decimals=2) == r"\begin{bmatrix}0.12\end{bmatrix}"
+    assert mx.bmatrix([0.123456], decimals=2) == r"\begin{bmatrix}0.123\end{bmatrix}"  # 3 significant figures
+    assert mx.bmatrix([12.3456], decimals=2) == r"\begin{bmatrix}12.35\end{bmatrix}"
     assert mx.row_vector(np.array([1.5, -2.25])) == r"\begin{bmatrix}1.5000 & -2.2500\end{bmatrix}"
 
 
@@ -357,9 +358,9 @@ def test_eight_by_eight_matrices_render_compactly():
     assert w.latex_numeric.count("&") == 2 + 7 + 8 * 7
     _, _, seed_steps = _run(SCENARIOS["seed"])
     assert r"\begin{aligned}" not in seed_steps[1].latex_numeric  # narrow: one line
-    # every number at most "-0.1234" or a short power of ten: no runaway digits
+    # every number 3 significant figures or 4 decimals (at most "-0.001234") or a short power of ten
     numbers = re.findall(r"-?\d+\.\d+", w.latex_numeric)
-    assert numbers and all(len(x.lstrip("-")) <= 6 for x in numbers)
+    assert numbers and all(len(x.lstrip("-")) <= 8 for x in numbers)
 
 
 # ---------------------------------------------------------------- property: any small network

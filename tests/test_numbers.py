@@ -19,7 +19,8 @@ def test_one_rule(x, text, latex):
 
 def test_typographic_minus_only_on_the_number():
     assert numbers.text(-1e-5, 4, minus="−") == "−1.000e-05"
-    assert numbers.text(-0.25, 2, minus="−") == "−0.25"
+    assert numbers.text(-0.25, 2, minus="−") == "−0.250"  # at least 3 significant figures
+    assert numbers.text(-12.25, 1, minus="−") == "−12.2"
 
 
 def test_every_view_uses_it():

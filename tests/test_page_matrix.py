@@ -26,7 +26,7 @@ def _boxed(at) -> list[str]:
 def test_loads_with_seed_matrices(at):
     assert_clean(at)
     joined = "\n".join(latex(at))
-    for number in ("0.0822", "0.1385", "0.0827", "-0.0226", "-0.0381", "0.0088", "0.0004"):  # README's gradients
+    for number in ("0.0822", "0.1385", "0.0827", "-0.0226", "-0.0381", "0.00877", "0.000439"):  # README's gradients
         assert number in joined, number
     # the entry box and the one-line locator agree with the engine for the parameter shown
     assert len(_boxed(at)) == 1
@@ -45,10 +45,10 @@ def test_choosing_w1_boxes_its_entry_and_moves_backward_page(at):
     at.selectbox(key="matrix_param").set_value(Weight(0, 0, 0)).run()
     assert_clean(at)
     boxed = _boxed(at)
-    assert len(boxed) == 1 and r"\boxed{\textcolor{#d62728}{0.0004}}" in boxed[0]
+    assert len(boxed) == 1 and r"\boxed{\textcolor{#d62728}{0.000439}}" in boxed[0]
     assert r"\partial W^{(1)}" in boxed[0]  # the hidden layer's matrix, not the output layer's
     info = "\n".join(i.value for i in at.info)
-    assert "w1" in info and "(1,1)" in info and "0.0004" in info
+    assert "w1" in info and "(1,1)" in info and "0.000439" in info
     assert at.session_state["bpviz_app"].steps["backward"] == StepId.parse("backward:w:0:0:0")
 
     at.switch_page("views/backward_pass.py").run()

@@ -261,10 +261,11 @@ def test_deep_net_uses_the_delta_recursion():
 def test_numbers_are_formatted_and_negatives_parenthesised():
     assert format_number(0.15) == "0.1500" and format_number(0.37749999) == "0.3775" and format_number(-1e-13) != "0"
     assert format_number(1.0) == "1" and format_number(-0.00001, 3) == r"-1.00 \times 10^{-5}"
+    assert format_number(0.000438568) == "0.000439"  # ∂E/∂w1 of the seed: 3 significant figures, not 0.0004
     tr, g = engine.forward(SEED), engine.backward(SEED)
     c = chain_rule(SEED, tr, g, Weight(1, 1, 0))  # w7: ∂E/∂out_o2 < 0
     assert c.numeric_latex.endswith(r"\left(-0.2171\right) \cdot 0.1755 \cdot 0.5933 = -0.0226")
-    assert chain_rule(SEED, tr, g, Weight(1, 1, 0), decimals=2).numeric_latex.endswith("= -0.02")
+    assert chain_rule(SEED, tr, g, Weight(1, 1, 0), decimals=2).numeric_latex.endswith("= -0.0226")
 
 
 def test_relu_factor_shows_the_branch_that_applies():
