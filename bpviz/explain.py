@@ -2,7 +2,7 @@
 
 Each step gives its title, the formula, the formula with the scenario's numbers, and the value; backward steps
 also list every local derivative of the chain rule (general form, then with numbers). Markdown uses ``$...$`` /
-``$$...$$`` maths; LaTeX is a complete ``article`` document (amsmath only).
+``$$...$$`` maths; LaTeX is a complete ``article`` document (amsmath and xcolor).
 """
 
 from __future__ import annotations
@@ -80,6 +80,8 @@ def _markdown(title: str, summary: list[str], sections, decimals: int, lang: str
             out += [f"### {number}. {step.title}", "", f"$$ {step.latex_symbolic} $$", ""]
             if step.latex_general:
                 out += [f"$$ {step.latex_general} $$", ""]
+            if step.latex_intermediate:
+                out += [f"$$ {step.latex_intermediate} $$", ""]
             out += [f"$$ {step.latex_numeric} $$", ""]
             if step.factors:
                 out += [t("Local derivatives (general form, then with numbers):", lang), ""]
@@ -125,6 +127,7 @@ def _latex(title: str, summary: list[str], sections, decimals: int, lang: str) -
         r"\documentclass[10pt]{article}",
         r"\usepackage[utf8]{inputenc}",
         r"\usepackage{amsmath}",
+        r"\usepackage{xcolor}",  # the paths of a hidden weight's chain, each in its colour
         r"\usepackage[margin=2cm]{geometry}",
         r"\allowdisplaybreaks",
         r"\setlength{\parindent}{0pt}",
@@ -145,6 +148,8 @@ def _latex(title: str, summary: list[str], sections, decimals: int, lang: str) -
             out.append(_display(step.latex_symbolic))
             if step.latex_general:
                 out.append(_display(step.latex_general))
+            if step.latex_intermediate:
+                out.append(_display(step.latex_intermediate))
             out.append(_display(step.latex_numeric))
             if step.factors:
                 out.append(_tex_text(t("Local derivatives (general form, then with numbers):", lang)))

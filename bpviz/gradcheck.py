@@ -4,10 +4,12 @@ differ.
 The estimate is the five-point central stencil  (−E(p+2h) + 8E(p+h) − 8E(p−h) + E(p−2h)) / 12h  (truncation error
 O(h⁴)), every perturbed loss in one batched forward pass. Backprop and the estimate *agree* when
 
-    |analytic − numeric| ≤ max(REL_TOL · max(|analytic|, |numeric|),  1.5 · ROUNDING_ULPS · ε · max|E| / h)
+    |analytic − numeric| ≤ max(REL_TOL · max(|analytic|, |numeric|),  1.5 · ROUNDING_ULPS · ε · S / h)
 
-(the second term is the stencil's own rounding error: its weights sum to 18/12, each E carries a few ulps). Where
-they do not, there is a reason:
+(the second term is the stencil's own rounding error: its weights sum to 18/12, and each E carries a few ulps of S,
+the size of what was summed to get it: max|E|, or, for a loss computed from the logits, the largest |z| of the
+output layer when that is larger, since E = log-sum-exp(z) − z_k can be tiny while its terms are not). Where they
+do not agree, there is a reason:
 
 - ``kink``: the stencil crosses (or sits on) the kink of a ReLU or leaky ReLU, where the derivative is not defined
   (backprop takes the right-hand slope at exactly 0 as PyTorch does; finite differences average both sides);
@@ -147,6 +149,8 @@ def gradient_check(scenario: Scenario, h: float = H, grads: Gradients | None = N
     grads = backward(scenario) if grads is None else grads
     refs = parameter_refs(scenario) if refs is None else list(refs)
     numeric, e_max, kinks = _stencil(scenario, refs, h)
+    if Model.of(scenario).fused:
+        e_max = np.maximum(e_max, np.abs(forward(scenario).z[-1]).max())
     analytic = np.array([gradient_of(grads, r) for r in refs])
     with np.errstate(over="ignore", invalid="ignore"):
         scale = np.maximum(np.abs(analytic), np.abs(numeric))

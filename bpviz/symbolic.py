@@ -6,6 +6,7 @@ Nothing in this module parses user text: symbols are built from names the code g
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -182,6 +183,7 @@ class ChainRule:
     batch_value: float = float("nan")
     n_samples: int = 1
     sample: int = 0
+    intermediate_latex: str = ""  # several terms: their sum on a line of its own (∂E/∂out_h1 = path 1 + path 2)
 
 
 # ---------------------------------------------------------------- numbers
@@ -394,10 +396,35 @@ class ChainPlan:
     general_latex: str
     terms: tuple[tuple[FactorForm, ...], ...]
     prefix: int  # factors [0, prefix) differ between terms; the rest is common to all terms (printed once)
+    head_latex: str = ""  # several terms: what their sum is (∂E/∂out_h1), shown on a line of its own
+
+
+# the colour of each path (term) of a chain, in the formulas and on the network's edges alike (Okabe-Ito, without
+# the sign colours blue and vermillion of the edges)
+PATH_COLOURS = ("#CC79A7", "#009E73", "#E69F00", "#56B4E9", "#999933", "#882255", "#44AA99", "#AA4499")
+
+
+INTERMEDIATE_TERMS_PER_LINE = 4
+
+
+def path_colour(i: int) -> str:
+    return PATH_COLOURS[i % len(PATH_COLOURS)]
+
+
+def _coloured(i: int, latex: str) -> str:
+    return rf"\textcolor{{{path_colour(i)}}}{{{latex}}}"
+
+
+def _sum(parts: list[str], per_line: int) -> str:
+    """Coloured terms joined by +, broken into lines of ``per_line`` terms for an ``aligned`` block if needed."""
+    parts = [_coloured(i, p) for i, p in enumerate(parts)]
+    if per_line and len(parts) > per_line:
+        return r" \\ &\qquad + ".join(" + ".join(parts[i:i + per_line]) for i in range(0, len(parts), per_line))
+    return " + ".join(parts)
 
 
 def _render(terms: tuple[tuple, ...], prefix: int, show: Callable, per_line: int = 0) -> str:
-    """Σ_terms Π_factors as LaTeX, the common tail factored out: (a·b + c·d)·e·f.
+    """Σ_terms Π_factors as LaTeX, the common tail factored out: (a·b + c·d)·e·f, each term in its path's colour.
 
     With ``per_line`` and more terms than that, the sum is broken into lines of ``per_line`` terms for an
     ``aligned`` environment (``\\Bigl( … \\Bigr)`` because ``\\left( … \\right)`` cannot span lines).
@@ -406,10 +433,10 @@ def _render(terms: tuple[tuple, ...], prefix: int, show: Callable, per_line: int
         return r" \cdot ".join(show(f) for f in terms[0])
     parts = [r" \cdot ".join(show(f) for f in term[:prefix]) for term in terms]
     tail = [show(f) for f in terms[0][prefix:]]
-    if per_line and len(parts) > per_line:
-        inner = r" \\ &\qquad + ".join(" + ".join(parts[i:i + per_line]) for i in range(0, len(parts), per_line))
+    inner = _sum(parts, per_line)
+    if r"\\" in inner:
         return r" \cdot ".join([rf"\Bigl({inner}\Bigr)"] + tail)
-    return r" \cdot ".join([rf"\left({' + '.join(parts)}\right)"] + tail)
+    return r" \cdot ".join([rf"\left({inner}\right)"] + tail)
 
 
 def equation(lhs: str, *rhs: str) -> str:
@@ -587,8 +614,7 @@ class Forms:
                     for i in range(self.K)
                 )
                 labels = [partial_latex(nm.loss_share(i), nm.out(1, j)) for i in range(self.K)]
-            head = " + ".join(labels)
-            head = rf"\left({head}\right)" if len(labels) > 1 else head
+            head = labels[0] if len(labels) == 1 else rf"\left({_sum(labels, 0)}\right)"
             extra = r" \cdot ".join([head, fa.symbol_latex, pf.symbol_latex])
         else:
             # deeper nets: the delta recursion δ_j = f'(z_j) Σ_i w_ij δ_i, not a sum over every path
@@ -600,10 +626,9 @@ class Forms:
             delta = nm.delta(m, j)
             parts = [rf"{t[0].general_latex} {t[1].symbol_latex}" for t in terms]
             if len(parts) > 4:  # one line of the aligned block per four terms
-                wsum = r" \\ &\qquad + ".join(" + ".join(parts[i:i + 4]) for i in range(0, len(parts), 4))
-                wsum = rf"\Bigl({wsum}\Bigr)"
+                wsum = rf"\Bigl({_sum(parts, 4)}\Bigr)"
             else:
-                wsum = rf"\left({' + '.join(parts)}\right)" if len(parts) > 1 else parts[0]
+                wsum = rf"\left({_sum(parts, 0)}\right)" if len(parts) > 1 else parts[0]
             extra = rf"{delta} \cdot {pf.symbol_latex}"
             recursion = rf"{delta} &= {wsum} \cdot {fa.symbol_latex}"
         prefix = _common_tail(terms)
@@ -616,7 +641,11 @@ class Forms:
         else:
             symbolic = equation(lhs, chain)
         general = equation(lhs, _render(terms, prefix, lambda f: _wrap(f.general_latex, f.expr), per_line=1))
-        return ChainPlan(ref, lhs, symbolic, general, terms, prefix)
+        # several terms sum to ∂E/∂out of the parameter's neuron (∂E/∂net for a softmax output without a fused loss)
+        head_latex = ""
+        if len(terms) > 1:
+            head_latex = partial_latex("E", nm.out(m, j) if m < L else nm.net(m, j))
+        return ChainPlan(ref, lhs, symbolic, general, terms, prefix, head_latex)
 
     # ------------------------------------------------------------ forward and loss formulas (walkthrough)
 
@@ -732,12 +761,22 @@ def chain_rule_from(numbers: Numbers, ref: ParamRef) -> ChainRule:
     )
     # the shown sample's own gradient: δ_j · out_k, or δ_j for a bias (the engine's dE_dW is its mean over samples)
     value = num(Delta(ref.target)) * (num(Out(ref.source)) if ref.source is not None else 1.0)
-    rhs = _render(terms, plan.prefix, lambda f: substituted(f.value, numbers.decimals),
-                  per_line=max(1, 5 // max(1, plan.prefix)))
+    d = numbers.decimals
+    intermediate = ""
+    if len(terms) > 1:
+        # the sum of the paths on its own line, then the chain with that sum as one number: short lines
+        heads = [r" \cdot ".join(substituted(f.value, d) for f in term[:plan.prefix]) for term in terms]
+        head_value = math.fsum(math.prod(f.value for f in term[:plan.prefix]) for term in terms)
+        intermediate = equation(plan.head_latex, rf"{_sum(heads, INTERMEDIATE_TERMS_PER_LINE)} = "
+                                                 rf"{numbers.fmt(head_value)}")
+        rhs = r" \cdot ".join([substituted(head_value, d), *(substituted(f.value, d)
+                                                               for f in terms[0][plan.prefix:])])
+    else:
+        rhs = r" \cdot ".join(substituted(f.value, d) for f in terms[0])
     numeric = equation(plan.lhs_latex, rf"{rhs} = {numbers.fmt(value)}")
     batch = ref.read(grads.dE_dW, grads.dE_db)
     return ChainRule(ref, plan.lhs_latex, plan.symbolic_latex, terms, numeric, value, plan.general_latex,
-                     batch, sc.n_samples, numbers.s)
+                     batch, sc.n_samples, numbers.s, intermediate)
 
 
 def chain_rule(scenario, trace, grads, ref: ParamRef, decimals: int = 4, sample: int = 0) -> ChainRule:

@@ -51,6 +51,7 @@ class Step:
     paths: tuple[tuple[Weight, ...], ...] = ()
     notes: tuple[str, ...] = field(default=())
     latex_general: str = ""  # backward steps: the chain with every factor's general (sympy-derived) form
+    latex_intermediate: str = ""  # backward steps with several paths: their sum (∂E/∂out_h1) on its own line
     chain: ChainRule | None = field(default=None, compare=False, repr=False)  # backward steps
 
     @property
@@ -85,6 +86,11 @@ def _script(architecture: tuple) -> tuple[tuple[StepId, ...], dict[StepId, int]]
     ids += [StepId(Phase.BACKWARD, ref) for ref in order]
     ids += [StepId(Phase.UPDATE, ref) for ref in order]
     return tuple(ids), {sid: i for i, sid in enumerate(ids)}
+
+
+def step_ids(architecture: tuple) -> frozenset[StepId]:
+    """Every step an architecture has (to check a step named in a link)."""
+    return frozenset(_script(architecture)[1])
 
 
 def _title(nm, L: int, sid: StepId, lang: str) -> str:
@@ -318,7 +324,8 @@ class Walkthrough:
                               torch=self.loss_record.fused.pytorch),)
         return Step(
             **head, latex_symbolic=chain.symbolic_latex, latex_numeric=chain.numeric_latex, value=chain.value,
-            param=ref, factors=chain.terms, notes=notes, latex_general=chain.general_latex, chain=chain,
+            param=ref, factors=chain.terms, notes=notes, latex_general=chain.general_latex,
+            latex_intermediate=chain.intermediate_latex, chain=chain,
             **self._highlight(ref),
         )
 

@@ -33,7 +33,7 @@ def _leaf_table(at):
 
 def test_seed_whole_loss_graph_renders(at):
     assert_clean(at)
-    assert at.radio(key="cg_mode").value == "Whole loss"
+    assert at.radio(key="cg_mode").value == "whole"  # shown as "Whole loss"
     fig = figures(at)[0]
     nodes = trace_named(fig, "nodes")
     graph = compgraph.build_graph(preset("seed"))
@@ -104,7 +104,7 @@ def test_slider_moves_graph_values(at):
 
 
 def test_one_neuron_mode(at):
-    at.radio(key="cg_mode").set_value("One neuron").run()
+    at.radio(key="cg_mode").set_value("one").run()
     assert_clean(at)
     assert at.selectbox(key="cg_focus").value == Neuron(1, 0)  # h1
     at.selectbox(key="cg_focus").set_value(Neuron(2, 1)).run()  # o2

@@ -12,6 +12,7 @@ import sympy as sp
 from bpviz import config, engine, functions
 from bpviz.ids import Bias, Weight
 from bpviz.symbolic import (
+    PATH_COLOURS,
     ChainRule,
     activation_expr,
     chain_rule,
@@ -231,9 +232,18 @@ def test_seed_w1_chain_sums_two_output_paths():
     tr, g = engine.forward(SEED), engine.backward(SEED)
     c = chain_rule(SEED, tr, g, Weight(0, 0, 0))
     assert len(c.terms) == 2 and all(len(t) == 5 for t in c.terms)
-    assert r"\frac{\partial E_{o1}}{\partial out_{h1}} + \frac{\partial E_{o2}}{\partial out_{h1}}" in c.symbolic_latex
+    # the two paths, each in its colour (the graph draws them in the same colours)
+    share = [rf"\frac{{\partial E_{{o{k + 1}}}}}{{\partial out_{{h1}}}}" for k in (0, 1)]
+    path = [rf"\textcolor{{{PATH_COLOURS[k]}}}{{{share[k]}}}" for k in (0, 1)]
+    assert f"{path[0]} + {path[1]}" in c.symbolic_latex
     assert [t[2].general_latex for t in c.terms] == ["w_{5}", "w_{7}"]
     assert abs(c.value - 0.0004385677) < 1e-10
+    # ∂E/∂out_h1 = 0.036350 on its own line, then the chain with that one number
+    assert c.intermediate_latex.startswith(r"\frac{\partial E}{\partial out_{h1}} = ")
+    assert c.intermediate_latex.endswith(r"0.5000} = 0.0364")
+    assert r"0.7414 \cdot 0.1868 \cdot 0.4000" in c.intermediate_latex
+    assert abs(sum(math.prod(f.value for f in t[:3]) for t in c.terms) - 0.0363503) < 1e-7
+    assert c.numeric_latex == r"\frac{\partial E}{\partial w_{1}} = 0.0364 \cdot 0.2413 \cdot 0.0500 = 0.000439"
 
 
 def test_softmax_cross_entropy_delta_is_out_minus_t():

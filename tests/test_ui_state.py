@@ -13,7 +13,7 @@ from bpviz.ui.state import AppState
 def test_app_state_round_trips_through_json():
     app = AppState(scenario=engine.step(preset("xor_2_4_1")).after, decimals=6,
                    steps={"backward": StepId.parse("backward:w:0:1:0")},
-                   options={"train_steps": 500, "cg_mode": "One neuron"})
+                   options={"train_steps": 500, "cg_mode": "one"})
     again = AppState.from_dict(json.loads(json.dumps(app.to_dict())))
     assert again.to_dict() == app.to_dict()
     assert again.scenario.weights[0].tolist() == app.scenario.weights[0].tolist()

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from bpviz.i18n import t
-from bpviz.ids import Phase
 from bpviz.ui import boundary, navigation, state, widgets
 
 
@@ -11,7 +10,7 @@ def body(app, comp) -> None:
     widgets.page_header(__file__, t(
         "The error flows back from the loss to every parameter by the chain rule: each gradient is a product of "
         "local derivatives, and a hidden weight collects one term per output path.", app.lang), app, comp)
-    step = navigation.step_navigator("backward", app, comp, (Phase.BACKWARD,))
+    step = navigation.step_navigator("backward", app, comp)
     widgets.render_formula(step)
     # the graph right under the formula (so both fit on a projected screen); the factor table follows
     widgets.network_chart(app, comp, step, key="backward_graph", mode="gradients")

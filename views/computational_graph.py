@@ -41,18 +41,19 @@ def body(app: AppState, comp: Computed) -> None:
         "local derivative and passes it on. Where a value feeds several operations, the gradients add up.",
                  lang), app)
     allowed = compgraph.full_graph_allowed(s)
-    whole, one = t("Whole loss", lang), t("One neuron", lang)
+    modes = {"whole": t("Whole loss", lang), "one": t("One neuron", lang)}
     if allowed:
-        mode = st.radio(t("Show", lang), [whole, one], horizontal=True, **state.bind_option(app, "cg_mode", whole))
+        mode = st.radio(t("Show", lang), list(modes), horizontal=True, format_func=modes.get,
+                        **state.bind_option(app, "cg_mode", "whole"))
     else:
-        mode = one
+        mode = "one"
         st.info(t("This network's whole loss graph has too many operations to draw readably; pick one neuron to "
                   "see its net and activation as elementary operations (its inputs carry their values and the "
                   "gradient arriving from above, from the engine).", lang))
-    focus = _neuron_choice(app) if mode == one else None
+    focus = _neuron_choice(app) if mode == "one" else None
     graph = compgraph.build_graph(s, focus=focus, sample=comp.sample)
     k = navigation.counter_navigator(f"cg_step_{'full' if focus is None else 'focus'}", t("Backward step", lang),
-                             graph.n_steps, app, default=0)
+                                     graph.n_steps, app, default=0)
     _explain_step(app, graph, k)  # above the graph: the words stay on screen next to the Next button
     fig = compgraph_figure(graph, upto_step=k, decimals=app.decimals, lang=lang)
     whole_label = t("Show the whole graph", lang) if focus is None else t("Show all of this neuron's graph",

@@ -98,9 +98,9 @@ def _gradient_check(app: AppState, comp: Computed) -> None:
     check = gradcheck.gradient_check(s, grads=comp.grads)
     nm = names_for(s.layers)
     st.caption(t("Five-point central differences with h = {h}; they agree when |backprop − estimate| ≤ max(10⁻⁶ × the "
-                 "larger of the two, the estimate's own rounding error 1.5 · {ulps} ε · max|E| / h); largest relative "
-                 "error {err:.1e}", lang, h=f"{check.h:g}", ulps=gradcheck.ROUNDING_ULPS,
-                 err=check.max_relative_error))
+                 "larger of the two, the estimate's own rounding error 1.5 · {ulps} ε · S / h, S the size of the "
+                 "numbers summed to get E); largest relative error {err:.1e}", lang, h=f"{check.h:g}",
+                 ulps=gradcheck.ROUNDING_ULPS, err=check.max_relative_error))
     st.dataframe([{t("parameter", lang): nm.param(r), t("backprop", lang): f"{a:.10f}",
                    t("finite differences", lang): f"{n:.10f}", t("relative error", lang): f"{e:.1e}",
                    t("verdict", lang): gradcheck.verdict(check, i, lang)}

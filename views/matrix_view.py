@@ -28,7 +28,8 @@ def body(app: AppState, comp: Computed) -> None:
     refs = engine.parameter_refs(s)
     # default: the parameter the backward page is on, so the two views stay linked
     # (none chosen yet: the backward page opens on its first step, w5 for the seed, so start there too)
-    bw_step = comp.step_for(app.steps.get("backward")) or comp.walkthrough.step(comp.phase_ids((Phase.BACKWARD,))[0])
+    first = comp.phase_ids((Phase.BACKWARD,))[0]
+    bw_step = comp.step_for(app.steps.get("backward")) or comp.walkthrough.step(first)
     state.seed_widget(KEY, bw_step.param)
     # choosing a parameter here moves the backward page to that parameter's step
     ref = st.selectbox(t("Locate a parameter's gradient", lang), refs, format_func=nm.param,

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from bpviz.i18n import t
-from bpviz.ids import Phase
 from bpviz.ui import boundary, navigation, state, widgets
 
 
@@ -12,7 +11,7 @@ def body(app, comp) -> None:
     widgets.page_header(__file__, t(
         "Gradient descent moves every parameter a small step against its gradient; the learning rate η sets the "
         "step size. Apply the step to continue from the new weights.", lang), app)
-    step = navigation.step_navigator("update", app, comp, (Phase.UPDATE,))
+    step = navigation.step_navigator("update", app, comp)
     formula, numbers = st.columns([3, 2])
     with formula:
         widgets.render_step(step, app)

@@ -35,7 +35,7 @@ neuron (l + 1, j)), bias node ``"bn:l"`` (the "+1" feeding layer l + 1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -62,7 +62,6 @@ SIGN_COLOURS = {"+": POSITIVE_COLOUR, "-": NEGATIVE_COLOUR, "0": ZERO_COLOUR}  #
 HALO_COLOUR = "rgba(240, 228, 66, 0.9)"  # Okabe-Ito yellow, a highlighter pen under the edge
 TEXT_COLOUR = "#111111"
 DIM_OPACITY = 0.18
-LOSS_FONT = 17
 
 # plot-area width (px) the layout is planned for: the main column at 1280×800 with the sidebar open; wider screens
 # only add room, a narrower plot would squeeze labels together
@@ -136,9 +135,7 @@ HOVER_LOOKBACK = 64  # ... checked against this many markers placed before (keep
 EDGE_STATE_ORDER = {"dim": 0, "normal": 1, "highlight": 2}  # drawn in this order: highlighted edges on top
 
 # Annotations above the plot (legend, batch mean) and hover boxes
-TOP_ROW_FONT = 14
 TOP_ROW_SHIFT = 6  # px above the plot area
-HOVER_FONT = 14
 
 
 @dataclass(frozen=True)
@@ -152,6 +149,9 @@ class _Sizes:
     bias_d: float
     line_scale: float
     height: int
+    loss_font: float = 17
+    top_font: float = 14  # the legend and the batch line above the plot
+    hover_font: float = 14
 
 
 # (widest layer up to, sizes): the first row whose width fits applies; the last applies to all wider nets
@@ -163,8 +163,18 @@ SIZES = (
 )
 
 
-def _sizes(max_width: int) -> _Sizes:
-    return next(sz for up_to, sz in SIZES if up_to is None or max_width <= up_to)
+LARGE_SCALE = 1.25  # large type (presentation mode): circles and fonts this much bigger ...
+LARGE_MIN_FONT = 20  # ... and no text smaller than this (legible from the back of a lecture hall)
+
+
+def _sizes(max_width: int, large: bool = False, height: int | None = None) -> _Sizes:
+    """The sizes for a network whose widest layer has ``max_width`` neurons; ``large`` for a projector."""
+    sz = next(sz for up_to, sz in SIZES if up_to is None or max_width <= up_to)
+    if large:
+        font = {f: max(getattr(sz, f) * LARGE_SCALE, LARGE_MIN_FONT)
+                for f in ("name_font", "value_font", "edge_font", "loss_font", "top_font", "hover_font")}
+        sz = replace(sz, node_d=sz.node_d * LARGE_SCALE, bias_d=sz.bias_d * LARGE_SCALE, **font)
+    return sz if height is None else replace(sz, height=height)
 
 
 def _fmt(v: float, decimals: int) -> str:
@@ -397,9 +407,12 @@ def network_figure(
     decimals: int = 4,
     sample: int = 0,
     lang: str = "en",
+    large: bool = False,
+    height: int | None = None,
 ) -> go.Figure:
     """The network as a Plotly figure: neurons, weighted edges, biases, targets and loss, ``step`` highlighted.
 
+    ``large``: type for a projector (no text under 20 px); ``height`` (px) overrides the architecture's height.
     Built in stages: the texts (their sizes shape the layout) → geometry → edges and label placement → traces →
     annotations → layout.
     """
@@ -409,7 +422,7 @@ def network_figure(
         raise ValueError(f"sample must be in [0, {scenario.n_samples}), got {sample}")
     req = _Request(scenario, trace, grads, names_for(scenario.layers), mode, decimals, sample, lang)
     texts = _texts(req)
-    geo = _geometry(req.layers, texts)
+    geo = _geometry(req.layers, texts, _sizes(max(req.layers), large, height))
     neurons, edges, hi = _neurons(req, geo), _edges(req, geo), _highlight(step)
     labels = _edge_labels(req.layers, geo, edges, hi, *_obstacles(geo, neurons, texts))
     traces = [  # plain dicts: go.Figure validates them once
@@ -419,7 +432,7 @@ def network_figure(
         *_text_traces(geo, neurons, texts, hi),
         *_hover_traces(edges, labels, hi),
     ]
-    annotations = [*_label_annotations(edges, labels, hi, geo.sizes.edge_font), _legend(req),
+    annotations = [*_label_annotations(edges, labels, hi, geo.sizes.edge_font), _legend(req, geo),
                    *_loss_annotations(req, geo, texts)]
     # Built on every slider move: Plotly's per-property validation was ~80% of the build time (13 ms of the seed's
     # 16), so skip it here; tests/test_figures_network.py validates the same dicts with a normal go.Figure.
@@ -466,14 +479,13 @@ def _value_text(req: _Request, l: int, j: int) -> str:
 # ---------------------------------------------------------------- geometry
 
 
-def _geometry(layers: tuple[int, ...], texts: _Texts) -> _Geometry:
-    """Sizes for this architecture, then rows (y), the loss's place, columns (x)."""
-    sz = _sizes(max(layers))
+def _geometry(layers: tuple[int, ...], texts: _Texts, sz: _Sizes) -> _Geometry:
+    """Rows (y), the loss's place, columns (x), for these sizes."""
     plot_h = sz.height - MARGIN["t"] - MARGIN["b"]
     text_h = max(_text_box(s, sz.value_font)[1] for s in texts.flat_values)
     ys, y_bias = _rows(layers, sz, text_h, plot_h)
     # the loss sits bottom right, level with the "+1"s (but inside the plot)
-    loss_w, loss_h = _text_box(texts.loss.replace("<b>", "").replace("</b>", ""), LOSS_FONT)
+    loss_w, loss_h = _text_box(texts.loss.replace("<b>", "").replace("</b>", ""), sz.loss_font)
     loss = (max(y_bias, loss_h / 2 + LOSS_INSET), loss_w, loss_h)
     xs, col_w = _columns(layers, sz, texts, ys, loss)
     return _Geometry(sz, plot_h, xs, ys, y_bias, loss, col_w)
@@ -796,7 +808,7 @@ def _label_annotations(edges: list[_Edge], labels: dict, hi: _Highlight, font: f
     return notes
 
 
-def _legend(req: _Request) -> dict:
+def _legend(req: _Request, geo: _Geometry) -> dict:
     """What colours, widths and dotted lines mean, above the plot at the left."""
     lang = req.lang
     what = t("∂E/∂w", lang) if req.grad_mode else t("weight", lang)
@@ -807,21 +819,21 @@ def _legend(req: _Request) -> dict:
         + t("hover for full precision", lang)
     )
     return {"name": "legend", "x": 0, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "left",
-            "yanchor": "bottom", "text": legend, "showarrow": False, "font": {"size": TOP_ROW_FONT},
+            "yanchor": "bottom", "text": legend, "showarrow": False, "font": {"size": geo.sizes.top_font},
             "yshift": TOP_ROW_SHIFT}
 
 
 def _loss_annotations(req: _Request, geo: _Geometry, texts: _Texts) -> list[dict]:
     """The loss at the bottom right; in a batch also the batch mean, above the plot at the right."""
     notes = [{"name": "loss", "x": NOMINAL_WIDTH - LOSS_INSET, "y": geo.loss[0], "xanchor": "right",
-              "yanchor": "middle", "text": texts.loss, "showarrow": False, "font": {"size": LOSS_FONT},
+              "yanchor": "middle", "text": texts.loss, "showarrow": False, "font": {"size": geo.sizes.loss_font},
               "hovertext": texts.loss_hover}]
     if req.batched:
         lang, name, loss = req.lang, texts.loss_name, req.trace.loss
         batch = (t("sample {s} of {n}", lang, s=req.sample + 1, n=req.scenario.n_samples) + " · "
                  + t("batch mean", lang) + f" <b>{name} = {req.fmt(loss)}</b>")
         notes.append({"name": "batch", "x": 1, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "right",
-                      "yanchor": "bottom", "text": batch, "showarrow": False, "font": {"size": TOP_ROW_FONT},
+                      "yanchor": "bottom", "text": batch, "showarrow": False, "font": {"size": geo.sizes.top_font},
                       "yshift": TOP_ROW_SHIFT, "hovertext": f"{name} = {loss!r}"})
     return notes
 
@@ -831,7 +843,8 @@ def _figure_layout(req: _Request, geo: _Geometry, hi: _Highlight, labels: dict, 
     return {
         "height": geo.sizes.height, "autosize": True, "margin": MARGIN, "showlegend": False,
         "paper_bgcolor": "white", "plot_bgcolor": "white", "uirevision": f"network:{req.layers}",
-        "dragmode": False, "hovermode": "closest", "hoverlabel": {"font": {"size": HOVER_FONT}, "bgcolor": "white"},
+        "dragmode": False, "hovermode": "closest",
+        "hoverlabel": {"font": {"size": geo.sizes.hover_font}, "bgcolor": "white"},
         "xaxis": {"range": [0, NOMINAL_WIDTH], "visible": False, "fixedrange": True},
         "yaxis": {"range": [0, geo.plot_h], "visible": False, "fixedrange": True},
         "annotations": annotations,

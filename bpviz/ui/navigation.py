@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from ..i18n import t
-from ..ids import Phase
+from ..ids import Phase, StepId
 from . import state
 from .computed import Computed
 from .state import AppState
@@ -74,26 +74,74 @@ def navigation(lang: str):
 # ---------------------------------------------------------------- step navigators
 
 
-def step_navigator(page: str, app: AppState, comp: Computed, phases: tuple[Phase, ...]):
-    """Prev / jump list / Next for the steps of ``phases``; returns the current step."""
+# the walkthrough is one sequence over three pages: forward (with the loss) → backward → update
+WALK: tuple[tuple[str, tuple[Phase, ...]], ...] = (
+    ("forward", (Phase.FORWARD, Phase.LOSS)), ("backward", (Phase.BACKWARD,)), ("update", (Phase.UPDATE,)),
+)
+HIDDEN_KEYS = "nav_hidden_keys"  # a container of key-only buttons (PageDown/PageUp, what presenter clickers send)
+
+
+def page_path(url_path: str) -> str:
+    """The script of the page with this URL path."""
+    return next(p.path for p in PAGES if p.url_path == url_path)
+
+
+def walk(comp: Computed) -> list[tuple[str, StepId]]:
+    """Every walkthrough step in order, with the page that shows it."""
+    return [(page, sid) for page, phases in WALK for sid in comp.phase_ids(phases)]
+
+
+def step_navigator(page: str, app: AppState, comp: Computed):
+    """Prev / jump list / Next over the walkthrough; returns the current step.
+
+    Next and Prev carry on across pages (after the last forward step comes the backward pass, then the update) and
+    answer the keyboard: → / PageDown and ← / PageUp (PageDown/PageUp through key-only buttons: one shortcut each).
+    """
     wt = comp.walkthrough
+    phases = dict(WALK)[page]
     ids = comp.phase_ids(phases)
     titles = dict(zip(wt.ids(), wt.titles()))
     number = {sid: n for n, sid in enumerate(ids, start=1)}
     cur = app.steps.get(page)
     if cur not in number:
         cur = app.steps[page] = ids[0]
+    sequence = walk(comp)
+    here = sequence.index((page, cur))
+    moves = {-1: here > 0, +1: here < len(sequence) - 1}
     key = f"nav_{page}_step"
     state.seed_widget(key, cur)
     c_prev, c_sel, c_next = st.columns(NAV_COLUMNS, vertical_alignment="bottom")
-    pos = ids.index(cur)
-    c_prev.button("◀ " + t("Prev", app.lang), key=f"nav_{page}_prev", on_click=state.move_step,
-                  args=(page, ids, -1), disabled=pos == 0, width="stretch")
+    for column, delta, label, shortcut in ((c_prev, -1, "◀ " + t("Prev", app.lang), "Left"),
+                                            (c_next, +1, t("Next", app.lang) + " ▶", "Right")):
+        column.button(label, key=f"nav_{page}_{'prev' if delta < 0 else 'next'}", on_click=_move,
+                      args=(sequence, here, delta), disabled=not moves[delta], width="stretch", shortcut=shortcut,
+                      help=_where(sequence, here, delta, app.lang))
     c_sel.selectbox(t("Step", app.lang), ids, format_func=lambda sid: f"{number[sid]}/{len(ids)} · {titles[sid]}",
                     **state.on_widget(key, state.set_step, page))
-    c_next.button(t("Next", app.lang) + " ▶", key=f"nav_{page}_next", on_click=state.move_step,
-                  args=(page, ids, +1), disabled=pos == len(ids) - 1, width="stretch")
+    with st.container(key=HIDDEN_KEYS):
+        for delta, shortcut in ((-1, "PageUp"), (+1, "PageDown")):
+            st.button(shortcut, key=f"nav_{page}_{shortcut.lower()}", on_click=_move, args=(sequence, here, delta),
+                      disabled=not moves[delta], shortcut=shortcut)
+    st.caption(t("Keys: → or PageDown for the next step, ← or PageUp for the previous one (after moving a slider, "
+                 "click the page first: a slider keeps its arrow keys).", app.lang))
     return wt.step(cur)
+
+
+def _where(sequence: list[tuple[str, StepId]], here: int, delta: int, lang: str) -> str | None:
+    """The tooltip of Prev/Next when it leaves this page."""
+    there = here + delta
+    if not 0 <= there < len(sequence) or sequence[there][0] == sequence[here][0]:
+        return None
+    title = next(p.title for p in PAGES if p.url_path == sequence[there][0])
+    return t("Goes on to the {page} page", lang, page=t(title, lang))
+
+
+def _move(sequence: list[tuple[str, StepId]], here: int, delta: int) -> None:
+    there = min(max(here + delta, 0), len(sequence) - 1)
+    page, sid = sequence[there]
+    state.set_step(sid, page)
+    if page != sequence[here][0]:
+        state.go_to_page(page_path(page))
 
 
 def counter_navigator(key: str, label: str, n_max: int, app: AppState, default: int = 0) -> int:

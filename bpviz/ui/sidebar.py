@@ -11,7 +11,7 @@ from ..functions import targets_bounded
 from ..i18n import t
 from ..ids import Bias, Neuron, ParamRef, Weight
 from ..naming import Names, names_for
-from . import state
+from . import share, state
 from .state import PRESET_OPTION, SAMPLE_OPTION, AppState
 
 PREFIX = "sb_"
@@ -108,6 +108,8 @@ def sidebar(app: AppState) -> None:
             _parameter_sliders(app, nm)
         _slider(t("Learning rate η", lang), f"{PREFIX}lr", s.learning_rate, LEARNING_RATE_RANGE, _set_learning_rate,
                 (), app.decimals)
+        with st.expander(t("Share this view (link, QR code)", lang)):
+            share.panel(app)
         with st.expander(t("Scenario file (JSON)", lang)):
             st.download_button(t("Download scenario", lang), data=s.to_json(), file_name="bpviz-scenario.json",
                                mime="application/json", key=f"{PREFIX}download", width="stretch")

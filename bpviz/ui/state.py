@@ -8,6 +8,7 @@ switch (which drops widget state in Streamlit) loses nothing, and the AppState i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,13 +16,28 @@ from typing import Any
 import streamlit as st
 
 from .. import engine, explain
-from ..config import MAX_ABS_NUMBER, Scenario, ScenarioError, load_json, preset, validate
-from ..datasets import with_dataset
+from ..builder import INITIALISERS
+from ..config import (
+    MAX_ABS_NUMBER,
+    MAX_HIDDEN_LAYERS,
+    MAX_LEARNING_RATE,
+    MAX_NEURONS,
+    MAX_SAMPLES,
+    Scenario,
+    ScenarioError,
+    load_json,
+    preset,
+    preset_names,
+    validate,
+)
+from ..datasets import DATASET_NAMES, with_dataset
+from ..functions import ACTIVATION_NAMES, HIDDEN_ACTIVATIONS, LOSS_NAMES
 from ..i18n import t
-from ..ids import ParamRef, Phase, StepId
+from ..ids import Neuron, ParamRef, Phase, StepId
 from ..training import TrainResult
 
 STATE_KEY = "bpviz_app"
+LINK_KEY = "bpviz_link"  # the URL query this session last read or wrote (beside the state: a reset keeps it)
 DEFAULT_DECIMALS = 4
 MIN_DECIMALS, MAX_DECIMALS = 1, 8
 UNDO_DEPTH = 50
@@ -61,12 +77,16 @@ class AppState:
     decimals: int = DEFAULT_DECIMALS
     lang: str = "en"
     steps: dict[str, StepId] = field(default_factory=dict)  # page -> step (stable across slider moves)
-    options: dict[str, Any] = field(default_factory=dict)  # page-specific display options (serialisable)
+    options: dict[str, Any] = field(default_factory=dict)  # page-specific display options (see OPTION_RULES)
+    present: bool = False  # presentation mode: type for the back of the room, sidebar collapsed
     # session only (not shared)
     history: list[Scenario] = field(default_factory=list)
     message: str | None = None
     handout: Handout | None = None
     train_run: TrainRun | None = None
+    page: str = ""  # the URL path of the page shown (the link's path; set by the entry script on every run)
+    goto: str | None = None  # a page to switch to before the next run draws anything (Next across pages)
+    link_problems: list[str] = field(default_factory=list)  # what the link this session opened could not use
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +95,7 @@ class AppState:
             "lang": self.lang,
             "steps": {page: sid.format() for page, sid in self.steps.items()},
             "options": dict(self.options),
+            "present": self.present,
         }
 
     @classmethod
@@ -98,13 +119,19 @@ class AppState:
         options = data.get("options", {})
         if not isinstance(options, dict):
             raise ScenarioError("options", "expected an object")
+        options, problems = check_options(options)
+        if problems:
+            raise ScenarioError("options", problems[0])
+        present = data.get("present", False)
+        if not isinstance(present, bool):
+            raise ScenarioError("present", f"expected true or false, got {present!r}")
         try:
             scenario = validate(data.get("scenario"))
         except ScenarioError as exc:  # name the field by its full path in the state
             path = "scenario" if exc.path == "(document)" else f"scenario.{exc.path}"
             raise ScenarioError(path, exc.reason) from None
         return cls(scenario=scenario, decimals=decimals, lang=str(data.get("lang", "en")), steps=steps,
-                   options=dict(options))
+                   options=dict(options), present=present)
 
     @property
     def sample(self) -> int:
@@ -119,11 +146,113 @@ class AppState:
         self.message = t(text, self.lang, **values)
 
 
+# ---------------------------------------------------------------- display options: every one the pages keep
+
+
+def _whole(lo: int, hi: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def _number(lo: float, hi: float) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def _one_of(*choices: Any) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, (str, type(None))) and v in choices
+
+
+def _neuron_text(v: Any) -> bool:
+    try:
+        return isinstance(v, str) and Neuron.parse(v) is not None
+    except ValueError:
+        return False
+
+
+_FLAG = lambda v: isinstance(v, bool)  # noqa: E731
+# option key (or key prefix ending in "_") -> whether a value is acceptable; a link cannot set anything else
+OPTION_RULES: dict[str, Callable[[Any], bool]] = {
+    PRESET_OPTION: _one_of(None, *preset_names()),
+    SAMPLE_OPTION: _whole(1, MAX_SAMPLES),
+    "sb_neuron": _neuron_text,
+    "sb_value": lambda v: isinstance(v, str) and len(v) <= 16,
+    "backward_gradcheck": _FLAG,
+    "cg_mode": _one_of("whole", "one"),
+    "cg_focus": _neuron_text,
+    "cg_whole": _FLAG,
+    "cg_step_full": _whole(0, 10_000),
+    "cg_step_focus": _whole(0, 10_000),
+    "train_steps": _whole(1, 10_000),
+    "train_stop": _number(0.0, 1e6),
+    "train_log": _FLAG,
+    "train_data": _one_of(CURRENT_SAMPLES, *DATASET_NAMES),
+    "bld_inputs": _whole(1, MAX_NEURONS),
+    "bld_outputs": _whole(1, MAX_NEURONS),
+    "bld_hidden": _whole(0, MAX_HIDDEN_LAYERS),
+    "bld_out_act": _one_of(*ACTIVATION_NAMES),
+    "bld_loss": _one_of(*LOSS_NAMES),
+    "bld_init": _one_of(*INITIALISERS),
+    "bld_seed": _whole(0, 10_000),
+    "bld_lr": _number(0.001, MAX_LEARNING_RATE),
+    "bld_n_": _whole(1, MAX_NEURONS),
+    "bld_act_": _one_of(*HIDDEN_ACTIVATIONS),
+}
+
+
+def _rule(key: str) -> Callable[[Any], bool] | None:
+    if key in OPTION_RULES:
+        return OPTION_RULES[key]
+    prefix, _, index = key.rpartition("_")
+    rule = OPTION_RULES.get(prefix + "_")
+    return rule if rule is not None and index.isdigit() and int(index) < MAX_HIDDEN_LAYERS else None
+
+
+def check_options(options: dict[str, Any], lang: str = "en") -> tuple[dict[str, Any], list[str]]:
+    """(the acceptable options, a sentence for each one left out): known keys with values their widgets take."""
+    clean, problems = {}, []
+    for key, value in options.items():
+        rule = _rule(str(key))
+        shown = str(key)[:40]
+        if rule is None:
+            problems.append(t("{key!r} is not a display option", lang, key=shown))
+        elif not rule(value):
+            problems.append(t("{key!r} cannot be {value}", lang, key=shown, value=json.dumps(value)[:40]))
+        else:
+            clean[str(key)] = value
+    return clean, problems
+
+
 def get() -> AppState:
     """The session's AppState, created once (guarded) from the seed example."""
     if STATE_KEY not in st.session_state:
         st.session_state[STATE_KEY] = AppState(scenario=preset(SEED))
     return st.session_state[STATE_KEY]
+
+
+def open_link(read: Callable[[dict[str, str]], tuple[AppState, list[str]]]) -> AppState:
+    """The session's AppState, from the URL's query when the session starts (a share link, F5, a reconnect after a
+    server restart) or when the query changes under it (back/forward); ``read`` turns a query into a state."""
+    query = st.query_params.to_dict()
+    app = st.session_state.get(STATE_KEY)
+    if app is not None and (not query or query == st.session_state.get(LINK_KEY)):
+        return app  # the query is the one we wrote (or a page switch dropped it): nothing new
+    linked, problems = read(query)
+    if app is not None:
+        linked.history = [*app.history, app.scenario][-UNDO_DEPTH:]  # Undo reaches what was shown before
+    linked.link_problems = problems
+    st.session_state[STATE_KEY] = linked
+    st.session_state[LINK_KEY] = query
+    return linked
+
+
+def write_link(query: dict[str, str]) -> None:
+    """Make the URL's query ``query`` (what is shown), without a rerun and only when it changed."""
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+    st.session_state[LINK_KEY] = query
+
+
+def dismiss_link_problems() -> None:
+    get().link_problems = []
 
 
 # ---------------------------------------------------------------- widgets bound to the state
@@ -285,12 +414,9 @@ def set_step(sid: StepId, page: str) -> None:
     get().steps[page] = sid
 
 
-def move_step(page: str, ids: list[StepId], delta: int) -> None:
-    """Prev (delta −1) / Next (+1) among ``ids``."""
-    app = get()
-    cur = app.steps.get(page, ids[0])
-    i = ids.index(cur) if cur in ids else 0
-    app.steps[page] = ids[min(max(i + delta, 0), len(ids) - 1)]
+def go_to_page(path: str) -> None:
+    """Switch to the page with this script on the next run (a callback cannot switch pages itself)."""
+    get().goto = path
 
 
 def show_gradient_of(ref: ParamRef) -> None:
