@@ -184,6 +184,7 @@ class ChainRule:
     n_samples: int = 1
     sample: int = 0
     intermediate_latex: str = ""  # several terms: their sum on a line of its own (∂E/∂out_h1 = path 1 + path 2)
+    short_latex: str = ""  # the symbolic chain in one line (without the expansion over every path)
 
 
 # ---------------------------------------------------------------- numbers
@@ -397,6 +398,7 @@ class ChainPlan:
     terms: tuple[tuple[FactorForm, ...], ...]
     prefix: int  # factors [0, prefix) differ between terms; the rest is common to all terms (printed once)
     head_latex: str = ""  # several terms: what their sum is (∂E/∂out_h1), shown on a line of its own
+    short_latex: str = ""  # the symbolic chain without its expansion over every path (one line, for a projector)
 
 
 # the colour of each path (term) of a chain, in the formulas and on the network's edges alike (Okabe-Ito, without
@@ -427,16 +429,15 @@ def _render(terms: tuple[tuple, ...], prefix: int, show: Callable, per_line: int
     """Σ_terms Π_factors as LaTeX, the common tail factored out: (a·b + c·d)·e·f, each term in its path's colour.
 
     With ``per_line`` and more terms than that, the sum is broken into lines of ``per_line`` terms for an
-    ``aligned`` environment (``\\Bigl( … \\Bigr)`` because ``\\left( … \\right)`` cannot span lines).
+    ``aligned`` environment. The sum's parentheses are ``\\Bigl( … \\Bigr)``, fixed-size delimiters rather than
+    a ``\\left( … \\right)`` group: a group can neither span the lines of an ``aligned`` block nor break where the
+    formula wraps on a narrow screen.
     """
     if len(terms) == 1:
         return r" \cdot ".join(show(f) for f in terms[0])
     parts = [r" \cdot ".join(show(f) for f in term[:prefix]) for term in terms]
     tail = [show(f) for f in terms[0][prefix:]]
-    inner = _sum(parts, per_line)
-    if r"\\" in inner:
-        return r" \cdot ".join([rf"\Bigl({inner}\Bigr)"] + tail)
-    return r" \cdot ".join([rf"\left({inner}\right)"] + tail)
+    return r" \cdot ".join([rf"\Bigl({_sum(parts, per_line)}\Bigr)"] + tail)
 
 
 def equation(lhs: str, *rhs: str) -> str:
@@ -614,7 +615,7 @@ class Forms:
                     for i in range(self.K)
                 )
                 labels = [partial_latex(nm.loss_share(i), nm.out(1, j)) for i in range(self.K)]
-            head = labels[0] if len(labels) == 1 else rf"\left({_sum(labels, 0)}\right)"
+            head = labels[0] if len(labels) == 1 else rf"\Bigl({_sum(labels, 0)}\Bigr)"
             extra = r" \cdot ".join([head, fa.symbol_latex, pf.symbol_latex])
         else:
             # deeper nets: the delta recursion δ_j = f'(z_j) Σ_i w_ij δ_i, not a sum over every path
@@ -628,7 +629,7 @@ class Forms:
             if len(parts) > 4:  # one line of the aligned block per four terms
                 wsum = rf"\Bigl({_sum(parts, 4)}\Bigr)"
             else:
-                wsum = rf"\left({_sum(parts, 0)}\right)" if len(parts) > 1 else parts[0]
+                wsum = rf"\Bigl({_sum(parts, 0)}\Bigr)" if len(parts) > 1 else parts[0]
             extra = rf"{delta} \cdot {pf.symbol_latex}"
             recursion = rf"{delta} &= {wsum} \cdot {fa.symbol_latex}"
         prefix = _common_tail(terms)
@@ -640,12 +641,13 @@ class Forms:
             symbolic = equation(lhs, extra, chain)
         else:
             symbolic = equation(lhs, chain)
+        short = equation(lhs, extra) if extra else symbolic
         general = equation(lhs, _render(terms, prefix, lambda f: _wrap(f.general_latex, f.expr), per_line=1))
         # several terms sum to ∂E/∂out of the parameter's neuron (∂E/∂net for a softmax output without a fused loss)
         head_latex = ""
         if len(terms) > 1:
             head_latex = partial_latex("E", nm.out(m, j) if m < L else nm.net(m, j))
-        return ChainPlan(ref, lhs, symbolic, general, terms, prefix, head_latex)
+        return ChainPlan(ref, lhs, symbolic, general, terms, prefix, head_latex, short)
 
     # ------------------------------------------------------------ forward and loss formulas (walkthrough)
 
@@ -776,7 +778,7 @@ def chain_rule_from(numbers: Numbers, ref: ParamRef) -> ChainRule:
     numeric = equation(plan.lhs_latex, rf"{rhs} = {numbers.fmt(value)}")
     batch = ref.read(grads.dE_dW, grads.dE_db)
     return ChainRule(ref, plan.lhs_latex, plan.symbolic_latex, terms, numeric, value, plan.general_latex,
-                     batch, sc.n_samples, numbers.s, intermediate)
+                     batch, sc.n_samples, numbers.s, intermediate, plan.short_latex)
 
 
 def chain_rule(scenario, trace, grads, ref: ParamRef, decimals: int = 4, sample: int = 0) -> ChainRule:

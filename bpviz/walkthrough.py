@@ -52,6 +52,7 @@ class Step:
     notes: tuple[str, ...] = field(default=())
     latex_general: str = ""  # backward steps: the chain with every factor's general (sympy-derived) form
     latex_intermediate: str = ""  # backward steps with several paths: their sum (∂E/∂out_h1) on its own line
+    latex_short: str = ""  # backward steps: the symbolic chain in one line, where latex_symbolic expands every path
     chain: ChainRule | None = field(default=None, compare=False, repr=False)  # backward steps
 
     @property
@@ -325,7 +326,7 @@ class Walkthrough:
         return Step(
             **head, latex_symbolic=chain.symbolic_latex, latex_numeric=chain.numeric_latex, value=chain.value,
             param=ref, factors=chain.terms, notes=notes, latex_general=chain.general_latex,
-            latex_intermediate=chain.intermediate_latex, chain=chain,
+            latex_intermediate=chain.intermediate_latex, latex_short=chain.short_latex, chain=chain,
             **self._highlight(ref),
         )
 

@@ -33,7 +33,10 @@ def texts(at: AppTest) -> str:
 
 
 def latex(at: AppTest) -> list[str]:
-    return [el.value for el in at.latex]
+    """Every formula: st.latex elements, and the step's formula (inline maths in markdown, ``$\\displaystyle …$``)."""
+    inline = [el.value.removeprefix("$").removesuffix("$").removeprefix("\\displaystyle ") for el in at.markdown
+              if el.value.startswith("$") and el.value.endswith("$")]
+    return [el.value for el in at.latex] + inline
 
 
 def figures(at: AppTest) -> list[dict]:

@@ -347,3 +347,22 @@ def test_seed_keeps_every_label_when_numbers_change(change):
         kw["decimals"] = 6
     fig = _figure(s, **kw)
     assert len(fig.layout.meta["labelled_edges"]) == 12
+
+
+def test_hidden_weight_paths_in_the_formulas_colours_with_the_weights_it_uses():
+    """On ∂E/∂w1 each output path is drawn in its term's colour, and w5, w7 carry the weights the formula
+    multiplies by (0.40, 0.50), not their own gradients."""
+    from bpviz.symbolic import PATH_COLOURS
+
+    sc = preset("seed")
+    trace, grads = engine.forward(sc), engine.backward(sc)
+    from bpviz.walkthrough import build_walkthrough
+
+    wt = build_walkthrough(sc, trace, grads)
+    step = wt[wt.index_of("backward:w:0:0:0")]
+    fig = network_figure(sc, trace, grads, step, mode="gradients")
+    colour_of = {key: tr.line.color for tr in fig.data if tr.name.startswith("edges:") for key in tr.meta["keys"]}
+    assert colour_of["w:1:0:0"] == PATH_COLOURS[0] and colour_of["w:1:1:0"] == PATH_COLOURS[1]  # w5, w7
+    assert colour_of["w:0:0:0"] == network.POSITIVE_COLOUR  # w1 itself: the sign of its gradient
+    one_line = {key: _label(fig, key).replace("<br>", " = ") for key in ("w:1:0:0", "w:1:1:0", "w:0:0:0")}
+    assert one_line == {"w:1:0:0": "w5 = 0.4000", "w:1:1:0": "w7 = 0.5000", "w:0:0:0": "∂E/∂w1 = 0.000439"}

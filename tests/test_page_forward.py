@@ -81,7 +81,8 @@ def test_big_network_edits_one_neuron_at_a_time(at):
     at.session_state["bpviz_app"] = AppState(scenario=big)
     at.run()
     assert_clean(at)
-    assert len(at.slider) <= 12  # decimals, one data value, one neuron's 8 weights + bias, learning rate
+    assert len(at.sidebar.slider) <= 12  # decimals, one data value, one neuron's 8 weights + bias, learning rate
+    assert len(at.main.slider) <= 3  # beside the formula: what the step is about (here the first 3 inputs)
     at.selectbox(key="sb_neuron").set_value(Neuron(3, 3)).run()  # neuron 4 of hidden layer 3
     at.slider(key="sb_w_2_3_5").set_value(0.5).run()
     assert_clean(at)

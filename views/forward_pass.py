@@ -2,15 +2,18 @@
 
 from bpviz.i18n import t
 from bpviz.ui import boundary, navigation, widgets
+from bpviz.ui.computed import Computed
+from bpviz.ui.state import AppState
 
 
-def body(app, comp) -> None:
+def body(app: AppState, comp: Computed) -> None:
     widgets.page_header(__file__, t(
         "Data flows from the inputs to the outputs: each neuron adds up its weighted inputs and its bias (net), then "
         "applies its activation (out). The loss compares the outputs with the targets.", app.lang), app, comp)
     step = navigation.step_navigator("forward", app, comp)
-    widgets.render_step(step, app)
+    widgets.formula_with_sliders(app, step)
     widgets.network_chart(app, comp, step, key="forward_graph")
+    widgets.render_factors(step, app)  # the step's notes: under the graph, so formula and graph share a screen
 
 
 boundary.run_page(__file__, body)

@@ -9,7 +9,10 @@ from bpviz.ui.navigation import PAGES
 
 def body(app, comp) -> None:
     lang = app.lang
-    st.markdown(f"## {t('Backpropagation, step by step', lang)}")
+    if app.present:
+        widgets.presenter_bar(app, t("Backpropagation, step by step", lang))
+    else:
+        st.markdown(f"## {t('Backpropagation, step by step', lang)}")
     intro, start = st.columns([3, 2])
     with intro:
         st.markdown(t(

@@ -4,26 +4,39 @@ import streamlit as st
 
 from bpviz.i18n import t
 from bpviz.ui import boundary, navigation, state, widgets
+from bpviz.ui.computed import Computed
+from bpviz.ui.state import AppState
+
+ACTIONS = (2, 1, 1)  # Apply | Undo | Reset
 
 
-def body(app, comp) -> None:
+def _actions(app: AppState, comp: Computed) -> None:
+    """E before and after the step, and what to do with it."""
     lang = app.lang
-    widgets.page_header(__file__, t(
-        "Gradient descent moves every parameter a small step against its gradient; the learning rate η sets the "
-        "step size. Apply the step to continue from the new weights.", lang), app)
-    step = navigation.step_navigator("update", app, comp)
-    formula, numbers = st.columns([3, 2])
-    with formula:
-        widgets.render_step(step, app)
+    numbers, buttons = st.columns([2, 3], vertical_alignment="center")
     with numbers:
         widgets.loss_before_after(app, comp)
-        c1, c2, c3 = st.columns([2, 1, 1])
+    with buttons:
+        c1, c2, c3 = st.columns(ACTIONS)
         c1.button(t("Apply step", lang), on_click=state.apply_update, key="update_apply", type="primary",
                   width="stretch", help=t("Continue from the updated weights", lang))
         c2.button(t("Undo", lang), on_click=state.undo, key="update_undo", disabled=not app.history, width="stretch")
         c3.button(t("Reset", lang), on_click=state.reset, key="update_reset", width="stretch",
                   help=t("Back to the worked example", lang))
+
+
+def body(app: AppState, comp: Computed) -> None:
+    widgets.page_header(__file__, t(
+        "Gradient descent moves every parameter a small step against its gradient; the learning rate η sets the "
+        "step size. Apply the step to continue from the new weights.", app.lang), app)
+    step = navigation.step_navigator("update", app, comp)
+    widgets.formula_with_sliders(app, step)
+    if not app.present:
+        _actions(app, comp)
     widgets.network_chart(app, comp, step, key="update_graph")
+    if app.present:  # the formula and the graph first, on one projected screen
+        _actions(app, comp)
+    widgets.render_factors(step, app)  # the step's notes
     widgets.parameter_table(app, comp)
 
 

@@ -35,7 +35,7 @@ neuron (l + 1, j)), bias node ``"bn:l"`` (the "+1" feeding layer l + 1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -46,6 +46,7 @@ from ..engine import Gradients, Trace
 from ..i18n import t
 from ..ids import Bias, Neuron, ParamRef, Weight
 from ..naming import Names, names_for
+from ..symbolic import path_colour
 from ..walkthrough import Step
 
 MODES = ("values", "gradients")
@@ -304,6 +305,7 @@ class _Highlight:
     own: frozenset[str] = frozenset()  # the step's own weights and biases: labelled even when the paths are too many
     bias_layers: frozenset[int] = frozenset()  # l of every "+1" (feeding layer l + 1) whose bias the step uses
     dimming: bool = False  # everything else drawn faint
+    path_colour: dict = field(default_factory=dict)  # edge key -> the colour of its path in the formula
 
 
 @dataclass(frozen=True)
@@ -423,7 +425,8 @@ def network_figure(
     req = _Request(scenario, trace, grads, names_for(scenario.layers), mode, decimals, sample, lang)
     texts = _texts(req)
     geo = _geometry(req.layers, texts, _sizes(max(req.layers), large, height))
-    neurons, edges, hi = _neurons(req, geo), _edges(req, geo), _highlight(step)
+    neurons, hi = _neurons(req, geo), _highlight(step)
+    edges = [_path_label(req, e) if e.key in hi.path_colour else e for e in _edges(req, geo)]
     labels = _edge_labels(req.layers, geo, edges, hi, *_obstacles(geo, neurons, texts))
     traces = [  # plain dicts: go.Figure validates them once
         *_edge_traces(edges, hi, geo.sizes),
@@ -548,12 +551,16 @@ def _highlight(step: Step | None) -> _Highlight:
         return _Highlight()
     own = {w.format() for w in step.edges}
     bias = {b.format() for b in step.bias_edges}
+    # each path's own edges (not the step's shared one) in the colour its term has in the formula
+    colours = {w.format(): path_colour(i) for i, path in enumerate(step.paths) for w in path
+               if len(step.paths) > 1 and w.format() not in own}
     return _Highlight(
         nodes=frozenset(n.format() for n in step.nodes),
         edges=frozenset(own | {w.format() for path in step.paths for w in path} | bias),
         own=frozenset(own | bias),
         bias_layers=frozenset(b.layer for b in step.bias_edges),
         dimming=True,
+        path_colour=colours,
     )
 
 
@@ -577,6 +584,14 @@ def _edges(req: _Request, geo: _Geometry) -> list[_Edge]:
             edges.append(_edge(req, Bias(l, j), B[j], dB[j], f"+1 → {node(l + 1, j)}", (geo.xs[l], geo.y_bias),
                                (geo.xs[l + 1], geo.ys[l + 1][j])))
     return edges
+
+
+def _path_label(req: _Request, e: _Edge) -> _Edge:
+    """A path's edge beyond the step's own is labelled with its weight: the factor the formula multiplies by."""
+    if not req.grad_mode:
+        return e
+    value = e.ref.read(req.scenario.weights, req.scenario.biases)
+    return replace(e, label=f"{req.names.param(e.ref)} = {_fmt(value, req.decimals)}")
 
 
 def _edge(req: _Request, ref: ParamRef, value: float, grad: float, route: str, start: tuple[float, float],
@@ -685,7 +700,8 @@ def _edge_traces(edges: list[_Edge], hi: _Highlight, sz: _Sizes) -> list[dict]:
     groups: dict[tuple[str, str, int, str], list[int]] = {}
     for i, e in enumerate(edges):
         state = "highlight" if e.key in hi.edges else ("dim" if hi.dimming else "normal")
-        groups.setdefault((e.kind, e.sign, int(buckets[i]), state), []).append(i)
+        colour = hi.path_colour.get(e.key)  # a path's edge: its colour in the formula, not its sign's
+        groups.setdefault((e.kind, colour or e.sign, int(buckets[i]), state), []).append(i)
     traces = []
     hi_idx = [i for i, e in enumerate(edges) if e.key in hi.edges]
     if hi_idx:
@@ -694,8 +710,11 @@ def _edge_traces(edges: list[_Edge], hi: _Highlight, sz: _Sizes) -> list[dict]:
         traces.append(_lines("highlight-halo", edges, hi_idx, HALO_COLOUR, halo, "solid", 1.0))
     for (kind, sign, bucket, state), idx in sorted(groups.items(), key=lambda kv: (EDGE_STATE_ORDER[kv[0][3]], kv[0])):
         width = _edge_width(bucket) * sz.line_scale + (HIGHLIGHT_EXTRA_WIDTH if state == "highlight" else 0.0)
-        traces.append(_lines(f"edges:{kind}:{sign}:{bucket}:{state}", edges, idx, SIGN_COLOURS[sign], width,
-                             "dot" if kind == "b" else "solid", DIM_OPACITY if state == "dim" else 1.0))
+        colour = SIGN_COLOURS.get(sign, sign)
+        what = sign if sign in SIGN_COLOURS else "path"
+        name = f"edges:{kind}:{what}:{bucket}:{state}"
+        traces.append(_lines(name, edges, idx, colour, width, "dot" if kind == "b" else "solid",
+                             DIM_OPACITY if state == "dim" else 1.0))
     return traces
 
 

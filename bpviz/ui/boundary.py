@@ -13,11 +13,30 @@ from .computed import Computed, compute
 from .sidebar import sidebar
 from .state import AppState
 
-# static CSS only (no user text): less empty space above the content, so graph and formula fit on 1280×800,
-# and a long formula scrolls sideways instead of being cut off at the column's edge
+# Static CSS only (no user text). Less empty space above the content, so graph and formula fit on 1280×800; the
+# step's formula is inline maths (KaTeX breaks it after = + ·) in a box that scrolls sideways only for what cannot
+# break (an aligned block); the key-only buttons are hidden.
 STYLE = ("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem;padding-bottom:2rem}"
          ".katex-display{overflow-x:auto;overflow-y:hidden;padding-bottom:4px}"
+         ".st-key-formula [data-testid='stMarkdownContainer']{overflow-x:auto;overflow-y:hidden;"
+         "padding-bottom:4px}"
+         ".st-key-formula .katex{font-size:1.45em}"
          ".st-key-nav_hidden_keys{display:none}</style>")
+# Presentation mode: type for the back of a lecture hall (the formula ≥ 28 px at 1280 px wide, ≥ 40 px at 1920,
+# text ≥ 22 px), and less padding so the formula and the graph share one 1280×800 screen.
+MAIN = "[data-testid='stMainBlockContainer']"
+HEADER_REM = 4.0  # Streamlit's top bar (the sidebar's ">>" button) ends 63.75 px down and covers what is under it
+PRESENT_STYLE = ("<style>"
+                 f"{MAIN}{{padding-top:{HEADER_REM}rem;padding-left:2rem;padding-right:2rem}}"
+                 f"{MAIN} [data-testid='stMarkdownContainer'] p,{MAIN} [data-testid='stMarkdownContainer'] li,"
+                 f"{MAIN} [data-testid='stCaptionContainer'],{MAIN} [data-testid='stWidgetLabel'] p,"
+                 f"{MAIN} [data-testid='stAlertContentInfo'] p,{MAIN} button p,"
+                 f"{MAIN} [data-testid='stSelectbox'] input{{font-size:24px;line-height:1.35}}"
+                 f"{MAIN} h3{{font-size:30px;padding:0}} {MAIN} h4{{font-size:28px;padding:0.2rem 0}}"
+                 f"{MAIN} [data-testid='stMetricValue']{{font-size:40px}}"
+                 f"{MAIN} [data-testid='stMetricLabel'] p{{font-size:22px}}"
+                 ".st-key-formula .katex{font-size:clamp(28px,2.15vw,46px)}"
+                 "</style>")
 ERROR_DETAIL_CHARS = 200
 
 
@@ -54,8 +73,11 @@ def run_page(script: str, body: Callable[[AppState, Computed], None]) -> None:
     """
     app = state.get()
     spec = navigation.spec_of(script)
-    st.set_page_config(page_title=f"bpviz · {t(spec.title, app.lang)}")
+    st.set_page_config(page_title=f"bpviz · {t(spec.title, app.lang)}",
+                       initial_sidebar_state="collapsed" if app.present else "auto")
     try:
+        if app.present:
+            st.html(PRESENT_STYLE)
         sidebar(app)
         _link_problems(app)
         body(app, compute(app))

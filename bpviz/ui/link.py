@@ -108,7 +108,7 @@ def from_query(query: Mapping[str, Any]) -> tuple[AppState, list[str]]:
     app.lang = lang if lang in LANGUAGES else "en"  # first: every warning below is in the link's language
     r = _Reader(app)
     if lang != app.lang:
-        r.warn("lang: unknown language {lang!r}; choose one of {choices}", lang=_short(lang),
+        r.warn("lang: unknown language {code!r}; choose one of {choices}", code=_short(lang),
                choices=", ".join(LANGUAGES))
     for key in q:
         if key not in QUERY_KEYS:
@@ -167,7 +167,7 @@ class _Reader:
             self.app.steps[PAGE_OF_PHASE[sid.phase]] = sid
 
     def decimals(self, text: str) -> None:
-        if text.isdigit() and MIN_DECIMALS <= int(text) <= MAX_DECIMALS:
+        if text in {str(n) for n in range(MIN_DECIMALS, MAX_DECIMALS + 1)}:  # not int(): "²", 5,000 digits
             self.app.decimals = int(text)
         else:
             self.warn("d (decimals): expected a whole number from {lo} to {hi}, got {got!r}", lo=MIN_DECIMALS,

@@ -14,12 +14,13 @@ import streamlit as st
 
 from ..i18n import t
 from ..ids import Phase, StepId
-from . import state
+from . import share, state
 from .computed import Computed
 from .state import AppState
 
 VIEWS = "views"  # the folder of page scripts, relative to app.py
 NAV_COLUMNS = (1, 6, 1)  # Prev | chooser | Next
+PRESENT_NAV_COLUMNS = (1, 5, 1, 1, 1)  # ... | leave presentation mode | QR code
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,11 @@ class PageSpec:
     @property
     def path(self) -> str:
         return f"{VIEWS}/{self.file}"
+
+    @property
+    def walk(self) -> bool:
+        """Whether the page is part of the walkthrough (forward → backward → update, see :data:`WALK`)."""
+        return any(self.url_path == page for page, _ in WALK)
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -110,20 +116,27 @@ def step_navigator(page: str, app: AppState, comp: Computed):
     moves = {-1: here > 0, +1: here < len(sequence) - 1}
     key = f"nav_{page}_step"
     state.seed_widget(key, cur)
-    c_prev, c_sel, c_next = st.columns(NAV_COLUMNS, vertical_alignment="bottom")
+    columns = st.columns(PRESENT_NAV_COLUMNS if app.present else NAV_COLUMNS, vertical_alignment="bottom")
+    c_prev, c_sel, c_next = columns[:3]
     for column, delta, label, shortcut in ((c_prev, -1, "◀ " + t("Prev", app.lang), "Left"),
                                             (c_next, +1, t("Next", app.lang) + " ▶", "Right")):
         column.button(label, key=f"nav_{page}_{'prev' if delta < 0 else 'next'}", on_click=_move,
                       args=(sequence, here, delta), disabled=not moves[delta], width="stretch", shortcut=shortcut,
                       help=_where(sequence, here, delta, app.lang))
     c_sel.selectbox(t("Step", app.lang), ids, format_func=lambda sid: f"{number[sid]}/{len(ids)} · {titles[sid]}",
+                    label_visibility="collapsed" if app.present else "visible",
                     **state.on_widget(key, state.set_step, page))
+    if app.present:  # presentation mode's own controls share the row: one row less on a projected screen
+        presenter_controls(app, *columns[3:])
     with st.container(key=HIDDEN_KEYS):
         for delta, shortcut in ((-1, "PageUp"), (+1, "PageDown")):
             st.button(shortcut, key=f"nav_{page}_{shortcut.lower()}", on_click=_move, args=(sequence, here, delta),
                       disabled=not moves[delta], shortcut=shortcut)
-    st.caption(t("Keys: → or PageDown for the next step, ← or PageUp for the previous one (after moving a slider, "
-                 "click the page first: a slider keeps its arrow keys).", app.lang))
+    if app.present:  # the toggle's help names the keys; the projected screen keeps the line for the formula
+        return wt.step(cur)
+    with st.container(key="keys_hint"):
+        st.caption(t("Keys: → or PageDown for the next step, ← or PageUp for the previous one (after moving a slider, "
+                     "click the page first: a slider keeps its arrow keys).", app.lang))
     return wt.step(cur)
 
 
@@ -142,6 +155,15 @@ def _move(sequence: list[tuple[str, StepId]], here: int, delta: int) -> None:
     state.set_step(sid, page)
     if page != sequence[here][0]:
         state.go_to_page(page_path(page))
+
+
+def presenter_controls(app: AppState, leave_column, qr_column) -> None:
+    """Presentation mode's way out (the sidebar is folded away) and its QR code button."""
+    leave_column.button(t("Exit", app.lang), key="present_off", on_click=state.set_present, args=(False,),
+                        icon=":material/close_fullscreen:", width="stretch",
+                        help=t("Leave presentation mode (the sidebar comes back)", app.lang))
+    with qr_column:
+        share.qr_button(app, share.url(app), key="present_qr", compact=True)
 
 
 def counter_navigator(key: str, label: str, n_max: int, app: AppState, default: int = 0) -> int:

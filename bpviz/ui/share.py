@@ -51,14 +51,21 @@ def panel(app: AppState) -> None:
     qr_button(app, address, key="share_qr")
 
 
-def qr_button(app: AppState, address: str, key: str) -> None:
-    """A button that projects the link's QR code, or why there is none (a link too long for a QR code)."""
+def qr_button(app: AppState, address: str, key: str, compact: bool = False) -> None:
+    """A button that projects the link's QR code, or why there is none (a link too long for a QR code);
+    ``compact``: labelled "QR" (a narrow column of the presenter's row), the full name as its tooltip."""
     if fits_qr(address):
-        if st.button(t("Show the QR code", app.lang), key=key, icon=":material/qr_code_2:"):
+        name = t("Show the QR code", app.lang)
+        if st.button(t("QR", app.lang) if compact else name, key=key, icon=":material/qr_code_2:", width="stretch",
+                     help=name if compact else None):
             projected(address, app.lang)
+        return
+    why = t("This link is too long for a QR code ({n:,} characters; a QR code holds {max:,}): share the link itself.",
+            app.lang, n=len(address), max=QR_MAX_BYTES)
+    if compact:
+        st.button(t("QR", app.lang), key=key, icon=":material/qr_code_2:", width="stretch", disabled=True, help=why)
     else:
-        st.caption(t("This link is too long for a QR code ({n:,} characters; a QR code holds {max:,}): share the link "
-                     "itself.", app.lang, n=len(address), max=QR_MAX_BYTES))
+        st.caption(why)
 
 
 @st.dialog(" ", width="large")

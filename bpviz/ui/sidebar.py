@@ -9,7 +9,7 @@ import streamlit as st
 from ..config import preset_names
 from ..functions import targets_bounded
 from ..i18n import t
-from ..ids import Bias, Neuron, ParamRef, Weight
+from ..ids import Bias, LossShare, Neuron, ParamRef, TotalLoss, Weight
 from ..naming import Names, names_for
 from . import share, state
 from .state import PRESET_OPTION, SAMPLE_OPTION, AppState
@@ -88,6 +88,10 @@ def sidebar(app: AppState) -> None:
     s, lang = app.scenario, app.lang
     nm = names_for(s.layers)
     with st.sidebar:
+        state.seed_widget(f"{PREFIX}present", app.present)
+        st.toggle(t("Presentation mode", lang), help=t("Large type for a projector, the sidebar folded away; → and "
+                                                        "PageDown step forward, also from a presenter clicker.", lang),
+                  **state.on_widget(f"{PREFIX}present", state.set_present))
         names = preset_names()
         state.seed_widget(PRESET_OPTION, app.options.get(PRESET_OPTION, names[0]))
         st.selectbox(t("Example", lang), names, placeholder=t("your own network", lang),
@@ -188,3 +192,27 @@ def _parameter_sliders(app: AppState, nm: Names) -> None:
 
 def _choose_neuron(neuron: Neuron) -> None:
     state.set_option(neuron.format(), NEURON_OPTION)
+
+
+MAX_FOCUS_SLIDERS = 3
+
+
+def focus_sliders(app: AppState, step) -> None:
+    """The sliders of what the current step is about, beside its formula (the same values as the sidebar's): its
+    parameter on a backward or update step, the output's target on a loss step, the inputs on a forward step."""
+    s, nm, d, sample = app.scenario, names_for(app.scenario.layers), app.decimals, app.sample
+    subject = step.id.subject
+    if isinstance(subject, (Weight, Bias)):
+        _slider(nm.param(subject), f"focus_{param_key(subject)}", subject.read(s.weights, s.biases), PARAM_RANGE,
+                _set_parameter, (subject,), d)
+        return
+    if isinstance(subject, (LossShare, TotalLoss)):
+        field_name, ks = "targets", [subject.output] if isinstance(subject, LossShare) else range(s.layers[-1])
+        lo = 0.0 if targets_bounded(s.loss, s.activations[-1]) else PARAM_RANGE[0]
+        labels = [f"t{k + 1}" for k in range(s.layers[-1])]
+    else:
+        field_name, ks, lo = "inputs", range(s.layers[0]), PARAM_RANGE[0]
+        labels = [nm.node(0, k) for k in range(s.layers[0])]
+    for k in list(ks)[:MAX_FOCUS_SLIDERS]:
+        _slider(labels[k], f"focus_{data_key(field_name, sample, k)}", getattr(s, field_name)[sample, k], (lo, 1.0),
+                _set_sample_value, (field_name, sample, k), d)

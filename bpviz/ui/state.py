@@ -203,7 +203,7 @@ def _rule(key: str) -> Callable[[Any], bool] | None:
         return OPTION_RULES[key]
     prefix, _, index = key.rpartition("_")
     rule = OPTION_RULES.get(prefix + "_")
-    return rule if rule is not None and index.isdigit() and int(index) < MAX_HIDDEN_LAYERS else None
+    return rule if rule is not None and index in {str(i) for i in range(MAX_HIDDEN_LAYERS)} else None
 
 
 def check_options(options: dict[str, Any], lang: str = "en") -> tuple[dict[str, Any], list[str]]:
@@ -377,6 +377,11 @@ def set_conventions(*, train_biases: bool | None = None, update_order: str | Non
     app = get()
     changes = {k: v for k, v in (("train_biases", train_biases), ("update_order", update_order)) if v is not None}
     set_scenario(app, app.scenario.replace(**changes))
+
+
+def set_present(value: bool) -> None:
+    """Presentation mode on or off."""
+    get().present = bool(value)
 
 
 def set_decimals(value: int) -> None:

@@ -12,7 +12,8 @@ from ..ids import ParamRef
 from ..naming import names_for
 from ..walkthrough import Step
 from .computed import Computed
-from .navigation import spec_of
+from .navigation import presenter_controls, spec_of
+from .sidebar import focus_sliders
 from .state import AppState
 
 FACTOR_COLUMNS = 4  # symbol = general = numbers = value
@@ -40,18 +41,36 @@ def factor_table_latex(term, decimals: int) -> str:
     return rf"\begin{{array}}{{{columns}}}" + rf" \\[{FACTOR_ROW_GAP}] ".join(rows) + r"\end{array}"
 
 
-def render_step(step: Step, app: AppState) -> None:
-    """Title, the formula, the formula with numbers (ending in the value); for backward steps each local derivative."""
-    render_formula(step)
-    render_factors(step, app)
+FORMULA_KEY = "formula"  # its container: the CSS sizes the formula for the room (boundary.STYLE, PRESENT_STYLE)
+FORMULA_SPLIT = (4, 1)  # the formula | the sliders of what it is about
 
 
-def render_formula(step: Step) -> None:
-    """The step's title, its formula and the formula with numbers (ending in the value)."""
-    st.markdown(f"#### {step.title}")
-    # \large: the formula is what the room reads; KaTeX scrolls sideways rather than clipping a long chain
-    st.latex(r"\large " + step.latex_symbolic)
-    st.latex(r"\large " + step.latex_numeric)
+def math(latex: str) -> str:
+    """Inline maths in display style: KaTeX can break it after =, + and · where the line is too narrow, so the value
+    at the end moves to the next line instead of off the screen."""
+    return f"$\\displaystyle {latex}$"
+
+
+def render_formula(step: Step, compact: bool = False) -> None:
+    """The step's title, its formula and the formula with numbers (ending in the value); with several paths their
+    sum on a line of its own first. ``compact`` (presentation mode): no title (the step box names the step) and the
+    chain in one line (the factor table below expands it)."""
+    if not compact:
+        st.markdown(f"#### {step.title}")
+    symbolic = step.latex_short if compact and step.latex_short else step.latex_symbolic
+    with st.container(key=FORMULA_KEY):
+        for latex in (symbolic, step.latex_intermediate, step.latex_numeric):
+            if latex:
+                st.markdown(math(latex))
+
+
+def formula_with_sliders(app: AppState, step: Step) -> None:
+    """The formula, and beside it the sliders of the value it is about (no trip down the sidebar in a lecture)."""
+    formula, sliders = st.columns(FORMULA_SPLIT, vertical_alignment="center")
+    with formula:
+        render_formula(step, compact=app.present)
+    with sliders:
+        focus_sliders(app, step)
 
 
 def render_factors(step: Step, app: AppState) -> None:
@@ -69,10 +88,15 @@ def render_factors(step: Step, app: AppState) -> None:
 # ---------------------------------------------------------------- header and charts
 
 
+PRESENT_GRAPH_HEIGHT = 400  # px: the graph under the formula on a 1280×800 projector, in presentation mode
+
+
 def network_chart(app: AppState, comp: Computed, step: Step | None, key: str, mode: str = "values") -> None:
-    """The network figure of the current scenario and sample, with the step's neurons and edges highlighted."""
+    """The network figure of the current scenario and sample, with the step's neurons and edges highlighted (large
+    type in presentation mode)."""
     fig = network_figure(app.scenario, comp.trace, comp.grads, step, mode=mode, decimals=app.decimals,
-                         sample=comp.sample, lang=app.lang)
+                         sample=comp.sample, lang=app.lang, large=app.present,
+                         height=PRESENT_GRAPH_HEIGHT if app.present else None)
     st.plotly_chart(fig, key=key, config=PLOT_CONFIG)
 
 
@@ -80,6 +104,10 @@ def page_header(script: str, caption: str, app: AppState, comp: Computed | None 
     """The page's title (from the page list; ``script`` is the view's ``__file__``) and one-line explanation, with
     the outputs and the loss beside them when ``comp`` is given (one row saves screen height)."""
     title = t(spec_of(script).title, app.lang)
+    if app.present:  # a projector needs the room: the caption is for a student reading alone
+        if not spec_of(script).walk:  # the walkthrough pages' step box names the step, their controls share its row
+            presenter_bar(app, title)
+        return
     if comp is None:
         st.markdown(f"## {title}")
         st.caption(caption)
@@ -90,6 +118,16 @@ def page_header(script: str, caption: str, app: AppState, comp: Computed | None 
         st.caption(caption)
     with right:
         output_metrics(app, comp)
+
+
+PRESENTER_BAR = (7, 1, 1)  # title | leave presentation mode | QR code
+
+
+def presenter_bar(app: AppState, title: str) -> None:
+    """Presentation mode's top row on pages without a step navigator: the title, the way out, the QR code."""
+    name, leave, qr = st.columns(PRESENTER_BAR, vertical_alignment="center")
+    name.markdown(f"### {title}")
+    presenter_controls(app, leave, qr)
 
 
 MAX_OUTPUT_METRICS = 2  # more outputs than this: one line of text instead of metrics that would be cut off

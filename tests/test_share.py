@@ -1,0 +1,44 @@
+"""The share box: the link shown is the state's link, and the QR code's limits are segno's."""
+
+from __future__ import annotations
+
+import pytest
+import segno
+from streamlit.testing.v1 import AppTest
+
+from bpviz.ui import link, share
+
+QR_VERSION_MAX = 40
+
+
+def test_the_qr_limit_is_the_largest_qr_code_at_our_error_correction():
+    """``fits_qr`` says yes exactly up to what segno can encode (URL characters force byte mode)."""
+    largest = "a" * share.QR_MAX_BYTES
+    assert share.fits_qr(largest) and not share.fits_qr(largest + "a")
+    assert share.qr(largest).version == QR_VERSION_MAX
+    with pytest.raises(segno.DataOverflowError):
+        share.qr(largest + "a")
+
+
+def test_a_typical_link_is_a_small_code_with_modules_large_enough_to_scan_off_a_projector():
+    address = "https://bpviz.example.edu/backward?" + "s=" + link.pack({"weights": [[[0.45]]]}) + "&st=backward:w:0:0:0"
+    code = share.qr(address)
+    modules = code.symbol_size(scale=1, border=share.QR_BORDER)[0]
+    assert code.version <= 6
+    assert share.QR_PROJECTED_PX / modules >= 10  # px per module on the projected dialog
+    png = share.qr_png(address)
+    assert png.startswith(b"\x89PNG") and len(png) > 0
+
+
+def test_the_share_box_shows_the_link_of_what_is_on_the_screen():
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.query_params.update({"d": "6", "st": "backward:w:0:0:0"})
+    at.run()
+    at.switch_page("views/backward_pass.py").run()
+    shown = [c.value for c in at.code if "?" in c.value]
+    assert len(shown) == 1
+    path, _, query = shown[0].partition("?")
+    assert path.endswith("/backward")
+    parts = dict(p.split("=", 1) for p in query.split("&"))
+    back, warnings = link.from_query(parts)
+    assert warnings == [] and back.decimals == 6 and back.steps["backward"].format() == "backward:w:0:0:0"
