@@ -253,7 +253,41 @@ def test_any_architecture_builds_with_highlights_equal_to_the_step(layers, seed,
     else:
         boxes = _label_boxes(fig)
         assert not any(_overlaps(a, b) for a, b in itertools.combinations(boxes, 2)), "labels overlap"
-    assert 480 <= fig.layout.height <= 560
+    assert fig.layout.height >= 480
+    assert fig.layout.height <= 560 or _rows_at_their_closest(fig)  # taller only where the rows need it
+    assert not _numbers_touch_circles(fig)
+
+
+def _rows_at_their_closest(fig) -> bool:
+    """Whether the neurons of the fullest column sit as close as their numbers allow (the figure is no taller than
+    it must be)."""
+    nodes, values = _trace(fig, "nodes"), _trace(fig, "node-values")
+    h = max(network._text_box(t, values.textfont.size)[1] for t in values.text)
+    min_row = nodes.marker.size + network.VALUES_BELOW + h + network.ROW_GAP
+    by_column = {}
+    for x, y in zip(nodes.x, nodes.y):
+        by_column.setdefault(round(x, 6), []).append(y)
+    gaps = [a - b for ys in by_column.values() for a, b in zip(sorted(ys)[1:], sorted(ys))]
+    return bool(gaps) and min(gaps) == pytest.approx(min_row, abs=1)  # the height is whole pixels
+
+
+def _numbers_touch_circles(fig) -> list:
+    """(number box, circle) pairs that overlap: the numbers under a neuron reaching into another neuron."""
+    nodes = _trace(fig, "nodes")
+    r = nodes.marker.size / 2
+    circles = [(x - r, y - r, x + r, y + r) for x, y in zip(nodes.x, nodes.y)]
+    values = _text_boxes(fig)[:len(circles)]
+    return [(v, c) for v in values for c in circles if _overlaps(v, c)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(layers=st.lists(st.integers(1, 8), min_size=2, max_size=6), decimals=st.sampled_from([1, 4, 8]),
+       mode=st.sampled_from(["values", "gradients"]))
+def test_large_type_at_a_projector_height_never_puts_numbers_on_circles(layers, decimals, mode):
+    """Presentation mode asks for 400 px; a column of big circles with 20 px numbers gets the height it needs."""
+    fig = _figure(_random_scenario(layers, 1), mode=mode, decimals=decimals, large=True, height=400)
+    assert not _numbers_touch_circles(fig)
+    assert fig.layout.height == 400 or _rows_at_their_closest(fig)
 
 
 def test_big_net_without_step_has_no_edge_labels_but_hover_everywhere():

@@ -86,3 +86,11 @@ def test_presentation_mode_from_the_sidebar_goes_into_the_link():
     assert_clean(at)
     assert at.query_params["present"] == "1"
     assert "present_off" in {b.key for b in at.button}  # pages without a step navigator have the presenter bar
+
+
+def test_a_link_to_a_network_of_its_own_does_not_claim_to_be_an_example():
+    doc = {**json.loads(json.dumps(SEED_DOCUMENT)), "layers": [2, 1, 2], "weights": [[[0.1, 0.2]], [[0.3], [0.4]]],
+           "biases": [[0.0], [0.0, 0.0]]}
+    at = opened({"s": link.pack(doc)})
+    assert at.selectbox(key="sb_preset").value is None  # "your own network"
+    assert opened({"s": link.pack(w5_doc(0.45))}).selectbox(key="sb_preset").value == "seed"  # the seed, moved

@@ -8,12 +8,13 @@ from bpviz.ui.computed import Computed
 from bpviz.ui.state import AppState
 
 ACTIONS = (2, 1, 1)  # Apply | Undo | Reset
+NUMBERS_BUTTONS = (3, 2)  # E now, E after | the buttons: 8 decimals fit a metric beside the sidebar at 1280 px
 
 
 def _actions(app: AppState, comp: Computed) -> None:
     """E before and after the step, and what to do with it."""
     lang = app.lang
-    numbers, buttons = st.columns([2, 3], vertical_alignment="center")
+    numbers, buttons = st.columns(NUMBERS_BUTTONS, vertical_alignment="center")
     with numbers:
         widgets.loss_before_after(app, comp)
     with buttons:

@@ -35,6 +35,7 @@ neuron (l + 1, j)), bias node ``"bn:l"`` (the "+1" feeding layer l + 1).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -88,6 +89,7 @@ NUMBERS_ROOM = 4  # planned between the lowest neuron's circle and the numbers u
 BIAS_ROW_GAP = 6  # ... and between those numbers and the "+1" circles below them
 BOTTOM_ROOM = 10  # between the "+1" circles and the bottom of the plot area
 MAX_ROW_H = 190.0  # centre to centre of two neurons in a column at most: small nets do not spread over all the height
+ROW_GAP = 6  # at least between the numbers under a neuron and the circle of the neuron below it
 VALUES_BELOW = 2  # the numbers under a neuron start this far below its circle ...
 VALUES_SLACK = 1  # ... and block labels from this much more on either side
 
@@ -483,9 +485,10 @@ def _value_text(req: _Request, l: int, j: int) -> str:
 
 
 def _geometry(layers: tuple[int, ...], texts: _Texts, sz: _Sizes) -> _Geometry:
-    """Rows (y), the loss's place, columns (x), for these sizes."""
-    plot_h = sz.height - MARGIN["t"] - MARGIN["b"]
+    """Rows (y), the loss's place, columns (x), for these sizes (the height grown if the rows need it)."""
     text_h = max(_text_box(s, sz.value_font)[1] for s in texts.flat_values)
+    sz = _tall_enough(layers, sz, text_h)
+    plot_h = sz.height - MARGIN["t"] - MARGIN["b"]
     ys, y_bias = _rows(layers, sz, text_h, plot_h)
     # the loss sits bottom right, level with the "+1"s (but inside the plot)
     loss_w, loss_h = _text_box(texts.loss.replace("<b>", "").replace("</b>", ""), sz.loss_font)
@@ -494,15 +497,27 @@ def _geometry(layers: tuple[int, ...], texts: _Texts, sz: _Sizes) -> _Geometry:
     return _Geometry(sz, plot_h, xs, ys, y_bias, loss, col_w)
 
 
+def _pads(sz: _Sizes, text_h: float) -> tuple[float, float, float]:
+    """(above the top neuron's centre, from the lowest neuron's centre to the "+1" row (its numbers fit in between),
+    below the "+1" row's centre)."""
+    r, rb = sz.node_d / 2, sz.bias_d / 2
+    return r + TOP_ROOM, r + NUMBERS_ROOM + text_h + BIAS_ROW_GAP + rb, rb + BOTTOM_ROOM
+
+
+def _tall_enough(layers: tuple[int, ...], sz: _Sizes, text_h: float) -> _Sizes:
+    """``sz``, its height grown where a neuron's numbers would otherwise reach the circle below them (a chosen
+    height, as presentation mode's, is a wish: a tall column of big circles and large type needs more)."""
+    rows = max(layers) - 1
+    min_row = sz.node_d + VALUES_BELOW + text_h + ROW_GAP
+    needed = math.ceil(sum(_pads(sz, text_h)) + rows * min_row + MARGIN["t"] + MARGIN["b"])
+    return sz if sz.height >= needed else replace(sz, height=needed)
+
+
 def _rows(layers: tuple[int, ...], sz: _Sizes, text_h: float,
           plot_h: int) -> tuple[tuple[tuple[float, ...], ...], float]:
     """(y of every neuron by layer, y of the "+1" row): columns centred on each other, neurons at most MAX_ROW_H
     apart, the "+1"s below the lowest neuron's numbers, the whole block centred in the plot's height."""
-    r, rb = sz.node_d / 2, sz.bias_d / 2
-    top_pad = r + TOP_ROOM
-    # lowest neuron's centre to the bias row: its numbers fit in between
-    bias_gap = r + NUMBERS_ROOM + text_h + BIAS_ROW_GAP + rb
-    bottom_pad = rb + BOTTOM_ROOM
+    top_pad, bias_gap, bottom_pad = _pads(sz, text_h)
     rows = max(layers) - 1
     row_h = min(MAX_ROW_H, (plot_h - top_pad - bias_gap - bottom_pad) / rows) if rows else 0.0
     used = top_pad + rows * row_h + bias_gap + bottom_pad

@@ -21,7 +21,9 @@ STYLE = ("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem;padding
          ".st-key-formula [data-testid='stMarkdownContainer']{overflow-x:auto;overflow-y:hidden;"
          "padding-bottom:4px}"
          ".st-key-formula .katex{font-size:1.45em}"
-         ".st-key-nav_hidden_keys{display:none}</style>")
+         ".st-key-nav_hidden_keys{display:none}"
+         # a number never ends in "…": a metric too wide for its column scrolls sideways (Streamlit cuts it off)
+         "[data-testid='stMetricValue']>div{text-overflow:clip;overflow-x:auto;overflow-y:hidden}</style>")
 # Presentation mode: type for the back of a lecture hall (the formula ≥ 28 px at 1280 px wide, ≥ 40 px at 1920,
 # text ≥ 22 px), and less padding so the formula and the graph share one 1280×800 screen.
 MAIN = "[data-testid='stMainBlockContainer']"

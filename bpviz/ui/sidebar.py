@@ -93,7 +93,7 @@ def sidebar(app: AppState) -> None:
                                                         "PageDown step forward, also from a presenter clicker.", lang),
                   **state.on_widget(f"{PREFIX}present", state.set_present))
         names = preset_names()
-        state.seed_widget(PRESET_OPTION, app.options.get(PRESET_OPTION, names[0]))
+        state.seed_widget(PRESET_OPTION, state.example_shown(app))
         st.selectbox(t("Example", lang), names, placeholder=t("your own network", lang),
                      help=t("Load a built-in scenario. 'seed' is the worked example.", lang),
                      **state.on_widget(PRESET_OPTION, state.choose_preset))

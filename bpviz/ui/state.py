@@ -311,6 +311,14 @@ def set_scenario(app: AppState, scenario: Scenario, *, preset_name: str | None =
         app.options[PRESET_OPTION] = preset_name or None
 
 
+def example_shown(app: AppState) -> str | None:
+    """What the sidebar's Example box names: the example chosen last; with none chosen (a fresh session, a link)
+    the first example of the same shape (layers, activations, loss), else None ("your own network")."""
+    if PRESET_OPTION in app.options:
+        return app.options[PRESET_OPTION]
+    return next((name for name in preset_names() if preset(name).architecture == app.scenario.architecture), None)
+
+
 def _try_replace(app: AppState, **changes: Any) -> None:
     """Apply a change through the validator; on a bad value keep the last good state and say why."""
     try:

@@ -124,20 +124,22 @@ def page_factory(browser, server_url, request):
     """
     contexts = []
 
-    def route(r, page) -> None:
+    def route(r, page, local: tuple[str, ...]) -> None:
         url = r.request.url
-        if url.startswith((server_url, "data:", "blob:")):
+        if url.startswith((*local, "data:", "blob:")):
             r.continue_()
         else:
             page.external_requests.append(url)
             r.abort()
 
-    def make(width: int = 1280, height: int = 800):
+    def make(width: int = 1280, height: int = 800, server: str | None = None):
+        """``server``: a test's own server, when not the session's."""
         context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
         page.console_errors = []
         page.external_requests = []
-        context.route("**/*", lambda r: route(r, page))
+        local = (server_url,) if server is None else (server_url, server)
+        context.route("**/*", lambda r: route(r, page, local))
         page.on("console", lambda m: page.console_errors.append((m.text, m.location.get("url", "")))
                 if m.type == "error" else None)
         page.on("pageerror", lambda e: page.console_errors.append((str(e), "")))
