@@ -74,8 +74,9 @@ def test_update_that_would_blow_up_is_explained_not_applied(at):
     at.run()
     at.button(key="update_apply").click().run()
     assert not at.exception
-    warning = " ".join(w.value for w in at.warning)
-    assert "The update was not applied" in warning and "learning rate" in warning
+    shown = " ".join(el.value for el in at.main.get("text"))  # on the page, by the button (not in the sidebar)
+    assert "The update was not applied" in shown and "learning rate" in shown
+    assert not at.sidebar.get("text") or "not applied" not in " ".join(el.value for el in at.sidebar.get("text"))
     assert at.session_state["bpviz_app"].scenario.weights[0][0, 0] == 1000.0  # the last good state is kept
 
 

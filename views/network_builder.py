@@ -6,7 +6,7 @@ from bpviz import builder
 from bpviz.config import MAX_HIDDEN_LAYERS, MAX_NEURONS
 from bpviz.functions import HIDDEN_ACTIVATIONS, output_activations
 from bpviz.i18n import t
-from bpviz.ui import boundary, state, widgets
+from bpviz.ui import boundary, notice, state, widgets
 from bpviz.ui.computed import Computed
 from bpviz.ui.state import AppState
 
@@ -102,6 +102,7 @@ def _form(app: AppState) -> None:
     i3.number_input(t("Learning rate η", lang), 0.001, 100.0, step=0.1, format="%.3f", **_field(app, "bld_lr"))
     st.caption(t("Initial weights: {info}", lang, info=t(INIT_INFO[_value(app.options, "bld_init")], lang)))
     st.button(t("Build network", lang), key="bld_build", on_click=_build, type="primary", width="stretch")
+    notice.message_here(app, "builder")
 
 
 def body(app: AppState, comp: Computed) -> None:

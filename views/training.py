@@ -13,7 +13,7 @@ from bpviz.figures.training import (
     parameter_traces_figure,
 )
 from bpviz.i18n import t
-from bpviz.ui import boundary, state, widgets
+from bpviz.ui import boundary, notice, state, widgets
 from bpviz.ui.computed import Computed
 from bpviz.ui.state import CURRENT_SAMPLES, AppState
 
@@ -55,6 +55,7 @@ def body(app: AppState, comp: Computed) -> None:
     stop = float(c3.number_input(t("Stop when E ≤ (0 = never)", lang=lang), 0.0, 1e6, format="%.6f",
                                  **state.bind_option(app, "train_stop", 0.0)))
     run = c4.button(t("Train", lang=lang), key="train_run", type="primary", width="stretch")
+    notice.message_here(app, "training")  # e.g. a data set this network cannot take
     st.caption(t("{n} sample(s), η = {lr}, biases {biases}, update order {order}. Training starts from the current "
                  "weights; it does not change them until you keep the result.", lang=lang, n=s.n_samples,
                  lr=widgets.fmt(s.learning_rate, app.decimals), biases=t("trained" if s.train_biases else "fixed",

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from bpviz.i18n import t
-from bpviz.ui import boundary, navigation, state, widgets
+from bpviz.ui import boundary, navigation, notice, state, widgets
 from bpviz.ui.computed import Computed
 from bpviz.ui.state import AppState
 
@@ -24,6 +24,7 @@ def _actions(app: AppState, comp: Computed) -> None:
         c2.button(t("Undo", lang), on_click=state.undo, key="update_undo", disabled=not app.history, width="stretch")
         c3.button(t("Reset", lang), on_click=state.reset, key="update_reset", width="stretch",
                   help=t("Back to the worked example", lang))
+    notice.message_here(app, "update")  # e.g. a step too large to apply, under its button
 
 
 def body(app: AppState, comp: Computed) -> None:

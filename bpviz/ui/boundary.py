@@ -8,7 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from ..i18n import t
-from . import link, navigation, state
+from . import link, navigation, notice, state
 from .computed import Computed, compute
 from .sidebar import sidebar
 from .state import AppState
@@ -23,7 +23,8 @@ STYLE = ("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem;padding
          ".st-key-formula .katex{font-size:1.45em}"
          ".st-key-nav_hidden_keys{display:none}"
          # a number never ends in "…": a metric too wide for its column scrolls sideways (Streamlit cuts it off)
-         "[data-testid='stMetricValue']>div{text-overflow:clip;overflow-x:auto;overflow-y:hidden}</style>")
+         "[data-testid='stMetricValue']>div{text-overflow:clip;overflow-x:auto;overflow-y:hidden}"
+         + notice.STYLE + "</style>")
 # Presentation mode: type for the back of a lecture hall (the formula ≥ 28 px at 1280 px wide, ≥ 40 px at 1920,
 # text ≥ 22 px), and less padding so the formula and the graph share one 1280×800 screen.
 MAIN = "[data-testid='stMainBlockContainer']"

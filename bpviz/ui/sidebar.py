@@ -11,10 +11,11 @@ from ..functions import targets_bounded
 from ..i18n import t
 from ..ids import Bias, LossShare, Neuron, ParamRef, TotalLoss, Weight
 from ..naming import Names, names_for
-from . import share, state
+from . import notice, share, state
 from .state import PRESET_OPTION, SAMPLE_OPTION, AppState
 
 PREFIX = "sb_"
+UPLOAD_LIMIT_MB = 1  # the uploader's limit; .streamlit/config.toml sets server.maxUploadSize to the same
 GRID = 0.01  # slider step: the seed's values (0.15, 0.05, ...) sit on this grid
 FAR_WINDOW = 1.0  # a value far outside a slider's range gets a window of ± this around it
 PARAM_RANGE = (-1.0, 1.0)
@@ -104,8 +105,7 @@ def sidebar(app: AppState) -> None:
         state.seed_widget(f"{PREFIX}decimals", app.decimals)
         st.slider(t("Decimals shown", lang), state.MIN_DECIMALS, state.MAX_DECIMALS,
                   **state.on_widget(f"{PREFIX}decimals", state.set_decimals))
-        if app.message:
-            st.warning(app.message)
+        notice.message_here(app, "sidebar")
         with st.expander(t("Inputs and targets", lang), expanded=True):
             _data_sliders(app, nm)
         with st.expander(t("Weights and biases", lang), expanded=True):
@@ -114,10 +114,12 @@ def sidebar(app: AppState) -> None:
                 (), app.decimals)
         with st.expander(t("Share this view (link, QR code)", lang)):
             share.panel(app)
-        with st.expander(t("Scenario file (JSON)", lang)):
+        with st.expander(t("Scenario file (JSON)", lang), expanded=app.message_at == "upload" and bool(app.message)):
             st.download_button(t("Download scenario", lang), data=s.to_json(), file_name="bpviz-scenario.json",
                                mime="application/json", key=f"{PREFIX}download", width="stretch")
-            st.file_uploader(t("Load a scenario", lang), type=["json"], key=f"{PREFIX}upload", on_change=_on_upload)
+            st.file_uploader(t("Load a scenario (JSON, at most {mb} MB)", lang, mb=UPLOAD_LIMIT_MB), type=["json"],
+                             key=f"{PREFIX}upload", on_change=_on_upload)
+            notice.message_here(app, "upload")  # under the uploader, where the eye is
         with st.expander(t("Worked solution (handout)", lang)):
             _handout_downloads(app)
 
@@ -126,6 +128,9 @@ def _on_upload() -> None:
     uploaded = st.session_state.get(f"{PREFIX}upload")
     if uploaded is not None:
         state.load_upload(uploaded.name, uploaded.getvalue())
+        app = state.get()
+        if app.message and app.message_at == "upload":  # no user text in the toast: it is Markdown
+            st.toast(t("The file could not be loaded: the reason is under the uploader.", app.lang), icon="⚠️")
 
 
 def _handout_downloads(app: AppState) -> None:

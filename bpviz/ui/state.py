@@ -68,6 +68,9 @@ class TrainRun:
     started_from: str
 
 
+MESSAGE_PLACES = ("sidebar", "upload", "update", "builder", "training")
+
+
 @dataclass
 class AppState:
     """What is shown (scenario, step of each page, display options: :meth:`to_dict`), plus what only this session
@@ -81,7 +84,8 @@ class AppState:
     present: bool = False  # presentation mode: type for the back of the room, sidebar collapsed
     # session only (not shared)
     history: list[Scenario] = field(default_factory=list)
-    message: str | None = None
+    message: str | None = None  # what the last action could not do (plain text: it may quote the user's input) ...
+    message_at: str = "sidebar"  # ... shown at this place (MESSAGE_PLACES), next to the control that caused it
     handout: Handout | None = None
     train_run: TrainRun | None = None
     page: str = ""  # the URL path of the page shown (the link's path; set by the entry script on every run)
@@ -141,9 +145,12 @@ class AppState:
             return 0
         return min(max(chosen - 1, 0), self.scenario.n_samples - 1)
 
-    def say(self, text: str, **values: object) -> None:
-        """Show ``text`` (translated, ``{placeholders}`` filled) to the user on the next run."""
-        self.message = t(text, self.lang, **values)
+    def say(self, text: str, at: str = "sidebar", **values: object) -> None:
+        """Show ``text`` (translated, ``{placeholders}`` filled) on the next run, at the place ``at`` (where the
+        control that caused it is: the eye is there)."""
+        if at not in MESSAGE_PLACES:
+            raise ValueError(f"unknown message place {at!r}")
+        self.message, self.message_at = t(text, self.lang, **values), at
 
 
 # ---------------------------------------------------------------- display options: every one the pages keep
@@ -402,7 +409,8 @@ def load_upload(name: str, data: bytes) -> None:
     try:
         scenario = load_json(data)
     except ScenarioError as exc:
-        app.say("Could not load {name}: {error}. The current scenario is kept.", name=name, error=str(exc))
+        app.say("Could not load {name}: {error}. The current scenario is kept.", at="upload", name=name,
+                error=str(exc))
         return
     set_scenario(app, scenario, preset_name="")
 
@@ -415,7 +423,7 @@ def apply_update() -> None:
         new = validate(new.to_dict())  # NaN, inf or |w| > 1e6 after a huge step: explain, do not apply
     except ScenarioError as exc:
         app.say("The update was not applied: {error}. The learning rate is probably too large for these weights "
-                "(|w| may be at most {limit:g}); try a smaller η.", error=str(exc), limit=MAX_ABS_NUMBER)
+                "(|w| may be at most {limit:g}); try a smaller η.", at="update", error=str(exc), limit=MAX_ABS_NUMBER)
         return
     set_scenario(app, new)
 
@@ -500,7 +508,7 @@ def use_dataset(name: str, option: str) -> None:
         set_scenario(app, with_dataset(app.scenario, name))
     except ScenarioError as exc:
         app.say("Cannot use the {name} data set here: {error}. Load the XOR example in the Network builder for a "
-                "network with 2 inputs.", name=name, error=str(exc))
+                "network with 2 inputs.", at="training", name=name, error=str(exc))
         app.options[option] = CURRENT_SAMPLES
     app.train_run = None
 
@@ -519,7 +527,7 @@ def build_network(build: Callable[[], Scenario]) -> None:
     try:
         scenario = build()
     except ScenarioError as exc:
-        app.say("Could not build this network: {error}", error=str(exc))
+        app.say("Could not build this network: {error}", at="builder", error=str(exc))
         return
     set_scenario(app, scenario, preset_name="")
     app.steps.clear()

@@ -263,11 +263,15 @@ def test_upload_invalid_then_valid_scenario(page_factory, server_url, tmp_path):
     bad["weights"][1][0][1] = "abc"
     (tmp_path / "bad.json").write_text(json.dumps(bad))
     file_input.set_input_files(str(tmp_path / "bad.json"))
-    warning = page.locator('[data-testid="stSidebar"] [data-testid="stAlertContentWarning"]')
+    warning = page.locator(".st-key-message_upload")
     warning.wait_for(timeout=30_000)
     settle(page)
     text = warning.inner_text()
     assert 'weights[1][0][1]: expected a finite number, got "abc"' in text and "bad.json" in text, text
+    uploader = page.locator(".st-key-sb_upload").bounding_box()
+    below = warning.bounding_box()
+    assert 0 <= below["y"] - (uploader["y"] + uploader["height"]) < 50  # right under the uploader, where the eye is
+    assert "could not be loaded" in page.locator('[data-testid="stToast"]').inner_text()
     m = metrics(page)
     assert (m["out o1"], m["out o2"], m["E total"]) == (OUT_O1, OUT_O2, E_TOTAL), m
     assert slider_text(page, "sb_w_1_0_1") == "0.4500"
