@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import zlib
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bpviz.config import SEED_DOCUMENT, validate
+from bpviz.config import MAX_HIDDEN_LAYERS, MAX_NEURONS, SEED_DOCUMENT, validate
 from bpviz.i18n import LANGUAGES
 from bpviz.ids import StepId
 from bpviz.ui import link
@@ -41,6 +42,22 @@ def test_a_small_change_to_the_seed_is_a_short_link():
     assert len(query["s"]) <= 20, query
     back, warnings = link.from_query(query)
     assert warnings == [] and back.scenario.to_dict() == validate(doc).to_dict()
+
+
+def test_the_largest_network_is_a_link_of_at_most_8000_characters():
+    """8 inputs, 6 hidden layers of 8, 8 outputs, every number a random float64 (17 significant digits)."""
+    rng = np.random.default_rng(1)
+    layers = [MAX_NEURONS] * (MAX_HIDDEN_LAYERS + 2)
+    doc = {"layers": layers, "activations": ["tanh"] * MAX_HIDDEN_LAYERS + ["sigmoid"], "loss": "bce",
+           "weights": [rng.normal(size=(b, a)).tolist() for a, b in zip(layers, layers[1:])],
+           "biases": [rng.normal(size=b).tolist() for b in layers[1:]],
+           "inputs": rng.uniform(-1, 1, MAX_NEURONS).tolist(), "targets": rng.uniform(0, 1, MAX_NEURONS).tolist(),
+           "learning_rate": 0.5}
+    app = seed_state(scenario=validate(doc), steps={"backward": StepId.parse("backward:w:0:7:7")}, decimals=8)
+    address = "https://bpviz.example.edu:8501/backward?" + urlencode(link.to_query(app))
+    assert len(address) <= 8000, len(address)
+    back, warnings = link.from_query(dict(parse_qsl(urlsplit(address).query)))
+    assert warnings == [] and back.to_dict() == app.to_dict()
 
 
 def test_a_large_network_fits_the_link_limit():

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
+
+import numpy as np
 import pytest
 import segno
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from bpviz.config import SEED_DOCUMENT, validate
 from bpviz.ui import link, share
+from bpviz.ui.state import AppState
 
 QR_VERSION_MAX = 40
 
@@ -42,3 +48,32 @@ def test_the_share_box_shows_the_link_of_what_is_on_the_screen():
     parts = dict(p.split("=", 1) for p in query.split("&"))
     back, warnings = link.from_query(parts)
     assert warnings == [] and back.decimals == 6 and back.steps["backward"].format() == "backward:w:0:0:0"
+
+
+def test_the_projected_png_holds_exactly_the_modules_segno_makes_for_the_link():
+    """Read the PNG back module by module (centre pixels) and compare with segno's matrix for the same text."""
+    address = "http://lecture.example:8501/backward?s=1q6ZvoIA5gz9UAA&st=backward:w:0:0:0&d=6"
+    img = np.asarray(Image.open(io.BytesIO(share.qr_png(address))).convert("L"))
+    expected = np.array(segno.make(address, error=share.QR_ERROR, micro=False).matrix, dtype=bool)
+    n = expected.shape[0]
+    assert img.shape == ((n + 2 * share.QR_BORDER) * share.QR_SCALE,) * 2
+    centres = (np.arange(n) + share.QR_BORDER) * share.QR_SCALE + share.QR_SCALE // 2
+    dark = img[np.ix_(centres, centres)] < 128
+    assert (dark == expected).all()
+    quiet = np.ones_like(img, dtype=bool)
+    b = share.QR_BORDER * share.QR_SCALE
+    quiet[b:-b, b:-b] = False
+    assert (img[quiet] > 128).all()  # a light quiet zone all round, as scanners need
+
+
+def test_a_scenario_too_large_for_a_link_is_left_out_and_the_share_box_says_so():
+    rng = np.random.default_rng(0)
+    doc = {**SEED_DOCUMENT, "inputs": rng.uniform(-1, 1, (1000, 2)).tolist(),
+           "targets": rng.uniform(0, 1, (1000, 2)).tolist()}
+    app = AppState(scenario=validate(doc))
+    assert link.too_large(app) and "s" not in link.to_query(app)
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.run()
+    at.session_state["bpviz_app"].scenario = validate(doc)
+    at.run()
+    assert any("too large for a link (1,000 samples)" in c.value for c in at.sidebar.caption)

@@ -41,6 +41,7 @@ assert _DICTIONARY_V1 == (
     b'[[0.4,0.45],[0.5,0.55]]],"biases":[[0.35,0.35],[0.6,0.6]],"inputs":[0.05,0.1],"targets":[0.01,0.99],'
     b'"learning_rate":0.5,"train_biases":true,"update_order":"simultaneous"}'
 ), "the version 1 dictionary changed: old links would no longer open"
+_SEED_DICT = validate(SEED_DOCUMENT).to_dict()
 MAX_PACKED = 20_000  # characters of one packed part (a 6×8 network takes about 6,000)
 QUERY_KEYS = ("s", "st", "d", "o", "present", "lang")
 PAGE_OF_PHASE = {Phase.FORWARD: "forward", Phase.LOSS: "forward", Phase.BACKWARD: "backward", Phase.UPDATE: "update"}
@@ -78,12 +79,24 @@ def unpack(text: str, lang: str = "en") -> Any:
 # ---------------------------------------------------------------- state → query
 
 
+def packed_scenario(app: AppState) -> str | None:
+    """The link's ``s`` part for ``app``'s scenario; None for the seed (the bare link shows it)."""
+    doc = app.scenario.to_dict()
+    return None if doc == _SEED_DICT else pack(doc)
+
+
+def too_large(app: AppState) -> bool:
+    """Whether the scenario is too large for a link (many samples): share the scenario file instead."""
+    packed = packed_scenario(app)
+    return packed is not None and len(packed) > MAX_PACKED
+
+
 def to_query(app: AppState) -> dict[str, str]:
     """The query of the link to what ``app`` shows (the page is the URL's path)."""
     query: dict[str, str] = {}
-    doc = app.scenario.to_dict()
-    if doc != validate(SEED_DOCUMENT).to_dict():
-        query["s"] = pack(doc)
+    packed = packed_scenario(app)
+    if packed is not None and len(packed) <= MAX_PACKED:  # too large: left out (the share box says so)
+        query["s"] = packed
     if app.steps:
         query["st"] = ",".join(sid.format() for sid in app.steps.values())
     if app.decimals != DEFAULT_DECIMALS:

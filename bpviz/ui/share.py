@@ -46,7 +46,12 @@ def fits_qr(text: str) -> bool:
 def panel(app: AppState) -> None:
     """The sidebar's share box: the link to copy, and a button for its QR code (made only when asked)."""
     address = url(app)
-    st.caption(t("Anyone who opens this link sees this page, this step and these numbers.", app.lang))
+    if link.too_large(app):
+        st.caption(t("This scenario is too large for a link ({n:,} samples): the link below opens this page and "
+                     "step on the worked example. Share the scenario file instead (Scenario file, below).", app.lang,
+                     n=app.scenario.n_samples))
+    else:
+        st.caption(t("Anyone who opens this link sees this page, this step and these numbers.", app.lang))
     st.code(address, language=None, wrap_lines=True)  # plain text, with Streamlit's copy button
     qr_button(app, address, key="share_qr")
 

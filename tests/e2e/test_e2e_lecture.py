@@ -21,10 +21,10 @@ from bpviz import engine
 from bpviz.config import SEED_DOCUMENT, preset, validate
 from bpviz.ui import link
 from bpviz.ui.navigation import WALK
-from bpviz.ui.state import MAX_DECIMALS
+from bpviz.ui.state import MAX_DECIMALS, MIN_DECIMALS
 from bpviz.walkthrough import build_walkthrough
 
-from .browser import assert_healthy, f4, katex, settle, slider_text, wait_for
+from .browser import assert_healthy, f4, katex, screenshot, settle, slider_text, wait_for
 from .conftest import ARTIFACTS, ROOT, free_port
 
 pytestmark = pytest.mark.e2e
@@ -211,6 +211,8 @@ def test_pagedown_walks_the_whole_seed_from_the_first_forward_step_to_the_last_u
         box = step_box(page)
         assert page.url.split("?")[0].endswith("/" + path) and box.endswith(title), (n, page.url, box, title)
         check_projected_screen(page, 1280, box)
+        if box.endswith("gradient of w1"):  # the hidden-weight step, for the README
+            screenshot(page, "present_backward_w1_1280.png")
         seen.append(box)
     assert page.locator(".st-key-nav_update_next button").is_disabled()  # the end of the walk
     assert len(seen) == len(expected) == 35
@@ -226,6 +228,8 @@ def test_presentation_type_at_1920(page_factory, server_url, query):
     phase = query.split("=")[1].split(":")[0]
     open_url(page, f"{server_url}/{'forward' if phase == 'loss' else phase}?present=1&{query}")
     check_projected_screen(page, 1920, query)
+    if query == "st=backward:w:0:0:0":
+        screenshot(page, "present_backward_w1_1920.png")
 
 
 # ---------------------------------------------------------------- nothing cut off
@@ -280,3 +284,49 @@ def test_no_formula_is_cut_off(page_factory, server_url, width, height, present)
         result = page.evaluate(CUT_JS)
         assert result == {"bad": [], "pageWider": False}, (width, present, step, result)
         assert_healthy(page, server_url)
+
+
+def fold_sidebar(page) -> None:
+    """What a lecturer does with Streamlit's own control (not presentation mode): the sidebar closed."""
+    page.locator('[data-testid="stSidebar"]').hover()
+    page.locator('[data-testid="stSidebarCollapseButton"] button').click()
+    wait_for(page, lambda: page.evaluate(
+        "() => document.querySelector('[data-testid=\"stSidebar\"]').getBoundingClientRect().right <= 0"),
+        "the sidebar to fold away")
+    settle(page)
+
+
+@pytest.mark.parametrize("width, height, sidebar, decimals", [
+    (1280, 800, "open", MAX_DECIMALS), (1280, 800, "closed", 4), (1920, 1080, "open", 6), (1920, 1080, "closed", 1),
+])
+def test_every_seed_step_without_clipping(page_factory, server_url, width, height, sidebar, decimals):
+    """Walk all 35 seed steps with PageDown and check every one: no metric, formula or text cut off."""
+    page = page_factory(width, height)
+    open_url(page, f"{server_url}/forward?d={decimals}")
+    if sidebar == "closed":
+        fold_sidebar(page)
+    total = len(walk_sequence(SEED))
+    for n in range(total):
+        if n:
+            press_and_wait(page, "PageDown", step_box(page))
+        result = page.evaluate(CUT_JS)
+        assert result == {"bad": [], "pageWider": False}, (n, step_box(page), result)
+    assert page.url.split("?")[0].endswith("/update")  # the walk reached the last update step
+    assert_healthy(page, server_url)
+
+
+@pytest.mark.parametrize("decimals", range(MIN_DECIMALS, MAX_DECIMALS + 1))
+def test_every_decimals_setting_on_the_longest_seed_step(page_factory, server_url, decimals):
+    page = page_factory(1280, 800)
+    open_url(page, f"{server_url}/backward?st=backward:w:0:0:0&d={decimals}")
+    assert page.evaluate(CUT_JS) == {"bad": [], "pageWider": False}
+
+
+@pytest.mark.parametrize("path", ["", "builder", "graph", "matrix", "training", "conventions"])
+@pytest.mark.parametrize("width, height", [(1280, 800), (375, 800)])
+def test_the_other_pages_without_clipping(page_factory, server_url, path, width, height):
+    """The pages beyond the walkthrough, on the 2-6-6-6-6-1 network at the most decimals."""
+    page = page_factory(width, height)
+    open_url(page, f"{server_url}/{path}?{deep_link(MAX_DECIMALS)}")
+    assert page.evaluate(CUT_JS) == {"bad": [], "pageWider": False}, path
+    assert_healthy(page, server_url)
