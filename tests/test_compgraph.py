@@ -502,3 +502,17 @@ def test_figure_is_valid_plotly():
     graph = build_graph(preset("seed"))
     for k in (0, 3, None):
         go.Figure(compgraph_figure(graph, upto_step=k).to_dict())  # raises ValueError on an invalid property
+
+
+def test_presentation_mode_draws_the_graph_half_as_large_again():
+    """Box text 12 px → 17.7 px (the main column without the sidebar is 1180 px; the canvas is 800 wide)."""
+    from bpviz.figures.compgraph import FONT, LARGE_WIDTH, NOMINAL_WIDTH, compgraph_figure
+
+    graph = build_graph(preset("seed"))
+    normal, large = compgraph_figure(graph, upto_step=3), compgraph_figure(graph, upto_step=3, large=True)
+    size = {name: next(tr for tr in fig.data if tr.name == "nodes").textfont.size
+            for name, fig in (("normal", normal), ("large", large))}
+    assert size == {"normal": FONT, "large": pytest.approx(FONT * LARGE_WIDTH / NOMINAL_WIDTH)}
+    assert size["large"] >= 17.5
+    ratio = (large.layout.height - 60) / (normal.layout.height - 60)
+    assert ratio == pytest.approx(LARGE_WIDTH / NOMINAL_WIDTH, rel=0.05)  # the boxes grow with the text

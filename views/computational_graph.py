@@ -55,7 +55,7 @@ def body(app: AppState, comp: Computed) -> None:
     k = navigation.counter_navigator(f"cg_step_{'full' if focus is None else 'focus'}", t("Backward step", lang),
                                      graph.n_steps, app, default=0)
     _explain_step(app, graph, k)  # above the graph: the words stay on screen next to the Next button
-    fig = compgraph_figure(graph, upto_step=k, decimals=app.decimals, lang=lang)
+    fig = compgraph_figure(graph, upto_step=k, decimals=app.decimals, lang=lang, large=app.present)
     whole_label = t("Show the whole graph", lang) if focus is None else t("Show all of this neuron's graph",
                                                                               lang)
     if focus is not None:

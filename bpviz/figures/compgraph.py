@@ -32,6 +32,8 @@ from ..i18n import t
 # plot-area width (px) the layout is planned for: the main column at 1280×800 with the sidebar open
 NOMINAL_WIDTH = 800
 SIDE_PAD = 8  # kept free left and right of the widest row (the real column is a few px narrower)
+LARGE_WIDTH = 1180  # presentation mode: the main column at 1280×800 with the sidebar folded away ...
+LARGE_FONT = 20  # ... and the box text it aims for (reached where the widest row leaves room)
 FONT = 12  # box text (px): op, d, g
 CHAR_W = 0.6 * FONT  # monospace advance
 LINE_H = 1.3 * FONT  # Plotly's line spacing
@@ -505,15 +507,17 @@ def _progress(graph: OpGraph, upto_step: int | None) -> _Progress:
 
 
 def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int = 4, lang: str = "en",
-                     height: int | None = None) -> go.Figure:
+                     height: int | None = None, large: bool = False) -> go.Figure:
     """The graph after ``upto_step`` backward steps (None: the whole backward pass, 0: forward values only).
 
-    ``height`` (px) overrides the figure's own height (rows × ~80 px); the plot then scrolls inside it.
+    ``height`` (px) overrides the figure's own height (rows × ~80 px); the plot then scrolls inside it. ``large``
+    (presentation mode): everything scaled up for the main column without the sidebar, box text up to 20 px.
     """
     state = _progress(graph, upto_step)
     lay = layout(graph, decimals)
-    # a canvas wider than the nominal plot (only with many decimals) is shown whole: fonts and height scale with it
-    scale = min(1.0, NOMINAL_WIDTH / lay.width)
+    # a canvas wider than the plot (many decimals) is shown whole: fonts and height scale with it
+    zoom, width = (LARGE_FONT / FONT, LARGE_WIDTH) if large else (1.0, NOMINAL_WIDTH)
+    scale = min(zoom, width / lay.width)
     hover_trace, edge_hover = _edge_hover(graph, lay, state, decimals, lang)
     shapes, partial = _boxes(graph, lay, state)
     # plain dicts, one go.Figure at the end without per-property validation (speed)
@@ -650,7 +654,7 @@ def _figure_layout(graph: OpGraph, lay: GraphLayout, state: _Progress, shapes: l
     plot_h = lay.height
     return dict(
         title={"text": title, "x": 0, "xref": "paper", "xanchor": "left", "y": 1, "yref": "container",
-               "yanchor": "top", "pad": {"t": 8, "l": 2}, "font": {"size": TITLE_FONT}},
+               "yanchor": "top", "pad": {"t": 8, "l": 2}, "font": {"size": TITLE_FONT * max(1.0, scale)}},
         height=height if height is not None else int(round(plot_h * scale + MARGIN["t"] + MARGIN["b"])),
         autosize=True,
         margin=MARGIN,
