@@ -108,6 +108,15 @@ def metrics(page, where: str = '[data-testid="stMain"]') -> dict[str, str]:
           m.querySelector('[data-testid="stMetricValue"]').innerText.trim()]))""", where)
 
 
+def metrics_shown(page, *labels: str) -> dict[str, str]:
+    """The metrics, once every one of ``labels`` is on the page (a loaded machine may draw them late)."""
+    def complete() -> dict[str, str] | None:
+        shown = metrics(page)
+        return shown if all(k in shown for k in labels) else None
+
+    return wait_for(page, complete, f"the metrics {labels}")
+
+
 def katex(page) -> list[str]:
     """Rendered formulas as the reader sees them (KaTeX's HTML half, zero-width spaces removed)."""
     return [t.replace("\u200b", "") for t in
