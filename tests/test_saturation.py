@@ -218,3 +218,26 @@ def test_every_view_shows_the_same_loss_and_slope_at_saturation():
     assert graph.param_gradients()[Weight(0, 0, 0)] == pytest.approx(1.0, rel=1e-12)
     handout = explain.render(sc)
     assert "= 50 $$" in handout and " 100" not in handout.replace("0.100000", "")
+
+
+def test_a_wrong_gradient_is_reported_as_differing_even_where_the_loss_bends():
+    """The check must still catch a real error: backprop's gradients off by 1% (and by a sign) are "differs", on the
+    seed and on a saturated network where the finite differences need much smaller steps to settle."""
+    saturated = config.validate(json.loads(json.dumps(BCE_50)) | {"weights": [[[3.0]]]})
+    for sc in (config.preset("seed"), saturated):
+        grads = engine.backward(sc)
+        wrong = type(grads)(grads.dE_da, grads.dE_dz, tuple(w * 1.01 for w in grads.dE_dW),
+                            tuple(-b for b in grads.dE_db))
+        check = gradcheck.gradient_check(sc, grads=wrong)
+        assert set(check.reasons) == {gradcheck.DIFFERS}, check.reasons
+
+
+def test_a_step_that_jumps_a_saturated_unit_is_explained_as_a_bend():
+    """Found by the fuzz tests: a tanh output with net ≈ 0 whose net moves by 1e12 per unit of its weight; with
+    h = 1e-3 the stencil sees a step function (and h/2 one too: the old check called that a real difference), with
+    h ≈ 6e-14 it agrees with backprop."""
+    doc = {"layers": [1, 1, 1], "activations": ["identity", "tanh"], "loss": "mse", "weights": [[[1.0]], [[1e-300]]],
+           "biases": [[0.0], [0.0]], "inputs": [1e6], "targets": [0.5], "learning_rate": 0.5}
+    doc["weights"][0][0][0] = 1e6  # hidden out = 1e12: the output's net moves by 1e12 per unit of w2
+    check = gradcheck.gradient_check(config.validate(doc))
+    assert check.explained and gradcheck.BENDS in check.reasons, check.reasons
