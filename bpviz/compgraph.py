@@ -100,6 +100,15 @@ class BackwardStep:
     completed: tuple[str, ...]  # nodes whose gradient became final in this step
 
 
+@dataclass(frozen=True)
+class Overflow:
+    """Where float64 first fails in a graph: ``node``'s forward value (``edge`` None), or the gradient pushed along
+    ``edge`` (an edge index: ∂E/∂parent × local derivative is not a finite number)."""
+
+    node: str
+    edge: int | None = None
+
+
 @dataclass(frozen=True, eq=False)
 class OpGraph:
     """The computational graph of one sample (``sample``) of a scenario; ``focus`` = one neuron, or None."""
@@ -155,6 +164,19 @@ class OpGraph:
         """Edge indices the backward pass has gone through after k steps."""
         k = self._clamp(k)
         return frozenset(e for step in self.steps[:k] for e in step.edges)
+
+    def overflow(self) -> Overflow | None:
+        """The first place the elementary operations leave the finite numbers (every later box that depends on it
+        shows overflow too): a forward value, in the order the values are computed, else a gradient contribution,
+        in backward-step order; None when every value and gradient is finite."""
+        bad = next((n.id for n in self.nodes if not math.isfinite(n.value)), None)
+        if bad is not None:
+            return Overflow(bad)
+        for step in self.steps:
+            for e in step.edges:
+                if not math.isfinite(self.edges[e].contribution):
+                    return Overflow(step.node, e)
+        return None
 
     def param_gradients(self) -> dict[ParamRef, float]:
         """∂E/∂p of this sample for every parameter leaf in the graph."""
@@ -256,9 +278,10 @@ def _evaluate(template: sp.Expr, n: int, args: list[float]) -> list[float]:
     try:
         return [float(v) for v in fast(*args)]
     except (ValueError, OverflowError, ZeroDivisionError):
-        # outside the op's domain (log of 0, exp overflow): IEEE inf/nan instead of an exception, like NumPy
+        # outside the op's domain (log of 0, exp overflow, 0 ** -1): IEEE inf/nan instead of an exception, as NumPy
+        # gives for NumPy numbers (plain Python floats would raise again); OpGraph.overflow says where
         with np.errstate(all="ignore"):
-            return [float(v) for v in safe(*args)]
+            return [float(v) for v in safe(*(np.float64(a) for a in args))]
 
 
 # ---------------------------------------------------------------- the symbolic structure (cached)

@@ -14,6 +14,7 @@ loop: :func:`forward`, :func:`backward`, :func:`step` and the training loop all 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -106,8 +107,10 @@ def forward(scenario: Scenario, weights=None, biases=None) -> Trace:
 
 
 def loss_value(scenario: Scenario, weights=None, biases=None) -> float:
-    """E for the given parameters (the scenario's by default)."""
-    return forward(scenario, weights, biases).loss
+    """E for the given parameters (the scenario's by default); inf or nan, without a warning, where parameters after
+    a huge step take the forward pass beyond float64 (the caller says so in words)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return forward(scenario, weights, biases).loss
 
 
 # ---------------------------------------------------------------- backward
@@ -134,8 +137,12 @@ def output_delta(model: Model, z: np.ndarray, o: np.ndarray, t: np.ndarray) -> t
     With a fused loss dE/dz is its closed form (the derivative of the loss computed from z), exact at any z; dE/da
     is then only recorded (it is ±inf where an output rounds to exactly 0 or 1) and nothing divides by it.
     """
+    if model.fused:
+        with np.errstate(over="ignore", divide="ignore"):  # ±inf is the recorded value there (see above)
+            dE_da = model.loss.dE_do(o, t)
+        return dE_da, model.loss.fused.dE_dz(o, t)
     dE_da = model.loss.dE_do(o, t)
-    dE_dz = model.loss.fused.dE_dz(o, t) if model.fused else model.acts[-1].vjp(z, o, dE_da)
+    dE_dz = model.acts[-1].vjp(z, o, dE_da)
     return dE_da, dE_dz
 
 
@@ -207,6 +214,12 @@ class Update:
         """The gradient this step used for one parameter."""
         return gradient_of(self.grads, ref)
 
+    def overflow(self) -> ParamRef | None:
+        """The first parameter (in :func:`parameter_refs` order) whose gradient or new value float64 cannot hold:
+        the step cannot be applied (a huge η, or output_first pushing deltas through already-huge weights)."""
+        return next((r for r in parameter_refs(self.before)
+                     if not (math.isfinite(self.gradient(r)) and math.isfinite(value_of(self.after, r)))), None)
+
 
 UPDATE_ORDERS = ("simultaneous", "output_first")
 
@@ -233,9 +246,10 @@ def step(
     trace = forward(scenario) if trace is None else trace
     W = [np.empty_like(w) for w in scenario.weights]
     B = [b.copy() for b in scenario.biases]
-    grads = backpropagate(Model.of(scenario), scenario.weights, scenario.biases, trace.z, trace.a, scenario.targets,
-                          lr=lr, W_out=W, B_out=B, output_first=update_order == "output_first",
-                          train_biases=train_biases)
+    with np.errstate(over="ignore", invalid="ignore"):  # a step beyond float64: Update.overflow says where
+        grads = backpropagate(Model.of(scenario), scenario.weights, scenario.biases, trace.z, trace.a,
+                              scenario.targets, lr=lr, W_out=W, B_out=B, output_first=update_order == "output_first",
+                              train_biases=train_biases)
     return Update(scenario, scenario.with_parameters(W, B), grads, lr, train_biases, update_order)
 
 

@@ -13,11 +13,11 @@ do not agree, there is a reason:
 
 - ``kink``: the stencil crosses (or sits on) the kink of a ReLU or leaky ReLU, where the derivative is not defined
   (backprop takes the right-hand slope at exactly 0 as PyTorch does; finite differences average both sides);
-- ``bends``: the loss bends sharply within ±2h (with smaller steps h/4, h/16, ... the estimate comes to agree, or
-  never settles), so finite differences with this h cannot resolve the slope (typical of saturated units, where a
-  step of h moves a net by more than its curvature scale);
-- ``differs``: none of these: the estimates settle on a value that is not backprop's, a real disagreement (the
-  tests assert this never happens).
+- ``bends``: the stencil moves the net of a saturating unit (sigmoid, tanh, softmax, a loss from the logits) by more
+  than ``LINEAR``, across its curve: with a step shrunk until it does not, the estimate agrees with backprop (or no
+  step float64 can resolve is small enough);
+- ``differs``: none of these: off where the loss is smooth at the stencil's scale, a real disagreement (the tests
+  assert this never happens).
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ REL_TOL = 1e-6
 ROUNDING_ULPS = 64
 EPS = float(np.finfo(np.float64).eps)
 AGREE, KINK, BENDS, DIFFERS = "agree", "kink", "bends", "differs"
-SHRINK, MIN_H = 4.0, 1e-14  # where the estimate with h is off, try h/4, h/16, ... down to this step
+LINEAR = 0.01  # a stencil that moves no curved layer's net by more than this sees the loss as smooth ...
+MEANINGFUL = 1e-2  # ... and its estimate counts where E's rounding is below this fraction of the gradient
+MIN_H, MAX_SHRINKS = 1e-14, 4  # the smallest step tried, and how many times the step is shrunk
 MAX_COPIES_X_VALUES = 200_000  # perturbed copies × samples × widest layer per batch (memory)
 
 
@@ -53,19 +55,28 @@ def _kinked_layers(scenario: Scenario) -> list[tuple[int, float]]:
     return [(l + 1, ACTIVATIONS[a].kink) for l, a in enumerate(scenario.activations) if ACTIVATIONS[a].kink is not None]
 
 
+def _curved_layers(scenario: Scenario) -> list[int]:
+    """Layers whose nets the loss depends on non-linearly at a scale of about 1: saturating activations (sigmoid,
+    tanh), softmax, and the output layer of a loss computed from the logits."""
+    model = Model.of(scenario)
+    return [l + 1 for l, a in enumerate(model.acts)
+            if a.saturates or not a.elementwise or (model.fused and l + 1 == scenario.n_layers)]
+
+
 def perturbed_losses(scenario: Scenario, refs: list[ParamRef], shifts: np.ndarray
-                     ) -> tuple[np.ndarray, list[Neuron | None]]:
+                     ) -> tuple[np.ndarray, list[Neuron | None], np.ndarray]:
     """E for many copies of the parameters (copy c with ``refs[c]`` moved by ``shifts[c]``) in one batched
-    forward, and for each copy a kinked neuron whose z crossed or touched its kink (None if none did).
+    forward; for each copy a kinked neuron whose z crossed or touched its kink (None if none did), and how far the
+    copy moved the nets of curved layers (max |Δz|; see :func:`_curved_layers`).
 
     Copies are stacked on a leading axis: z = a @ Wᵀ + b with a of shape (copies, samples, width); chunked so that
     copies × samples stays small in memory.
     """
     model = Model.of(scenario)
-    kinked = _kinked_layers(scenario)
-    base = forward(scenario).z if kinked else ()
+    kinked, curved = _kinked_layers(scenario), _curved_layers(scenario)
+    base = forward(scenario).z if kinked or curved else ()
     chunk = max(1, MAX_COPIES_X_VALUES // (scenario.n_samples * max(scenario.layers)))
-    out = np.empty(len(refs))
+    out, reach = np.empty(len(refs)), np.zeros(len(refs))
     hits: list[Neuron | None] = [None] * len(refs)
     for start in range(0, len(refs), chunk):
         part = range(start, min(start + chunk, len(refs)))
@@ -79,6 +90,10 @@ def perturbed_losses(scenario: Scenario, refs: list[ParamRef], shifts: np.ndarra
             zs, As = propagate(model, W, B, x)
             share = loss_shares(model, zs[-1], As[-1], scenario.targets)  # (copies, samples, outputs)
         out[start:part.stop] = share.sum(axis=-1).mean(axis=-1)
+        for l in curved:
+            with np.errstate(invalid="ignore"):
+                moved_by = np.abs(zs[l] - base[l]).max(axis=(1, 2))
+            reach[start:part.stop] = np.fmax(reach[start:part.stop], np.nan_to_num(moved_by, nan=np.inf))
         for l, kink in kinked:
             moved = np.sign(zs[l] - kink) != np.sign(base[l] - kink)
             touching = (zs[l] == kink) | (base[l] == kink)
@@ -86,20 +101,22 @@ def perturbed_losses(scenario: Scenario, refs: list[ParamRef], shifts: np.ndarra
             for c in np.flatnonzero(crossed.any(axis=1)):
                 if hits[start + c] is None:
                     hits[start + c] = Neuron(l, int(np.flatnonzero(crossed[c])[0]))
-    return out, hits
+    return out, hits, reach
 
 
 def _stencil(scenario: Scenario, refs: list[ParamRef], h: float):
-    """(estimates, max |E| over each parameter's stencil, a kinked neuron each stencil crosses or None)."""
+    """(estimates, max |E| over each parameter's stencil, a kinked neuron each stencil crosses or None, how far
+    each stencil moves a curved layer's nets)."""
     stacked = [r for r in refs for _ in STENCIL]
     shifts = np.array([k * h for _ in refs for k, _ in STENCIL])
-    losses, hits = perturbed_losses(scenario, stacked, shifts)
+    losses, hits, reach = perturbed_losses(scenario, stacked, shifts)
     losses = losses.reshape(len(refs), len(STENCIL))
     weights = np.array([wt for _, wt in STENCIL])
     kinks = [next((n for n in hits[i * len(STENCIL):(i + 1) * len(STENCIL)] if n is not None), None)
              for i in range(len(refs))]
     with np.errstate(over="ignore", invalid="ignore"):
-        return losses @ weights / (12 * h), np.abs(losses).max(axis=1), kinks
+        return (losses @ weights / (12 * h), np.abs(losses).max(axis=1), kinks,
+                reach.reshape(len(refs), len(STENCIL)).max(axis=1))
 
 
 def numeric_gradients(scenario: Scenario, refs: list[ParamRef], h: float = H) -> np.ndarray:
@@ -130,6 +147,7 @@ class GradientCheck:
     layers: tuple[int, ...]
     activations: tuple[str, ...]
     h: float = H
+    fine_h: tuple[float | None, ...] = ()  # for "bends": the smaller step at which the two agree (None: none can)
 
     @property
     def max_relative_error(self) -> float:
@@ -151,7 +169,7 @@ def gradient_check(scenario: Scenario, h: float = H, grads: Gradients | None = N
     """Finite differences vs backprop for every parameter (or those in ``refs``), each with its verdict."""
     grads = backward(scenario) if grads is None else grads
     refs = parameter_refs(scenario) if refs is None else list(refs)
-    numeric, e_max, kinks = _stencil(scenario, refs, h)
+    numeric, e_max, kinks, reach = _stencil(scenario, refs, h)
     if Model.of(scenario).fused:
         e_max = np.maximum(e_max, np.abs(forward(scenario).z[-1]).max())
     analytic = np.array([gradient_of(grads, r) for r in refs])
@@ -159,50 +177,38 @@ def gradient_check(scenario: Scenario, h: float = H, grads: Gradients | None = N
         scale = np.maximum(np.abs(analytic), np.abs(numeric))
         tolerance = np.maximum(REL_TOL * scale, 1.5 * ROUNDING_ULPS * EPS * e_max / h)
         off = ~(np.abs(analytic - numeric) <= tolerance)
-    reasons = [AGREE] * len(refs)
-    suspects = [i for i in np.flatnonzero(off) if kinks[i] is None]
-    resolved = _smaller_steps(scenario, [refs[i] for i in suspects], analytic[suspects], numeric[suspects], h)
+    reasons, fine_h = [AGREE] * len(refs), [None] * len(refs)
     for i in np.flatnonzero(off):
         if kinks[i] is not None:
             reasons[i] = KINK
-    for i, bends in zip(suspects, resolved):
-        reasons[i] = BENDS if bends else DIFFERS
+        else:
+            reasons[i], fine_h[i] = _finer(scenario, refs[i], float(analytic[i]), float(reach[i]), h)
     return GradientCheck(tuple(refs), numeric, analytic, relative_error(analytic, numeric), tolerance,
-                         tuple(reasons), tuple(kinks), scenario.layers, scenario.activations, h)
+                         tuple(reasons), tuple(kinks), scenario.layers, scenario.activations, h, tuple(fine_h))
 
 
-def _smaller_steps(scenario: Scenario, refs: list[ParamRef], analytic: np.ndarray, numeric: np.ndarray,
-                   h: float) -> list[bool]:
-    """For each parameter whose estimate with ``h`` is off: whether the loss bends within the stencil, seen with
-    smaller steps h/4, h/16, ... (down to ``MIN_H``): the estimate agrees with backprop at some smaller step, or it
-    keeps changing from one step to the next (it never settles). False means a real disagreement: the estimates
-    settled on a value that is not backprop's."""
-    bends = [False] * len(refs)
-    previous = numeric.copy()
-    pending = list(range(len(refs)))
-    step = h
-    while pending and step / SHRINK >= MIN_H:
-        step /= SHRINK
-        estimates, e_max, _ = _stencil(scenario, [refs[i] for i in pending], step)
-        with np.errstate(over="ignore", invalid="ignore"):
-            scale = np.maximum(np.abs(analytic[pending]), np.abs(estimates))
-            tolerance = np.maximum(REL_TOL * scale, 1.5 * ROUNDING_ULPS * EPS * e_max / step)
-            agrees = np.abs(analytic[pending] - estimates) <= tolerance
-            own = np.maximum(REL_TOL * np.maximum(np.abs(previous[pending]), np.abs(estimates)),
-                             1.5 * ROUNDING_ULPS * EPS * e_max / step)  # the estimates' own scale, not backprop's
-            settled = np.abs(previous[pending] - estimates) <= own
-        still = []
-        for j, i in enumerate(pending):
-            if agrees[j]:
-                bends[i] = True
-            elif not settled[j]:
-                still.append(i)  # still moving: look closer
-            # settled on another value than backprop's: a real disagreement (stays False)
-        previous[pending] = estimates
-        pending = still
-    for i in pending:
-        bends[i] = True  # never settled down to MIN_H: the loss changes too abruptly for finite differences
-    return bends
+def _finer(scenario: Scenario, ref: ParamRef, analytic: float, reach: float, h: float) -> tuple[str, float | None]:
+    """Why the estimate with ``h`` is off backprop's (no kink in the way): (``bends``, the smaller step at which the
+    two agree), (``bends``, None) where no step float64 can resolve follows the bend, or (``differs``, None).
+
+    The loss is smooth at the stencil's scale when no curved layer's net moves by more than ``LINEAR`` (their
+    curvature scale is about 1); a stencil that moves one further is shrunk until none does. There the estimate is
+    trusted only if the rounding of E is below ``MEANINGFUL`` of the gradient."""
+    step, est = h, None
+    for _ in range(MAX_SHRINKS):
+        if not reach > LINEAR or step <= MIN_H:
+            break
+        step = max(step * LINEAR / reach if np.isfinite(reach) else step * 1e-6, MIN_H)
+        (est,), (e_max,), _, (reach,) = _stencil(scenario, [ref], step)
+    if est is None:
+        return DIFFERS, None  # off where the loss is smooth at this scale: a real disagreement
+    rounding = 1.5 * ROUNDING_ULPS * EPS * e_max / step
+    size = max(abs(analytic), abs(est))
+    if reach > LINEAR or not rounding <= MEANINGFUL * size:
+        return BENDS, None
+    if abs(analytic - est) <= max(REL_TOL * size, rounding):
+        return BENDS, step
+    return DIFFERS, None
 
 
 def verdict(check: GradientCheck, i: int, lang: str = "en") -> str:
@@ -218,7 +224,10 @@ def verdict(check: GradientCheck, i: int, lang: str = "en") -> str:
         return t("at a kink: within ±2h the net of {node} crosses {kink:g}, where {act} has a corner; the derivative "
                  "is not defined there (backprop takes one side, as PyTorch does), finite differences average both",
                  lang, node=names.neuron(n), act=act, kink=ACTIVATIONS[act].kink)
+    if reason == BENDS and check.fine_h and check.fine_h[i] is not None:
+        return t("the loss bends sharply within ±2h = ±{span} (a saturated unit's net moves across its curve); with "
+                 "the smaller step h = {fine:.1e} the two agree", lang, span=f"{2 * check.h:g}", fine=check.fine_h[i])
     if reason == BENDS:
-        return t("the loss bends sharply within ±2h = ±{span}: the estimate with h/2 differs from the one with h, so "
-                 "finite differences cannot resolve this slope", lang, span=f"{2 * check.h:g}")
+        return t("the loss bends at a scale finite differences cannot resolve in float64: a step small enough to "
+                 "follow the bend is lost in the rounding of E", lang)
     return t("differs by more than {tol}", lang, tol=tol)

@@ -5,7 +5,9 @@
   significant figures (∂E/∂w1 = 0.000439, not 0.0004), so a reader sees the numbers are rounded and a small
   gradient keeps its digits;
 - a number that would need more than ``MAX_FIXED_PLACES`` places for that (and more than ``decimals``), or one of
-  100,000 or more, in scientific notation (4.39e-05), so a vanishing gradient does not read as zero.
+  100,000 or more, in scientific notation (4.39e-05), so a vanishing gradient does not read as zero;
+- a value float64 cannot hold in words, never "inf" or "nan": "overflow" (beyond ±1.8e308) or "undefined" (∞ − ∞,
+  0 · ∞); the place that shows one says next to it what overflowed and why.
 """
 
 from __future__ import annotations
@@ -36,11 +38,27 @@ def _parts(x: float, decimals: int) -> tuple[str, str | None]:
     return f"{x:.{n}f}", None
 
 
+OVERFLOW, UNDEFINED = "overflow", "undefined"
+
+
+def non_finite(x: float, minus: str = "-") -> str:
+    """The words for a value float64 cannot hold."""
+    if math.isnan(x):
+        return UNDEFINED
+    return OVERFLOW if x > 0 else minus + OVERFLOW
+
+
+def exact(x: float) -> str:
+    """Full precision (hover texts): Python's shortest round-tripping repr, or the words for a non-finite value."""
+    x = float(x)
+    return repr(x) if math.isfinite(x) else non_finite(x)
+
+
 def text(x: float, decimals: int = 4, minus: str = "-") -> str:
     """Plain text (tables, metrics, Plotly labels); ``minus="−"`` for the typographic minus sign."""
     x = float(x)
     if not math.isfinite(x):
-        return str(x)
+        return non_finite(x, minus)
     digits, power = _parts(x, decimals)
     digits = digits.replace("-", minus)
     return digits if power is None else f"{digits}e{int(power):+03d}"
@@ -50,6 +68,6 @@ def latex(x: float, decimals: int = 4) -> str:
     r"""LaTeX (formulas): the same rule, scientific numbers as ``4.39 \times 10^{-5}``."""
     x = float(x)
     if not math.isfinite(x):
-        return str(x)
+        return rf"\text{{{non_finite(x)}}}"
     digits, power = _parts(x, decimals)
     return digits if power is None else rf"{digits} \times 10^{{{power}}}"

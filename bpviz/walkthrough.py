@@ -8,10 +8,11 @@ and hidden biases), update (each parameter's new value, same order). :func:`buil
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
-from . import engine
+from . import engine, numbers
 from .config import Scenario
 from .engine import Gradients, Trace
 from .functions import ACTIVATIONS, LOSSES
@@ -330,11 +331,21 @@ class Walkthrough:
             **self._highlight(ref),
         )
 
+    @property
+    def update_problem(self) -> str | None:
+        """Why the update step cannot be applied, in words, or None (see :func:`update_problem`)."""
+        if not hasattr(self, "_problem"):
+            self._problem = update_problem(self.update, self.names, self.decimals, self.lang)
+        return self._problem
+
     def _update_step(self, head: dict, ref: ParamRef) -> Step:
         sc, nm, nums, upd = self.scenario, self.names, self.numbers, self.update
         p = nm.param_latex(ref)
         old, new = engine.value_of(sc, ref), engine.value_of(upd.after, ref)
         notes = self._bias_notes(ref)
+        first = head["index"] == self.first_of(Phase.UPDATE)
+        if self.update_problem and (first or not (math.isfinite(new) and math.isfinite(upd.gradient(ref)))):
+            notes += (self.update_problem,)
         if isinstance(ref, Bias) and not upd.train_biases:
             notes += (self._t("Biases are fixed here (train_biases is false): {param} keeps its value.",
                               param=nm.param(ref)),)
@@ -354,6 +365,26 @@ class Walkthrough:
                           rf"{_sub(grad, self.decimals)} = {nums.fmt(new)}",
             value=new, param=ref, notes=notes, **self._own(ref),
         )
+
+
+def update_problem(update: engine.Update, names, decimals: int = 4, lang: str = "en") -> str | None:
+    """Why a gradient-descent step cannot be applied, in words: a gradient or a new value beyond float64, or new
+    values so large that the forward pass with them is; None when the step is an ordinary one."""
+    fmt = partial(numbers.text, decimals=decimals, minus="−")
+    ref = update.overflow()
+    if ref is not None:
+        return t("This step goes beyond float64 (about ±1.8 × 10³⁰⁸) at {p}: η · ∂E/∂{p} = {lr} · {g}, new value "
+                 "{new}. It cannot be applied: a smaller η keeps it finite.", lang, p=names.param(ref),
+                 lr=fmt(update.learning_rate), g=fmt(update.gradient(ref)),
+                 new=fmt(engine.value_of(update.after, ref)))
+    after = engine.loss_value(update.after)
+    if math.isfinite(after):
+        return None
+    refs = engine.parameter_refs(update.before)
+    big = max(refs, key=lambda r: abs(engine.value_of(update.after, r)))
+    return t("After this step {p} would be {v}: the forward pass with such weights goes beyond float64 (about "
+             "±1.8 × 10³⁰⁸), so E after the step is {e}. The step cannot be applied: a smaller η keeps it finite.",
+             lang, p=names.param(big), v=fmt(engine.value_of(update.after, big)), e=fmt(after))
 
 
 def build_walkthrough(scenario: Scenario, trace: Trace, grads: Gradients, decimals: int = 4, sample: int = 0,

@@ -1,5 +1,7 @@
 """Computational graph: the loss split into elementary operations, gradients flowing back one operation at a time."""
 
+import math
+
 import streamlit as st
 
 from bpviz import compgraph, engine
@@ -55,6 +57,7 @@ def body(app: AppState, comp: Computed) -> None:
     k = navigation.counter_navigator(f"cg_step_{'full' if focus is None else 'focus'}", t("Backward step", lang),
                                      graph.n_steps, app, default=0)
     _explain_step(app, graph, k)  # above the graph: the words stay on screen next to the Next button
+    _explain_overflow(app, graph)
     fig = compgraph_figure(graph, upto_step=k, decimals=app.decimals, lang=lang, large=app.present)
     whole_label = t("Show the whole graph", lang) if focus is None else t("Show all of this neuron's graph",
                                                                               lang)
@@ -124,6 +127,31 @@ def _explain_step(app: AppState, graph: compgraph.OpGraph, k: int) -> None:
                  lang))
 
 
+def _explain_overflow(app: AppState, graph: compgraph.OpGraph) -> None:
+    """Where the elementary operations leave float64 (boxes then say "overflow" or "undefined"), and why the
+    engine's numbers stay finite."""
+    where = graph.overflow()
+    if where is None:
+        return
+    lang, d = app.lang, app.decimals
+    node = graph.node(where.node)
+    if where.edge is None:
+        args = ", ".join(widgets.fmt(graph.node(c).value, d) for c in node.children)
+        first = t("In the forward pass {who} = {op}({args}) is {value}: beyond what float64 holds "
+                  "(about ±1.8 × 10³⁰⁸), or not a number at all (∞ − ∞, 0 · ∞).", lang, who=_who(node), op=node.op,
+                  args=args, value=widgets.fmt(node.value, d))
+    else:
+        edge = graph.edges[where.edge]
+        first = t("In the backward pass {who} passes ∂E/∂{id} × local derivative {local} to {child}, which is "
+                  "{value}: beyond what float64 holds, or not a number (0 · ∞).", lang, who=_who(node), id=node.id,
+                  local=widgets.fmt(edge.local, d), child=_who(graph.node(edge.child)),
+                  value=widgets.fmt(edge.contribution, d))
+    st.warning(first + " " + t(
+        "Every box computed from it says so too. The engine does not build the loss from these elementary "
+        "operations: it uses stable closed forms (σ(z) without e^(−z) for large |z|, the loss from the logits, "
+        "log-sum-exp), so its numbers on the other pages stay finite.", lang))
+
+
 def _leaf_check(app: AppState, comp: Computed, graph: compgraph.OpGraph) -> None:
     """The parameter leaves' gradients beside the engine's (they must agree)."""
     s = app.scenario
@@ -140,9 +168,16 @@ def _leaf_check(app: AppState, comp: Computed, graph: compgraph.OpGraph) -> None
         e = engine.gradient_of(grads, ref)
         rows.append({t("parameter", app.lang): nm.param(ref), t("graph", app.lang): widgets.fmt(g, app.decimals),
                      t("engine", app.lang): widgets.fmt(e, app.decimals),
-                     t("agree", app.lang): "✓" if abs(g - e) <= 1e-12 * max(1.0, abs(e)) else "≠"})
+                     t("agree", app.lang): _agree(g, e, app.lang)})
     with st.expander(t("Parameter leaves vs the engine's backward pass", app.lang)):
         st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def _agree(graph_value: float, engine_value: float, lang: str) -> str:
+    """✓ or ≠, or why they cannot be compared (the graph's arithmetic overflowed: see the note above the graph)."""
+    if not math.isfinite(graph_value):
+        return t("graph overflowed", lang)
+    return "✓" if abs(graph_value - engine_value) <= 1e-12 * max(1.0, abs(engine_value)) else "≠"
 
 
 boundary.run_page(__file__, body)

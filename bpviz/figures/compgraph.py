@@ -435,10 +435,10 @@ def _node_hover(graph: OpGraph, nid: str, grads: dict[str, float], final: frozen
     lines = [f"<b>{n.name or n.id}</b>" + (f"  ({n.op})" if n.op else f"  ({t(n.kind, lang)})")]
     if n.op:
         lines.append(n.formula)
-    lines.append(t("data (forward value) = {v}", lang, v=repr(n.value)))
+    lines.append(t("data (forward value) = {v}", lang, v=numbers.exact(n.value)))
     if nid in grads:
         state = t("final", lang) if nid in final else t("still accumulating", lang)
-        lines.append(t("grad ∂E/∂{n} = {v} ({state})", lang, n=n.id, v=repr(grads[nid]), state=state))
+        lines.append(t("grad ∂E/∂{n} = {v} ({state})", lang, n=n.id, v=numbers.exact(grads[nid]), state=state))
     else:
         lines.append(t("grad: not reached yet", lang))
     if len(n.consumers) > 1:
@@ -448,9 +448,10 @@ def _node_hover(graph: OpGraph, nid: str, grads: dict[str, float], final: frozen
         if parts:
             lines.append(" + ".join(parts) + (f" = {fmt(grads[nid], decimals)}" if nid in final else " + …"))
     if n.upstream is not None:
-        lines.append(t("backward seed ∂E/∂{n} = {v} (from the engine)", lang, n=n.id, v=repr(n.upstream)))
+        lines.append(t("backward seed ∂E/∂{n} = {v} (from the engine)", lang, n=n.id, v=numbers.exact(n.upstream)))
     if n.reference_grad is not None:
-        lines.append(t("total ∂E/∂{n} over all its consumers (engine) = {v}", lang, n=n.id, v=repr(n.reference_grad)))
+        lines.append(t("total ∂E/∂{n} over all its consumers (engine) = {v}", lang, n=n.id,
+                       v=numbers.exact(n.reference_grad)))
     return "<br>".join(lines)
 
 
@@ -557,10 +558,10 @@ def _edge_hover(graph: OpGraph, lay: GraphLayout, state: _Progress, decimals: in
         ex.append((xa + xb) / 2)
         ey.append((ya + yb) / 2)
         ecustom.append(e.index)
-        lines = [e.local_formula, t("local derivative = {v}", lang, v=repr(e.local))]
+        lines = [e.local_formula, t("local derivative = {v}", lang, v=numbers.exact(e.local))]
         if e.index in state.traversed:
             lines.append(t("passes ∂E/∂{p} · {v} = {c} to {ch}", lang, p=e.parent, v=fmt(e.local, decimals),
-                           c=repr(e.contribution), ch=e.child))
+                           c=numbers.exact(e.contribution), ch=e.child))
         etext.append("<br>".join(lines))
     trace = dict(type="scatter", x=ex, y=ey, mode="markers", name="edge info", customdata=ecustom, hovertext=etext,
                  hoverinfo="text", marker={"size": HOVER_MARKER, "color": "rgba(0,0,0,0)"}, showlegend=False)

@@ -625,7 +625,7 @@ def _edge(req: _Request, ref: ParamRef, value: float, grad: float, route: str, s
     if req.batched:
         mean = ref.read(req.grads.dE_dW, req.grads.dE_db)
         hover += "<br>" + t("(∂E/∂ of sample {s}'s loss; the update uses the mean over the {n} samples: {m})",
-                            req.lang, s=req.sample + 1, n=req.scenario.n_samples, m=repr(float(mean)))
+                            req.lang, s=req.sample + 1, n=req.scenario.n_samples, m=numbers.exact(mean))
     return _Edge(ref, ref.format(), ref.TAG, *start, *end, float(shown), label, hover)
 
 

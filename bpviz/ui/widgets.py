@@ -3,6 +3,8 @@ outputs and the loss, the finite-difference check, the before/after metrics and 
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from .. import engine, gradcheck, numbers
@@ -45,7 +47,7 @@ FORMULA_KEY = "formula"  # its container: the CSS sizes the formula for the room
 FORMULA_SPLIT = (4, 1)  # the formula | the sliders of what it is about
 
 
-def math(latex: str) -> str:
+def inline_math(latex: str) -> str:
     """Inline maths in display style: KaTeX can break it after =, + and · where the line is too narrow, so the value
     at the end moves to the next line instead of off the screen."""
     return f"$\\displaystyle {latex}$"
@@ -61,7 +63,7 @@ def render_formula(step: Step, compact: bool = False) -> None:
     with st.container(key=FORMULA_KEY):
         for latex in (symbolic, step.latex_intermediate, step.latex_numeric):
             if latex:
-                st.markdown(math(latex))
+                st.markdown(inline_math(latex))
 
 
 def formula_with_sliders(app: AppState, step: Step) -> None:
@@ -144,12 +146,15 @@ def output_metrics(app: AppState, comp: Computed) -> None:
     rows = [*outs, (label, comp.trace.loss)]
     if n_out <= MAX_OUTPUT_METRICS:
         for col, (name, value) in zip(st.columns(len(rows)), rows):
-            col.metric(name, fmt(value, app.decimals), help=repr(float(value)))
+            col.metric(name, fmt(value, app.decimals), help=numbers.exact(value))
     else:
         st.markdown(" · ".join(f"{name} **{fmt(v, app.decimals)}**" for name, v in rows))
 
 
 # ---------------------------------------------------------------- checks and tables
+
+
+CHECK_DECIMALS = 10  # the two estimates side by side: enough places to see where they part
 
 
 def render_gradient_check(app: AppState, comp: Computed, ref: ParamRef | None) -> None:
@@ -159,9 +164,9 @@ def render_gradient_check(app: AppState, comp: Computed, ref: ParamRef | None) -
     check = gradcheck.gradient_check(app.scenario, grads=comp.grads, refs=[ref])
     name = names_for(app.scenario.layers).param(ref)
     c1, c2, c3 = st.columns(3)
-    c1.metric(t("Backprop ∂E/∂{p}", app.lang, p=name), f"{check.analytic[0]:.10f}")
-    c2.metric(t("Finite differences", app.lang), f"{check.numeric[0]:.10f}")
-    c3.metric(t("Relative error", app.lang), f"{check.relative_error[0]:.1e}")
+    c1.metric(t("Backprop ∂E/∂{p}", app.lang, p=name), fmt(check.analytic[0], CHECK_DECIMALS))
+    c2.metric(t("Finite differences", app.lang), fmt(check.numeric[0], CHECK_DECIMALS))
+    c3.metric(t("Relative error", app.lang), fmt(check.relative_error[0], 2))
     st.caption(t("Numeric estimate: (−E(p+2h) + 8E(p+h) − 8E(p−h) + E(p−2h)) / 12h with h = {h}. Verdict: {verdict}.",
                  app.lang, h=f"{check.h:g}", verdict=gradcheck.verdict(check, 0, app.lang)))
 
@@ -170,9 +175,13 @@ def loss_before_after(app: AppState, comp: Computed) -> None:
     """E now and E after the walkthrough's update step."""
     e_after = engine.loss_value(comp.update.after)
     now, then = st.columns(2)
-    now.metric(t("E now", app.lang), fmt(comp.trace.loss, app.decimals), help=repr(comp.trace.loss))
+    now.metric(t("E now", app.lang), fmt(comp.trace.loss, app.decimals), help=numbers.exact(comp.trace.loss))
+    finite = math.isfinite(e_after)
     then.metric(t("E after this step", app.lang), fmt(e_after, app.decimals),
-                delta=fmt(e_after - comp.trace.loss, app.decimals), delta_color="inverse", help=repr(e_after))
+                delta=fmt(e_after - comp.trace.loss, app.decimals) if finite else None, delta_color="inverse",
+                help=numbers.exact(e_after))
+    if comp.walkthrough.update_problem:  # words for what overflowed, where the numbers would be
+        st.warning(comp.walkthrough.update_problem)
 
 
 def table_height(n_rows: int) -> int:
