@@ -1,23 +1,33 @@
 """Command line: ``bpviz compute`` (numbers as JSON) and ``bpviz explain`` (the worked solution as a handout).
 
-Bad input exits with status 2 and one line ``error: <field path>: <what was wrong>``; never a traceback.
+Exit status and output (README, "Command line"):
+
+- 0: the result, as strict JSON (RFC 8259: no NaN or Infinity) or as the handout;
+- 2: bad input (a document, a file, a flag): one line ``error: <field path>: <what was wrong>`` on stderr, control
+  characters escaped and the user's own text clipped to 80 characters; never a traceback or a usage block;
+- 3: computed, but a part of the result is beyond float64 or cannot be applied (a step that overflows, an updated
+  document the validator refuses): that part is ``null`` and ``warnings`` lists why, one sentence each;
+- 1: an internal error (a bug): one line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
-from . import engine, gradcheck
-from .config import MAX_DOCUMENT_BYTES, Scenario, ScenarioError, load_json, preset, preset_names
+from . import engine, gradcheck, numbers
+from .config import MAX_DOCUMENT_BYTES, Scenario, ScenarioError, clip, load_json, preset, preset_names, validate
 from .naming import names_for
+from .walkthrough import update_problem
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
+EXIT_INCOMPLETE = 3
 
 
 def _read_source(path: str) -> bytes:
@@ -73,7 +83,7 @@ def compute(scenario: Scenario) -> dict[str, Any]:
             "weights": [g.tolist() for g in grads.dE_dW],
             "biases": [g.tolist() for g in grads.dE_db],
         },
-        "updated": engine.step(scenario, trace=trace).after.to_dict(),
+        "updated": _updated(scenario, trace, names),
         "gradient_check": {
             "max_relative_error": check.max_relative_error,
             "agrees": check.agrees,  # every gradient within the stated tolerance (README: "Gradient check")
@@ -83,8 +93,52 @@ def compute(scenario: Scenario) -> dict[str, Any]:
     }
 
 
+class _Warned(dict):
+    """A JSON object that also carries warnings for the ``warnings`` list (why a part is null)."""
+
+
+def _updated(scenario: Scenario, trace, names) -> Any:
+    """The scenario after one step, or why there is none (the step overflows, or the validator refuses it)."""
+    update = engine.step(scenario, trace=trace)
+    problem = update_problem(update, names)
+    if problem is None:
+        try:
+            return validate(update.after.to_dict()).to_dict()
+        except ScenarioError as exc:
+            problem = f"the updated scenario is not valid: {exc} (a smaller learning rate keeps it in range)"
+    return _Warned(reason=problem)
+
+
+def strict(data: Any, path: str = "") -> tuple[Any, list[str]]:
+    """``data`` with every non-finite number (and every part that could not be computed) as null, and a warning
+    naming each such place: JSON as RFC 8259 has it."""
+    if isinstance(data, _Warned):
+        return None, [f"{path or '(result)'}: {data['reason']}"]
+    if isinstance(data, float) and not math.isfinite(data):
+        return None, [f"{path}: {numbers.non_finite(data)} (beyond float64)"]
+    if isinstance(data, dict):
+        pairs = [(k, strict(v, f"{path}.{k}" if path else str(k))) for k, v in data.items()]
+        return {k: v for k, (v, _) in pairs}, [w for _, (_, ws) in pairs for w in ws]
+    if isinstance(data, list):
+        items = [strict(v, f"{path}[{i}]") for i, v in enumerate(data)]
+        warnings = [w for _, ws in items for w in ws]
+        return [v for v, _ in items], warnings[:MAX_WARNINGS] + (
+            [f"{path}: and {len(warnings) - MAX_WARNINGS:,} more"] if len(warnings) > MAX_WARNINGS else [])
+    return data, []
+
+
+MAX_WARNINGS = 20  # per list: a whole layer of overflowing numbers is one sentence, not a screenful
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose mistakes are one ``error:`` line and exit status 2, like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"error: {clip(message, None)} (bpviz --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bpviz", description="Backpropagation, step by step.")
+    parser = _Parser(prog="bpviz", description="Backpropagation, step by step.")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (
         ("compute", "print forward values, loss, gradients and the updated parameters as JSON"),
@@ -102,10 +156,15 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bpviz`` console script; returns the exit status."""
     args = _parser().parse_args(argv)  # argparse itself exits 2 with a usage line on bad flags
+    status = 0
     try:
         scenario = load_scenario(args.file, args.preset)
         if args.command == "compute":
-            out = json.dumps(compute(scenario), indent=2)
+            with np.errstate(all="ignore"):  # nothing on stderr: what overflowed is in "warnings"
+                result, warnings = strict(compute(scenario))
+            if warnings:
+                result["warnings"], status = warnings, EXIT_INCOMPLETE
+            out = json.dumps(result, indent=2, allow_nan=False)
         else:
             from .explain import render
 
@@ -114,11 +173,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as exc:  # never a traceback for a user: one line, and a distinct status
-        print(f"error: internal error ({type(exc).__name__}: {exc}); please report it with your scenario file",
+        print(f"error: internal error ({type(exc).__name__}: {clip(exc)}); please report it with your scenario file",
               file=sys.stderr)
         return EXIT_INTERNAL
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -31,13 +31,26 @@ REQUIRED_KEYS = ("layers", "activations", "loss", "weights", "biases", "inputs",
 OPTIONAL_KEYS = {"train_biases": True, "update_order": "simultaneous"}
 
 
+MAX_ECHO = 80  # characters of the user's own text (a key, a path) an error message repeats
+
+
+def clip(text: str, limit: int | None = MAX_ECHO) -> str:
+    """User text fit for a one-line message: control and separator characters escaped (a newline reads \\n, an
+    information separator \\x1e), and at most ``limit`` characters (None: any length)."""
+    out = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
+    return out if limit is None or len(out) <= limit else out[: limit - 1] + "…"
+
+
 class ScenarioError(ValueError):
-    """A scenario document is invalid; ``path`` names the field, ``reason`` says what was wrong."""
+    """A scenario document is invalid; ``path`` names the field, ``reason`` says what was wrong.
+
+    Both are one line whatever the document holds: the path (it may be a key from the document) is clipped to
+    ``MAX_ECHO`` characters, control characters in either are escaped."""
 
     def __init__(self, path: str, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(f"{path}: {reason}" if path else reason)
+        self.path = clip(path)
+        self.reason = clip(reason, None)
+        super().__init__(f"{self.path}: {self.reason}" if self.path else self.reason)
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,13 +130,18 @@ class Scenario:
 # ---------------------------------------------------------------- validation helpers
 
 
+SHOW_CHARS = 40  # a bad value, as an error message quotes it
+
+
 def _show(value: Any) -> str:
-    """A short, JSON-like rendering of a bad value for an error message."""
+    """A short, JSON-like rendering of a bad value for an error message (a huge number shortened too)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** (SHOW_CHARS - 2):
+        return f"a whole number of {len(str(abs(value))):,} digits"
     try:
-        text = json.dumps(value)
+        text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
         text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return clip(text, SHOW_CHARS)
 
 
 def _number(value: Any, path: str) -> float:
@@ -191,7 +209,7 @@ def validate(doc: Any) -> Scenario:
         if isinstance(n, bool) or not isinstance(n, int):
             raise ScenarioError(f"layers[{i}]", f"expected a whole number, got {_show(n)}")
         if not 1 <= n <= MAX_NEURONS:
-            raise ScenarioError(f"layers[{i}]", f"expected 1 to {MAX_NEURONS} neurons, got {n}")
+            raise ScenarioError(f"layers[{i}]", f"expected 1 to {MAX_NEURONS} neurons, got {_show(n)}")
         layers.append(n)
     n_weight_layers = len(layers) - 1
 
@@ -307,19 +325,30 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (JSON parsers disagree on which one wins)."""
+    doc: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in doc:
+            raise ScenarioError(key, "given twice (each key at most once)")
+        doc[key] = value
+    return doc
+
+
 def parse_json(text: str | bytes) -> Any:
     """Parse scenario text safely (size-capped, no NaN/Infinity, bounded nesting); raise ScenarioError."""
     if isinstance(text, bytes):
         if len(text) > MAX_DOCUMENT_BYTES:
             raise ScenarioError("(document)", f"too large: at most {MAX_DOCUMENT_BYTES:,} bytes")
         try:
-            text = text.decode("utf-8")
+            text = text.decode("utf-8-sig")  # a byte-order mark, as Windows editors write, is accepted
         except UnicodeDecodeError:
             raise ScenarioError("(document)", "not UTF-8 text") from None
+    text = text.removeprefix("\ufeff")
     if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
         raise ScenarioError("(document)", f"too large: at most {MAX_DOCUMENT_BYTES:,} bytes")
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
+        doc = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
     except ScenarioError:
         raise
     except RecursionError:

@@ -10,6 +10,7 @@ import pytest
 
 from bpviz.cli import main
 
+from .conftest import ROOT
 from .test_engine import SEED_DW, SEED_LOSS, SEED_W_AFTER
 
 
@@ -107,3 +108,73 @@ def test_file_and_preset_are_exclusive(tmp_path, seed_doc):
     f.write_text(json.dumps(seed_doc))
     r = run(["compute", str(f), "--preset", "seed"])
     assert r.returncode == 2 and r.stderr.strip() == "error: FILE: give either a scenario file or --preset, not both"
+
+
+# ---------------------------------------------------------------- hardening: one line, strict JSON
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"not JSON (RFC 8259): {name}")
+
+
+def strict_json(text: str):
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def one_error_line(r) -> str:
+    assert r.returncode == 2 and r.stdout == "", (r.returncode, r.stdout[:200])
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr[:500]
+    assert "Traceback" not in r.stderr and "usage:" not in r.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("args", [["compute", "--bogus"], [], ["explain", "--format", "pdf", "--preset", "seed"],
+                                  ["compute", "--preset", "nope"], ["frobnicate"]])
+def test_a_command_line_mistake_is_one_error_line(args):
+    line = one_error_line(run(args))
+    assert "(bpviz --help)" in line
+
+
+@pytest.mark.parametrize("key", ["la\nyers", "a\rb", "x\x1ey", "k" * 100_000, "\u2028", "é\x00"])
+def test_an_unknown_key_is_echoed_on_one_line_escaped_and_clipped(seed_doc, key):
+    line = one_error_line(run(["compute", "-"], stdin=json.dumps({**seed_doc, key: 1})))
+    echoed = line.removeprefix("error: ").removesuffix(": unknown key")
+    assert len(echoed) <= 80 and echoed.isprintable(), repr(echoed)
+
+
+def test_a_huge_integer_is_not_echoed_whole(seed_doc):
+    doc = json.dumps(seed_doc).replace('"layers": [2, 2, 2]', '"layers": [2, ' + "9" * 4000 + ", 2]")
+    line = one_error_line(run(["compute", "-"], stdin=doc))
+    assert line == "error: layers[1]: expected 1 to 8 neurons, got a whole number of 4,000 digits", line
+
+
+def test_a_duplicate_key_is_refused_naming_it(seed_doc):
+    text = json.dumps(seed_doc).replace('{"layers": [2, 2, 2]', '{"layers": "garbage", "layers": [2, 2, 2]', 1)
+    assert text.count('"layers"') == 2
+    assert one_error_line(run(["compute", "-"], stdin=text)) == "error: layers: given twice (each key at most once)"
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path, seed_doc):
+    f = tmp_path / "bom.json"
+    f.write_bytes(b"\xef\xbb\xbf" + json.dumps(seed_doc).encode())
+    r = run(["compute", str(f)])
+    assert r.returncode == 0, r.stderr
+    assert strict_json(r.stdout)["loss"] == pytest.approx(SEED_LOSS, abs=1e-12)
+
+
+# found by the fuzz tests: with output_first and these numbers the updated weights reach 1.8e252, E after is nan
+STEP_BEYOND_FLOAT64 = {
+    "layers": [1, 5, 1, 8, 4], "activations": ["identity", "leaky_relu", "relu", "relu"], "loss": "half_sse",
+    "update_order": "output_first", "train_biases": False, "learning_rate": 0.5}
+
+
+def test_a_step_beyond_float64_is_null_with_a_warning_and_exit_3():
+    doc = json.loads((ROOT / "tests" / "corpus" / "step_beyond_float64.json").read_text())
+    assert {k: doc[k] for k in STEP_BEYOND_FLOAT64} == STEP_BEYOND_FLOAT64
+    r = run(["compute", "-"], stdin=json.dumps(doc))
+    assert r.returncode == 3 and r.stderr == "", (r.returncode, r.stderr[:300])  # no NumPy warning either
+    out = strict_json(r.stdout)
+    assert out["updated"] is None
+    assert len(out["warnings"]) == 1 and out["warnings"][0].startswith("updated: After this step")
+    assert "beyond float64" in out["warnings"][0]

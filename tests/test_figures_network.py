@@ -281,7 +281,7 @@ def _numbers_touch_circles(fig) -> list:
 
 
 @settings(max_examples=40, deadline=None)
-@given(layers=st.lists(st.integers(1, 8), min_size=2, max_size=6), decimals=st.sampled_from([1, 4, 8]),
+@given(layers=st.lists(st.integers(1, 8), min_size=2, max_size=8), decimals=st.sampled_from([1, 4, 8]),
        mode=st.sampled_from(["values", "gradients"]))
 def test_large_type_at_a_projector_height_never_puts_numbers_on_circles(layers, decimals, mode):
     """Presentation mode asks for 400 px; a column of big circles with 20 px numbers gets the height it needs."""

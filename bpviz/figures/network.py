@@ -6,7 +6,7 @@
 #D55E00 negative), edge width the magnitude. On-screen numbers are rounded to ``decimals`` and use the
 typographic minus "−" (U+2212); hover texts carry the full ``repr`` of every float.
 
-Layout: the plot's axes are in *nominal pixels* (a plot area ``NOMINAL_WIDTH`` wide and ``height`` minus margins
+Layout: the plot's axes are in *nominal pixels* (a plot area ``_Sizes.width`` wide and ``height`` minus margins
 high); node sizes, fonts and label boxes are chosen in those pixels, so the label placer (greedy, first free
 spot along the edge among a fixed list of fractions) knows what overlaps. A wider screen only adds room. The
 figure is built in stages, one function each: texts (their sizes shape the rest) → geometry (rows, then columns)
@@ -67,7 +67,6 @@ DIM_OPACITY = 0.18
 
 # plot-area width (px) the layout is planned for: the main column at 1280×800 with the sidebar open; wider screens
 # only add room, a narrower plot would squeeze labels together
-NOMINAL_WIDTH = 800
 GRAZE_AREA = 2.0  # a placement costing under HARD × this (≤ 50 px² grazing the numbers under neurons) labels all
 MARGIN = {"l": 8, "r": 8, "t": 46, "b": 8}
 WIDTH_BUCKETS = 4
@@ -152,6 +151,8 @@ class _Sizes:
     bias_d: float
     line_scale: float
     height: int
+    width: float = 800  # the plot area in nominal px: the main column at 1280×800 with the sidebar open
+    step_labels_only: bool = False  # with a step, label only its edges (presentation: few, large, named labels)
     loss_font: float = 17
     top_font: float = 14  # the legend and the batch line above the plot
     hover_font: float = 14
@@ -168,6 +169,8 @@ SIZES = (
 
 LARGE_SCALE = 1.25  # large type (presentation mode): circles and fonts this much bigger ...
 LARGE_MIN_FONT = 20  # ... and no text smaller than this (legible from the back of a lecture hall)
+LARGE_WIDTH = 1180  # ... in the main column without the sidebar (1280 px wide): fonts are screen px, so the layout
+# must know the width it is drawn at, or wide numbers would reach the next column
 
 
 def _sizes(max_width: int, large: bool = False, height: int | None = None) -> _Sizes:
@@ -176,7 +179,8 @@ def _sizes(max_width: int, large: bool = False, height: int | None = None) -> _S
     if large:
         font = {f: max(getattr(sz, f) * LARGE_SCALE, LARGE_MIN_FONT)
                 for f in ("name_font", "value_font", "edge_font", "loss_font", "top_font", "hover_font")}
-        sz = replace(sz, node_d=sz.node_d * LARGE_SCALE, bias_d=sz.bias_d * LARGE_SCALE, **font)
+        sz = replace(sz, node_d=sz.node_d * LARGE_SCALE, bias_d=sz.bias_d * LARGE_SCALE, width=LARGE_WIDTH,
+                     step_labels_only=True, **font)
     return sz if height is None else replace(sz, height=height)
 
 
@@ -543,9 +547,9 @@ def _columns(layers: tuple[int, ...], sz: _Sizes, texts: _Texts, ys: tuple[tuple
         right_pad = max(right_pad, out_text_w / 2 + LOSS_GAP + loss_w)
     if L > 1:
         # keep the last "+1" (at column L - 1) left of the loss
-        room = NOMINAL_WIDTH - LOSS_INSET - loss_w - rb - BIAS_LOSS_GAP - left_pad
-        right_pad = max(right_pad, NOMINAL_WIDTH - left_pad - L / (L - 1) * room)
-    col_w = (NOMINAL_WIDTH - left_pad - right_pad) / L
+        room = sz.width - LOSS_INSET - loss_w - rb - BIAS_LOSS_GAP - left_pad
+        right_pad = max(right_pad, sz.width - left_pad - L / (L - 1) * room)
+    col_w = (sz.width - left_pad - right_pad) / L
     return tuple(left_pad + l * col_w for l in range(L + 1)), col_w
 
 
@@ -651,7 +655,8 @@ def _obstacles(geo: _Geometry, neurons: _Neurons, texts: _Texts) -> tuple[list, 
         boxes.append((x_out + r + (TARGET_GAP - pad), y - h / 2, x_out + r + (TARGET_GAP + pad) + w, y + h / 2))
         weights.append(_Placer.HARD)
     y_loss, loss_w, loss_h = geo.loss
-    boxes.append((NOMINAL_WIDTH - 2 * LOSS_INSET - loss_w, y_loss - loss_h / 2, NOMINAL_WIDTH, y_loss + loss_h / 2))
+    width = geo.sizes.width
+    boxes.append((width - 2 * LOSS_INSET - loss_w, y_loss - loss_h / 2, width, y_loss + loss_h / 2))
     weights.append(_Placer.HARD)
     return boxes, weights
 
@@ -666,7 +671,7 @@ def _edge_labels(layers: tuple[int, ...], geo: _Geometry, edges: list[_Edge], hi
     font = geo.sizes.edge_font
     labels: dict[str, tuple[float, float, str]] = {}
     cost = np.inf
-    if labels_every_edge(layers):
+    if labels_every_edge(layers) and not (geo.sizes.step_labels_only and hi.edges):
         # every edge, in a fixed order, so labels stay put from one step to the next; value-only boxes when the
         # named ones do not fit, and a label may graze the numbers under a neuron (SOFT) but never another
         # label or a node: dropping every label because one grazes looked like the labels vanished at random
@@ -859,7 +864,7 @@ def _legend(req: _Request, geo: _Geometry) -> dict:
 
 def _loss_annotations(req: _Request, geo: _Geometry, texts: _Texts) -> list[dict]:
     """The loss at the bottom right; in a batch also the batch mean, above the plot at the right."""
-    notes = [{"name": "loss", "x": NOMINAL_WIDTH - LOSS_INSET, "y": geo.loss[0], "xanchor": "right",
+    notes = [{"name": "loss", "x": geo.sizes.width - LOSS_INSET, "y": geo.loss[0], "xanchor": "right",
               "yanchor": "middle", "text": texts.loss, "showarrow": False, "font": {"size": geo.sizes.loss_font},
               "hovertext": texts.loss_hover}]
     if req.batched:
@@ -879,7 +884,7 @@ def _figure_layout(req: _Request, geo: _Geometry, hi: _Highlight, labels: dict, 
         "paper_bgcolor": "white", "plot_bgcolor": "white", "uirevision": f"network:{req.layers}",
         "dragmode": False, "hovermode": "closest",
         "hoverlabel": {"font": {"size": geo.sizes.hover_font}, "bgcolor": "white"},
-        "xaxis": {"range": [0, NOMINAL_WIDTH], "visible": False, "fixedrange": True},
+        "xaxis": {"range": [0, geo.sizes.width], "visible": False, "fixedrange": True},
         "yaxis": {"range": [0, geo.plot_h], "visible": False, "fixedrange": True},
         "annotations": annotations,
         "meta": {
