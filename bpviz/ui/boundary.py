@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from ..config import clip
 from ..i18n import t
 from . import link, navigation, notice, state
 from .computed import Computed, compute
@@ -85,9 +86,9 @@ def run_page(script: str, body: Callable[[AppState, Computed], None]) -> None:
         _link_problems(app)
         body(app, compute(app))
     except Exception as exc:  # the error boundary: no traceback reaches a user
-        st.error(t(
-            "Something went wrong on this page ({kind}: {what}). Your scenario is kept: try Undo in the sidebar, or "
-            "Reset to seed, or start again from the worked example with the button below.", app.lang,
-            kind=type(exc).__name__, what=str(exc)[:ERROR_DETAIL_CHARS]))
+        st.error(t("Something went wrong on this page. Your scenario is kept: try Undo in the sidebar, or Reset to "
+                   "seed, or start again from the worked example with the button below.", app.lang))
+        # the exception's text may quote the user's input: plain text, one line, clipped
+        notice.plain_box("page_error", f"{type(exc).__name__}: {clip(str(exc), ERROR_DETAIL_CHARS)}")
         st.button(t("Start again from the worked example", app.lang), on_click=state.reset_everything,
                   key="error_reset")
