@@ -8,8 +8,10 @@ O(h⁴)), every perturbed loss in one batched forward pass. Backprop and the est
 
 (the second term is the stencil's own rounding error: its weights sum to 18/12, and each E carries a few ulps of S,
 the size of what was summed to get it: max|E|, or, for a loss computed from the logits, the largest |z| of the
-output layer when that is larger, since E = log-sum-exp(z) − z_k can be tiny while its terms are not). Where they
-do not agree, there is a reason:
+output layer when that is larger, since E = log-sum-exp(z) − z_k can be tiny while its terms are not; plus what
+the rounding of every net carries into E: a net z = Σ w·a + b is rounded to an ulp of the size of its terms, not
+of its value, so  S_nets = mean over samples of Σ |δ| · (Σ |w·a| + |b|)  over every neuron, which is large where
+big terms cancel, e.g. z = 10⁶·tanh(−9) + 10⁶ ≈ 0.03). Where they do not agree, there is a reason:
 
 - ``kink``: the stencil crosses (or sits on) the kink of a ReLU or leaky ReLU, where the derivative is not defined
   (backprop takes the right-hand slope at exactly 0 as PyTorch does; finite differences average both sides);
@@ -48,6 +50,17 @@ MAX_COPIES_X_VALUES = 200_000  # perturbed copies × samples × widest layer per
 def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-6) -> np.ndarray:
     """|a − n| / max(|a|, |n|, floor): relative, but absolute for gradients below ``floor``."""
     return np.abs(analytic - numeric) / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
+
+
+def net_rounding(scenario: Scenario, grads: Gradients) -> float:
+    """S_nets: how much the rounding of every net can move E, in units of ε (see the module docstring)."""
+    acts = forward(scenario).a
+    total = 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for l, (w, b) in enumerate(zip(scenario.weights, scenario.biases)):
+            terms = np.abs(acts[l]) @ np.abs(w).T + np.abs(b)  # (samples, width): Σ|w·a| + |b|
+            total += float((np.abs(grads.dE_dz[l + 1]) * terms).sum(axis=1).mean())
+    return total
 
 
 def _kinked_layers(scenario: Scenario) -> list[tuple[int, float]]:
@@ -170,24 +183,30 @@ def gradient_check(scenario: Scenario, h: float = H, grads: Gradients | None = N
     grads = backward(scenario) if grads is None else grads
     refs = parameter_refs(scenario) if refs is None else list(refs)
     numeric, e_max, kinks, reach = _stencil(scenario, refs, h)
-    if Model.of(scenario).fused:
-        e_max = np.maximum(e_max, np.abs(forward(scenario).z[-1]).max())
+    floor = float(np.abs(forward(scenario).z[-1]).max()) if Model.of(scenario).fused else 0.0
+    nets = net_rounding(scenario, grads)
     analytic = np.array([gradient_of(grads, r) for r in refs])
     with np.errstate(over="ignore", invalid="ignore"):
         scale = np.maximum(np.abs(analytic), np.abs(numeric))
-        tolerance = np.maximum(REL_TOL * scale, 1.5 * ROUNDING_ULPS * EPS * e_max / h)
+        tolerance = np.maximum(REL_TOL * scale, rounding(e_max, floor, nets, h))
         off = ~(np.abs(analytic - numeric) <= tolerance)
     reasons, fine_h = [AGREE] * len(refs), [None] * len(refs)
     for i in np.flatnonzero(off):
         if kinks[i] is not None:
             reasons[i] = KINK
         else:
-            reasons[i], fine_h[i] = _finer(scenario, refs[i], float(analytic[i]), float(reach[i]), h)
+            reasons[i], fine_h[i] = _finer(scenario, refs[i], float(analytic[i]), float(reach[i]), h, floor + nets)
     return GradientCheck(tuple(refs), numeric, analytic, relative_error(analytic, numeric), tolerance,
                          tuple(reasons), tuple(kinks), scenario.layers, scenario.activations, h, tuple(fine_h))
 
 
-def _finer(scenario: Scenario, ref: ParamRef, analytic: float, reach: float, h: float) -> tuple[str, float | None]:
+def rounding(e_max, floor: float, nets: float, h: float):
+    """The stencil's own rounding error: 1.5 · ROUNDING_ULPS · ε · S / h, S = max(max|E|, floor) + S_nets."""
+    return 1.5 * ROUNDING_ULPS * EPS * (np.maximum(e_max, floor) + nets) / h
+
+
+def _finer(scenario: Scenario, ref: ParamRef, analytic: float, reach: float, h: float, extra: float = 0.0
+           ) -> tuple[str, float | None]:
     """Why the estimate with ``h`` is off backprop's (no kink in the way): (``bends``, the smaller step at which the
     two agree), (``bends``, None) where no step float64 can resolve follows the bend, or (``differs``, None).
 
@@ -202,11 +221,11 @@ def _finer(scenario: Scenario, ref: ParamRef, analytic: float, reach: float, h: 
         (est,), (e_max,), _, (reach,) = _stencil(scenario, [ref], step)
     if est is None:
         return DIFFERS, None  # off where the loss is smooth at this scale: a real disagreement
-    rounding = 1.5 * ROUNDING_ULPS * EPS * e_max / step
+    noise = float(rounding(e_max, 0.0, extra, step))  # extra: the fused floor and S_nets of the caller
     size = max(abs(analytic), abs(est))
-    if reach > LINEAR or not rounding <= MEANINGFUL * size:
+    if reach > LINEAR or not noise <= MEANINGFUL * size:
         return BENDS, None
-    if abs(analytic - est) <= max(REL_TOL * size, rounding):
+    if abs(analytic - est) <= max(REL_TOL * size, noise):
         return BENDS, step
     return DIFFERS, None
 

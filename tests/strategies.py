@@ -39,18 +39,42 @@ def _targets(draw, loss: str, activation: str, n: int, n_samples: int) -> list[l
     return [draw(st.lists(_numbers(1e3), min_size=n, max_size=n)) for _ in range(n_samples)]
 
 
+def _pairings() -> list[tuple[str, str, str]]:
+    """Every (hidden activation, output activation, loss) the validator accepts (with 2 outputs)."""
+    return [(h, o, loss) for h in HIDDEN_ACTIVATIONS for o in output_activations(2) for loss in sorted(LOSSES)
+            if LOSSES[loss].pairing_problem(o, 2) is None]
+
+
+def fixed_architectures() -> list[tuple[list[int], list[str], str]]:
+    """A fixed list of architectures covering every pairing (2-3-2), plus deep and wide ones: the fuzz tests draw
+    extreme numbers on these, so SymPy builds each architecture's forms once (bounded time)."""
+    shapes = [[2, 3, 2], [1, 2, 2, 2], [3, 1, 1, 1, 1, 2], [2, 8, 2]]
+    out = []
+    for n, (h, o, loss) in enumerate(_pairings()):
+        layers = shapes[n % len(shapes)]
+        out.append((layers, [h] * (len(layers) - 2) + [o], loss))
+    return out
+
+
 @st.composite
-def extreme_documents(draw, max_hidden: int = MAX_HIDDEN_LAYERS, weight_limit: float = 1e3) -> dict[str, Any]:
-    """A valid scenario document (JSON data) at the edges."""
-    hidden = draw(st.lists(st.integers(1, MAX_NEURONS), min_size=1, max_size=max_hidden))
-    n_in = draw(st.integers(1, MAX_NEURONS))
-    loss = draw(st.sampled_from(sorted(LOSSES)))
-    record = LOSSES[loss]
-    n_out = draw(st.integers(max(record.min_outputs, 1), MAX_NEURONS))
-    outs = [a for a in output_activations(n_out) if record.pairing_problem(a, n_out) is None]
-    out = draw(st.sampled_from(outs))
-    layers = [n_in, *hidden, n_out]
-    acts = [draw(st.sampled_from(HIDDEN_ACTIVATIONS)) for _ in hidden] + [out]
+def extreme_documents(draw, max_hidden: int = MAX_HIDDEN_LAYERS, weight_limit: float = 1e3,
+                      architectures: list | None = None) -> dict[str, Any]:
+    """A valid scenario document (JSON data) at the edges; with ``architectures`` (layers, activations, loss)
+    drawn from that list, else any shape."""
+    if architectures is not None:
+        layers, acts, loss = draw(st.sampled_from(architectures))
+        n_in, n_out, hidden = layers[0], layers[-1], layers[1:-1]
+        out = acts[-1]
+    else:
+        hidden = draw(st.lists(st.integers(1, MAX_NEURONS), min_size=1, max_size=max_hidden))
+        n_in = draw(st.integers(1, MAX_NEURONS))
+        loss = draw(st.sampled_from(sorted(LOSSES)))
+        record = LOSSES[loss]
+        n_out = draw(st.integers(max(record.min_outputs, 1), MAX_NEURONS))
+        outs = [a for a in output_activations(n_out) if record.pairing_problem(a, n_out) is None]
+        out = draw(st.sampled_from(outs))
+        layers = [n_in, *hidden, n_out]
+        acts = [draw(st.sampled_from(HIDDEN_ACTIVATIONS)) for _ in hidden] + [out]
     big = draw(st.sampled_from([weight_limit, weight_limit, MAX_ABS_NUMBER]))
     weights = [[draw(st.lists(_numbers(big), min_size=a, max_size=a)) for _ in range(b)]
                for a, b in zip(layers, layers[1:])]

@@ -47,6 +47,7 @@ from ..engine import Gradients, Trace
 from ..i18n import t
 from ..ids import Bias, Neuron, ParamRef, Weight
 from ..naming import Names, names_for
+from ..numbers import exact
 from ..symbolic import path_colour
 from ..walkthrough import Step
 
@@ -468,9 +469,9 @@ def _texts(req: _Request) -> _Texts:
     if req.batched:  # this sample's loss here; the batch mean goes in the top row
         sample_loss = float(req.trace.loss_share[s].sum())
         what = t("E (sample {s})", req.lang, s=s + 1)
-        loss, hover = f"<b>{what} = {fmt(sample_loss)}</b>", f"{what} = {sample_loss!r}"
+        loss, hover = f"<b>{what} = {fmt(sample_loss)}</b>", f"{what} = {exact(sample_loss)}"
     else:
-        loss, hover = f"<b>{loss_name} = {fmt(req.trace.loss)}</b>", f"{loss_name} = {req.trace.loss!r}"
+        loss, hover = f"<b>{loss_name} = {fmt(req.trace.loss)}</b>", f"{loss_name} = {exact(req.trace.loss)}"
     return _Texts(values, targets, loss, hover, loss_name)
 
 
@@ -623,8 +624,8 @@ def _edge(req: _Request, ref: ParamRef, value: float, grad: float, route: str, s
     what = t("weight" if ref.TAG == "w" else "bias", req.lang)
     hover = (
         f"<b>{pname}</b>: {route}<br>"
-        f"{what} {pname} = {float(value)!r}<br>"
-        f"∂E/∂{pname} = {float(grad)!r}"
+        f"{what} {pname} = {exact(value)}<br>"
+        f"∂E/∂{pname} = {exact(grad)}"
     )
     if req.batched:
         mean = ref.read(req.grads.dE_dW, req.grads.dE_db)
@@ -873,7 +874,7 @@ def _loss_annotations(req: _Request, geo: _Geometry, texts: _Texts) -> list[dict
                  + t("batch mean", lang) + f" <b>{name} = {req.fmt(loss)}</b>")
         notes.append({"name": "batch", "x": 1, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "right",
                       "yanchor": "bottom", "text": batch, "showarrow": False, "font": {"size": geo.sizes.top_font},
-                      "yshift": TOP_ROW_SHIFT, "hovertext": f"{name} = {loss!r}"})
+                      "yshift": TOP_ROW_SHIFT, "hovertext": f"{name} = {exact(loss)}"})
     return notes
 
 
@@ -948,19 +949,22 @@ def _node_hover(scenario: Scenario, trace: Trace, grads: Gradients, names: Names
     node = names.node(l, j)
     if l == 0:
         return (f"<b>{node}</b> — " + t("input {k}", lang, k=j + 1) + "<br>"
-                f"{node} = {float(trace.a[0][sample, j])!r}<br>"
-                f"∂E/∂{node} = {float(grads.dE_da[0][sample, j])!r}")
+                f"{node} = {exact(trace.a[0][sample, j])}<br>"
+                f"∂E/∂{node} = {exact(grads.dE_da[0][sample, j])}")
     kind = t("output neuron {k}", lang, k=j + 1) if l == L else t("hidden neuron {k} of layer {l}", lang, k=j + 1, l=l)
     net, out = _plain(names, "net", l, j), _plain(names, "out", l, j)
     act = scenario.activations[l - 1]
     text = (f"<b>{node}</b> — {kind} ({act})<br>"
-            f"{net} = {float(trace.z[l][sample, j])!r}  (" + t("weighted sum + bias", lang) + ")<br>"
-            f"{out} = {act}({net}) = {float(trace.a[l][sample, j])!r}<br>"
-            f"δ = ∂E/∂{net} = {float(grads.dE_dz[l][sample, j])!r}<br>"
-            f"∂E/∂{out} = {float(grads.dE_da[l][sample, j])!r}")
+            f"{net} = {exact(trace.z[l][sample, j])}  (" + t("weighted sum + bias", lang) + ")<br>"
+            f"{out} = {act}({net}) = {exact(trace.a[l][sample, j])}<br>"
+            f"δ = ∂E/∂{net} = {exact(grads.dE_dz[l][sample, j])}<br>"
+            f"∂E/∂{out} = {exact(grads.dE_da[l][sample, j])}")
+    if l == L and not math.isfinite(grads.dE_da[l][sample, j]):
+        text += "<br>" + t("(∂E/∂out is beyond float64 where an output rounds to exactly 0 or 1; the loss is computed "
+                           "from the net, so δ above is exact)", lang)
     if l == L:
-        text += (f"<br>{t('target', lang)} t{j + 1} = {float(scenario.targets[sample, j])!r}"
-                 f"<br>{t('loss share', lang)} = {float(trace.loss_share[sample, j])!r}")
+        text += (f"<br>{t('target', lang)} t{j + 1} = {exact(scenario.targets[sample, j])}"
+                 f"<br>{t('loss share', lang)} = {exact(trace.loss_share[sample, j])}")
     if scenario.n_samples > 1:
         text += "<br>" + t("sample {s} of {n}", lang, s=sample + 1, n=scenario.n_samples)
     return text
