@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from bpviz import engine, gradcheck
+from bpviz import engine, gradcheck, numbers
 from bpviz.conventions import reference_checks
 from bpviz.functions import LOSSES
 from bpviz.i18n import t
@@ -10,8 +10,10 @@ from bpviz.naming import names_for
 from bpviz.ui import boundary, state, widgets
 from bpviz.ui.computed import Computed
 from bpviz.ui.state import AppState
+from bpviz.walkthrough import update_problem
 
 ORDERS = engine.UPDATE_ORDERS
+REFERENCE_DECIMALS = 9  # the published figures' precision (Mazur prints 0.291027924)
 # the same words in the control and in both tables (a student should not have to map output_first to "Mazur")
 ORDER_LABELS = {"simultaneous": "simultaneous (PyTorch's optimizer.step())",
                 "output_first": "output layer first (Mazur)"}
@@ -42,18 +44,26 @@ def body(app: AppState, comp: Computed) -> None:
     c2.radio(t("Update order", lang=lang), ORDERS, horizontal=True,
              format_func=lambda o: t(ORDER_LABELS[o], lang=lang),
              **state.on_widget("conv_update_order", _set_update_order))
-    rows = []
+    rows, problems = [], []
     for tb in (True, False):
         for order in ORDERS:
-            e1 = engine.loss_value(engine.step(s, train_biases=tb, update_order=order, trace=comp.trace).after)
+            update = engine.step(s, train_biases=tb, update_order=order, trace=comp.trace)
+            e1 = engine.loss_value(update.after)
             current = tb == s.train_biases and order == s.update_order
+            convention = t("biases {b}, {o}", lang=lang, b=t("trained" if tb else "fixed", lang=lang),
+                           o=t(ORDER_LABELS[order], lang=lang))
+            problem = update_problem(update, names_for(s.layers), REFERENCE_DECIMALS, lang)
+            if problem:
+                problems.append(f"{convention}: {problem}")
             rows.append({t("biases", lang=lang): t("trained" if tb else "fixed", lang=lang),
                          t("update order", lang=lang): t(ORDER_LABELS[order], lang=lang),
-                         t("E after one step", lang=lang): f"{e1:.9f}",
+                         t("E after one step", lang=lang): numbers.text(e1, REFERENCE_DECIMALS, minus="−"),
                          t("current", lang=lang): "◀" if current else ""})
     st.markdown(t("**This scenario** (E now = {e}): one step under each convention", lang=lang,
-                  e=f"{comp.trace.loss:.9f}"))
+                  e=numbers.text(comp.trace.loss, REFERENCE_DECIMALS, minus="−")))
     st.dataframe(rows, hide_index=True, width="stretch")
+    for problem in problems:  # generated text (parameter names, numbers): no user input in it
+        st.warning(problem)
 
     st.markdown(t("**Reference card** (the worked example's network): published figures beside this app's",
                   lang=lang))
