@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from bpviz import engine
 from bpviz.config import preset
+from bpviz.ui import link
 
 from .apptest_util import assert_clean, open_page, texts
 
@@ -113,3 +117,18 @@ def test_other_networks(at):
     assert_clean(at)
     assert _largest_relative_error(at) < 1e-6
     assert set(_table(at, "published")["agree"]) == {"✓"}  # the card is always about the worked example
+
+
+def test_a_convention_whose_step_overflows_says_so_in_words():
+    """A 7-layer identity net with η = 100: the table shows no 'nan'/'inf', and the step is explained below it."""
+    doc = json.loads((Path(__file__).parent / "corpus" / "issue11_identity_7_layers_eta_100.json").read_text())
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.query_params["s"] = link.pack(doc)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert_clean(at)
+    column = _table(at, "E after one step")["E after one step"].tolist()
+    assert not any(re.search(r"nan|inf", x) for x in column), column
+    assert "overflow" in " ".join(column) or "undefined" in " ".join(column)
+    warnings = [w.value for w in at.warning]
+    assert any("float64" in w and "output layer first" in w for w in warnings), warnings
