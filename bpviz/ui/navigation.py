@@ -150,6 +150,7 @@ def _where(sequence: list[tuple[str, StepId]], here: int, delta: int, lang: str)
 
 
 def _move(sequence: list[tuple[str, StepId]], here: int, delta: int) -> None:
+    state.acted()  # a clicker sends PageDown faster than the URL of the last step reaches the browser
     there = min(max(here + delta, 0), len(sequence) - 1)
     page, sid = sequence[there]
     state.set_step(sid, page)

@@ -64,9 +64,9 @@ _set_learning_rate = _snapped(state.set_learning_rate)
 
 def _slider(label: str, key: str, value: float, bounds: tuple[float, float], change, args: tuple,
             decimals: int, help_text: str | None = None) -> None:
-    state.seed_widget(key, float(value))
     lo, hi = slider_range(float(value), *bounds)
     places = max(MIN_SLIDER_DECIMALS, min(decimals, MAX_SLIDER_DECIMALS))
+    state.seed_widget(key, float(value), identity=(label, lo, hi, places, help_text))
     st.slider(label, min_value=lo, max_value=hi, step=GRID, format=f"%.{places}f", help=help_text,
               **state.on_widget(key, change, *args))
 

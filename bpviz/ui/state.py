@@ -9,6 +9,7 @@ switch (which drops widget state in Streamlit) loses nothing, and the AppState i
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,11 @@ from ..training import TrainResult
 
 STATE_KEY = "bpviz_app"
 LINK_KEY = "bpviz_link"  # the URL query this session last read or wrote (beside the state: a reset keeps it)
+ACTED_KEY = "bpviz_acted"  # set by a widget's callback: this run answers the user's action, not a navigation
+ECHO_KEY = "bpviz_echo"  # widget key -> [(a value seed_widget assigned or replaced, when)]
+ECHO_SECONDS = 2.0  # how long a browser may still report that old value (it is busy drawing the previous run)
+SEEDED_KEY = "bpviz_seeded"  # widget key -> (page, identity) of the run that last gave it its value
+_MISSING = object()
 DEFAULT_DECIMALS = 4
 MIN_DECIMALS, MAX_DECIMALS = 1, 8
 UNDO_DEPTH = 50
@@ -240,8 +246,12 @@ def open_link(read: Callable[[dict[str, str]], tuple[AppState, list[str]]]) -> A
     server restart) or when the query changes under it (back/forward); ``read`` turns a query into a state."""
     query = st.query_params.to_dict()
     app = st.session_state.get(STATE_KEY)
-    if app is not None and (not query or query == st.session_state.get(LINK_KEY)):
-        return app  # the query is the one we wrote (or a page switch dropped it): nothing new
+    acted = st.session_state.pop(ACTED_KEY, False)
+    if app is not None and (not query or query == st.session_state.get(LINK_KEY) or acted):
+        # the query is the one we wrote, or a page switch dropped it: nothing new. Or a widget changed: then the
+        # browser sent whatever its address bar held, possibly still the link of two key presses ago (the URL we
+        # wrote last run had not arrived); loading that would undo the press (→ ten presses kept 3)
+        return app
     linked, problems = read(query)
     if app is not None:
         linked.history = [*app.history, app.scenario][-UNDO_DEPTH:]  # Undo reaches what was shown before
@@ -265,15 +275,39 @@ def dismiss_link_problems() -> None:
 # ---------------------------------------------------------------- widgets bound to the state
 
 
-def seed_widget(key: str, value: Any) -> None:
-    """Give a widget its value from the AppState, on every run, before the widget is created.
+def seed_widget(key: str, value: Any, identity: tuple | None = None) -> None:
+    """Give a widget its value from the AppState before the widget is created.
 
-    Why every run: after a page switch Streamlit still holds the old page's value under the key, but the widget on
-    the new page has another identity and would start from its default. Assigning through the Session State API
-    makes the new widget pick the value up. Widgets bound this way must hand their changes back to the AppState
-    in an ``on_change`` callback (see :func:`bind_option`, :func:`on_widget`), or the next run would undo them.
+    Why: after a page switch Streamlit still holds the old page's value under the key, but the widget on the new
+    page has another identity and would start from its default. Assigning through the Session State API makes the
+    new widget pick the value up. Widgets bound this way must hand their changes back to the AppState in an
+    ``on_change`` callback (see :func:`bind_option`, :func:`on_widget`), or the next run would undo them.
+
+    Each assignment also sends the value to the browser, which puts the widget back to it: a key press that
+    arrived while the script ran would be undone there. So a caller that passes ``identity`` (what else the widget
+    is created with: label, range, format) is assigned only when the value, the page or that identity changed, or
+    Streamlit dropped the key (the widget was not drawn last run); without ``identity``, on every run.
+
+    A value assigned here reaches the browser only with this run's output. Until it does, the browser still holds
+    an older one and reports it with the next key press, as if the user had set it (two sliders for one weight: the
+    sidebar's and the one beside the formula; ten presses 120 ms apart kept 3). :func:`_forward_widget` ignores
+    such an echo: a value assigned or replaced here in the last ``ECHO_SECONDS``.
     """
-    st.session_state[key] = value
+    seeded = st.session_state.setdefault(SEEDED_KEY, {})
+    mark = (get().page, identity)
+    old = st.session_state.get(key, _MISSING)
+    if identity is None or seeded.get(key) != mark or old != value:
+        st.session_state[key] = value
+        if old is not _MISSING and old != value:
+            now = time.monotonic()
+            st.session_state.setdefault(ECHO_KEY, {})[key] = [*_recent(key), (old, now), (value, now)]
+    seeded[key] = mark
+
+
+def _recent(key: str) -> list[tuple[Any, float]]:
+    """The values a widget's browser copy may still hold (assigned, or replaced, in the last ECHO_SECONDS)."""
+    now = time.monotonic()
+    return [(v, at) for v, at in st.session_state.get(ECHO_KEY, {}).get(key, []) if now - at < ECHO_SECONDS]
 
 
 def widget_value(key: str) -> Any:
@@ -287,7 +321,15 @@ def on_widget(key: str, change: Callable[..., None], *args: Any) -> dict[str, An
 
 
 def _forward_widget(key: str, change: Callable[..., None], args: tuple) -> None:
+    acted()
+    if any(widget_value(key) == v for v, _ in _recent(key)):
+        return  # the browser's copy from before seed_widget's last assignments, not the user's (see there)
     change(widget_value(key), *args)
+
+
+def acted() -> None:
+    """Mark this run as the answer to a user's action in a widget callback (see :func:`open_link`)."""
+    st.session_state[ACTED_KEY] = True
 
 
 def bind_option(app: AppState, key: str, default: Any) -> dict[str, Any]:

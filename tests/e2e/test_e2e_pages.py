@@ -170,6 +170,26 @@ def test_every_page_by_its_sidebar_link(page_factory, server_url, width, height)
 # ---------------------------------------------------------------- 2: a slider moved by keyboard
 
 
+PRESSES, PRESS_GAP_MS = 10, 120  # faster than a run of the Backward page: presses arrive while it runs
+
+
+def test_fast_key_presses_on_a_slider_are_all_kept(page_factory, server_url):
+    """Ten → presses 120 ms apart move w5 by ten grid steps (kept 3 of 10 when the other w5 slider, or the address
+    bar, still held an older value; see bpviz.ui.state.seed_widget). The gap is the stimulus, not a wait."""
+    page = page_factory(1280, 800)
+    open_app(page, server_url)
+    go(page, server_url, "backward", "Backward pass")
+    thumb = page.locator(".st-key-sb_w_1_0_0 input[type=range]")
+    thumb.focus()
+    for _ in range(PRESSES):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(PRESS_GAP_MS)
+    settle(page)
+    final = f4(0.40 + 0.01 * PRESSES)
+    assert slider_text(page, "sb_w_1_0_0") == final and thumb.input_value() == "0.5"
+    assert slider_text(page, "focus_sb_w_1_0_0") == final
+
+
 def test_slider_by_keyboard_updates_numbers_and_graph(page_factory, server_url):
     page = page_factory(1280, 800)
     open_app(page, server_url)
