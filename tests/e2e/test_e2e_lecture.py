@@ -168,6 +168,8 @@ def test_after_a_server_restart_the_page_comes_back_from_its_url(page_factory, o
 # ---------------------------------------------------------------- presentation mode
 
 
+STEP_DRAWN_JS = """() => !!document.querySelector('[data-testid="stMain"] [data-testid="stPlotlyChart"] .main-svg')
+  && !!document.querySelector('.st-key-formula .katex')"""
 FIT_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   const header = document.querySelector('[data-testid="stHeader"]').getBoundingClientRect().bottom;
@@ -188,6 +190,10 @@ FIT_JS = """() => {
 
 def check_projected_screen(page, width: int, where: str) -> None:
     """Step row under the top bar, formula and graph on one screen, nothing cut off, type for the back row."""
+    # wait for what this check measures: under two busy loops settle() once returned before the graph existed
+    # (a quiet moment with nothing running, during the page's first load)
+    wait_for(page, lambda: page.evaluate(STEP_DRAWN_JS), "the step's graph and formula", timeout=60)
+    settle(page)
     m = page.evaluate(FIT_JS)
     assert m["rowTop"] >= m["header"], (where, m)
     assert m["graphBottom"] <= m["height"], (where, m)
