@@ -132,3 +132,14 @@ def test_a_convention_whose_step_overflows_says_so_in_words():
     assert "overflow" in " ".join(column) or "undefined" in " ".join(column)
     warnings = [w.value for w in at.warning]
     assert any("float64" in w and "output layer first" in w for w in warnings), warnings
+
+
+def test_numbers_with_a_power_of_ten_are_a_line_of_text_not_metrics_cut_short():
+    """1.280e+100 in a metric column scrolled, and read "1.280e+" on screen; the whole numbers go in a line."""
+    doc = json.loads((Path(__file__).parent / "corpus" / "issue11_identity_7_layers_eta_100.json").read_text())
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.query_params["s"] = link.pack(doc)
+    at.run()
+    assert_clean(at)
+    assert not [m.value for m in at.metric if "e+" in m.value or "overflow" in m.value]
+    assert any("E total **1.638e+100**" in m.value for m in at.markdown), [m.value for m in at.markdown][:5]

@@ -133,6 +133,7 @@ def presenter_bar(app: AppState, title: str) -> None:
 
 
 MAX_OUTPUT_METRICS = 2  # more outputs than this: one line of text instead of metrics that would be cut off
+MAX_METRIC_CHARS = 10  # 0.75136507 (8 decimals) is the longest value a metric shows
 
 
 def output_metrics(app: AppState, comp: Computed) -> None:
@@ -143,12 +144,18 @@ def output_metrics(app: AppState, comp: Computed) -> None:
     outs = [(nm.out_text(s.n_layers, k), comp.trace.outputs[comp.sample, k]) for k in range(n_out)]
     label = (t("E total", app.lang) if s.n_samples == 1
              else t("E total (mean of {n} samples)", app.lang, n=s.n_samples))
-    rows = [*outs, (label, comp.trace.loss)]
-    if n_out <= MAX_OUTPUT_METRICS:
-        for col, (name, value) in zip(st.columns(len(rows)), rows):
-            col.metric(name, fmt(value, app.decimals), help=numbers.exact(value))
-    else:
-        st.markdown(" · ".join(f"{name} **{fmt(v, app.decimals)}**" for name, v in rows))
+    rows = [(name, value, fmt(value, app.decimals)) for name, value in [*outs, (label, comp.trace.loss)]]
+    if n_out <= MAX_OUTPUT_METRICS and all(_fits_a_metric(text) for _, _, text in rows):
+        for col, (name, value, text) in zip(st.columns(len(rows)), rows):
+            col.metric(name, text, help=numbers.exact(value))
+    else:  # generated names and numbers only (no user text)
+        st.markdown(" · ".join(f"{name} **{text}**" for name, _, text in rows))
+
+
+def _fits_a_metric(text: str) -> bool:
+    """Plain decimals of at most MAX_METRIC_CHARS: a metric's column at 1280 px holds that much; a wider value
+    scrolls there, which cuts 1.280e+100 to "1.280e+" on screen, so powers of ten and words go in a line of text."""
+    return len(text) <= MAX_METRIC_CHARS and text.lstrip("-−").replace(".", "", 1).isdigit()
 
 
 # ---------------------------------------------------------------- checks and tables
