@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Scenario
-from .engine import Gradients, Model, backward, forward, gradient_of, loss_shares, parameter_refs, propagate
+from .engine import Gradients, Model, Trace, backward, forward, gradient_of, loss_shares, parameter_refs, propagate
 from .functions import ACTIVATIONS
 from .i18n import t
 from .ids import Neuron, ParamRef
@@ -52,9 +52,9 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-
     return np.abs(analytic - numeric) / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
 
 
-def net_rounding(scenario: Scenario, grads: Gradients) -> float:
+def net_rounding(scenario: Scenario, trace: Trace, grads: Gradients) -> float:
     """S_nets: how much the rounding of every net can move E, in units of ε (see the module docstring)."""
-    acts = forward(scenario).a
+    acts = trace.a
     total = 0.0
     with np.errstate(over="ignore", invalid="ignore"):
         for l, (w, b) in enumerate(zip(scenario.weights, scenario.biases)):
@@ -183,8 +183,9 @@ def gradient_check(scenario: Scenario, h: float = H, grads: Gradients | None = N
     grads = backward(scenario) if grads is None else grads
     refs = parameter_refs(scenario) if refs is None else list(refs)
     numeric, e_max, kinks, reach = _stencil(scenario, refs, h)
-    floor = float(np.abs(forward(scenario).z[-1]).max()) if Model.of(scenario).fused else 0.0
-    nets = net_rounding(scenario, grads)
+    trace = forward(scenario)
+    floor = float(np.abs(trace.z[-1]).max()) if Model.of(scenario).fused else 0.0
+    nets = net_rounding(scenario, trace, grads)
     analytic = np.array([gradient_of(grads, r) for r in refs])
     with np.errstate(over="ignore", invalid="ignore"):
         scale = np.maximum(np.abs(analytic), np.abs(numeric))
@@ -195,7 +196,7 @@ def gradient_check(scenario: Scenario, h: float = H, grads: Gradients | None = N
         if kinks[i] is not None:
             reasons[i] = KINK
         else:
-            reasons[i], fine_h[i] = _finer(scenario, refs[i], float(analytic[i]), float(reach[i]), h, floor + nets)
+            reasons[i], fine_h[i] = _finer(scenario, refs[i], float(analytic[i]), float(reach[i]), h, floor, nets)
     return GradientCheck(tuple(refs), numeric, analytic, relative_error(analytic, numeric), tolerance,
                          tuple(reasons), tuple(kinks), scenario.layers, scenario.activations, h, tuple(fine_h))
 
@@ -205,8 +206,8 @@ def rounding(e_max, floor: float, nets: float, h: float):
     return 1.5 * ROUNDING_ULPS * EPS * (np.maximum(e_max, floor) + nets) / h
 
 
-def _finer(scenario: Scenario, ref: ParamRef, analytic: float, reach: float, h: float, extra: float = 0.0
-           ) -> tuple[str, float | None]:
+def _finer(scenario: Scenario, ref: ParamRef, analytic: float, reach: float, h: float, floor: float = 0.0,
+           nets: float = 0.0) -> tuple[str, float | None]:
     """Why the estimate with ``h`` is off backprop's (no kink in the way): (``bends``, the smaller step at which the
     two agree), (``bends``, None) where no step float64 can resolve follows the bend, or (``differs``, None).
 
@@ -221,7 +222,7 @@ def _finer(scenario: Scenario, ref: ParamRef, analytic: float, reach: float, h: 
         (est,), (e_max,), _, (reach,) = _stencil(scenario, [ref], step)
     if est is None:
         return DIFFERS, None  # off where the loss is smooth at this scale: a real disagreement
-    noise = float(rounding(e_max, 0.0, extra, step))  # extra: the fused floor and S_nets of the caller
+    noise = float(rounding(e_max, floor, nets, step))
     size = max(abs(analytic), abs(est))
     if reach > LINEAR or not noise <= MEANINGFUL * size:
         return BENDS, None

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+from streamlit.testing.v1 import AppTest
+
+from bpviz.ui import link
 
 from .apptest_util import assert_clean, latex, open_page, texts
 
@@ -108,3 +114,14 @@ def test_table_shows_the_gradients_the_step_used():
     used = engine.step(mazur).gradient(Weight(0, 0, 0))
     unused = engine.gradient_of(engine.backward(mazur), Weight(0, 0, 0))
     assert shown == numbers.text(used, 8) != numbers.text(unused, 8)
+
+
+def test_a_step_beyond_float64_is_explained_once_beside_its_numbers():
+    doc = json.loads((Path(__file__).parent / "corpus" / "issue11_identity_7_layers_eta_100.json").read_text())
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.query_params["s"] = link.pack(doc)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert_clean(at)
+    boxes = [el.value for el in [*at.warning, *at.info] if "float64" in el.value]
+    assert len(boxes) == 1, boxes

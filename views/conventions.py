@@ -27,6 +27,12 @@ def _set_update_order(value: str) -> None:
     state.set_conventions(update_order=value)
 
 
+def _convention(train_biases: bool, update_order: str, lang: str) -> str:
+    """A convention in words: "biases trained, output layer first (Mazur)"."""
+    return t("biases {b}, {o}", lang=lang, b=t("trained" if train_biases else "fixed", lang=lang),
+             o=t(ORDER_LABELS[update_order], lang=lang))
+
+
 def body(app: AppState, comp: Computed) -> None:
     s = app.scenario
     lang = app.lang
@@ -50,11 +56,9 @@ def body(app: AppState, comp: Computed) -> None:
             update = engine.step(s, train_biases=tb, update_order=order, trace=comp.trace)
             e1 = engine.loss_value(update.after)
             current = tb == s.train_biases and order == s.update_order
-            convention = t("biases {b}, {o}", lang=lang, b=t("trained" if tb else "fixed", lang=lang),
-                           o=t(ORDER_LABELS[order], lang=lang))
             problem = update_problem(update, names_for(s.layers), REFERENCE_DECIMALS, lang)
             if problem:
-                problems.append(f"{convention}: {problem}")
+                problems.append(f"{_convention(tb, order, lang)}: {problem}")
             rows.append({t("biases", lang=lang): t("trained" if tb else "fixed", lang=lang),
                          t("update order", lang=lang): t(ORDER_LABELS[order], lang=lang),
                          t("E after one step", lang=lang): numbers.text(e1, REFERENCE_DECIMALS, minus="−"),
@@ -72,9 +76,7 @@ def body(app: AppState, comp: Computed) -> None:
         ref_rows.append({
             t("agree", lang=lang): "✓" if c.agrees else "✗",
             t("published figure", lang=lang): f"{t(c.what, lang=lang)} ({c.source})",
-            t("convention", lang=lang): t("biases {b}, {o}", lang=lang,
-                                          b=t("trained" if c.train_biases else "fixed", lang=lang),
-                                          o=t(ORDER_LABELS[c.update_order], lang=lang)),
+            t("convention", lang=lang): _convention(c.train_biases, c.update_order, lang),
             t("published", lang=lang): " / ".join(f"{v:.{c.published_digits}f}" for v in c.published),
             t("this app", lang=lang): " / ".join(f"{v:.{c.published_digits}f}" for v in c.app),
         })

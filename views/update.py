@@ -38,7 +38,8 @@ def body(app: AppState, comp: Computed) -> None:
     widgets.network_chart(app, comp, step, key="update_graph")
     if app.present:  # the formula and the graph first, on one projected screen
         _actions(app, comp)
-    widgets.render_factors(step, app)  # the step's notes
+    # the step's notes; why a step cannot be applied is already under the metrics (loss_before_after)
+    widgets.render_factors(step, app, shown=(comp.walkthrough.update_problem,))
     widgets.parameter_table(app, comp)
 
 

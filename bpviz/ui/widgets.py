@@ -75,8 +75,9 @@ def formula_with_sliders(app: AppState, step: Step) -> None:
         focus_sliders(app, step)
 
 
-def render_factors(step: Step, app: AppState) -> None:
-    """For a backward step, each local derivative of the chain: general form, with numbers, value; then notes."""
+def render_factors(step: Step, app: AppState, shown: tuple[str | None, ...] = ()) -> None:
+    """For a backward step, each local derivative of the chain: general form, with numbers, value; then notes (but
+    not those the page already shows elsewhere, ``shown``)."""
     if step.factors:
         st.markdown(t("**Each local derivative**: its general form (derived by SymPy), then with numbers:", app.lang))
         for term_no, term in enumerate(step.factors, start=1):
@@ -84,7 +85,8 @@ def render_factors(step: Step, app: AppState) -> None:
                 st.caption(t("Path {n} of {total}", app.lang, n=term_no, total=len(step.factors)))
             st.latex(factor_table_latex(term, app.decimals))
     for note in step.notes:
-        st.info(note)
+        if note not in shown:
+            st.info(note)
 
 
 # ---------------------------------------------------------------- header and charts
