@@ -14,6 +14,7 @@ Blocking sockets (``websocket-client``, ``urllib``): under Locust, gevent's monk
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import time
 import urllib.error
@@ -70,6 +71,7 @@ class Reply:
     nbytes: int = 0
     status: int | None = None
     metrics: dict[str, str] = field(default_factory=dict)  # label -> shown value, e.g. "E total" -> "0.2984"
+    texts: list[str] = field(default_factory=list)  # st.text bodies
     widgets: dict[str, Widget] = field(default_factory=dict)  # user key -> widget
     exceptions: list[str] = field(default_factory=list)  # st.exception / error boxes
     errors: list[str] = field(default_factory=list)  # st.error bodies (the app's error boundary)
@@ -146,10 +148,8 @@ class StreamlitSession:
 
     def close(self) -> None:
         if self.ws is not None:
-            try:
+            with contextlib.suppress(OSError, websocket.WebSocketException):
                 self.ws.close(timeout=1)
-            except (OSError, websocket.WebSocketException):
-                pass
             self.ws = None
 
     def send(self, msg: BackMsg) -> None:
@@ -259,6 +259,8 @@ class StreamlitSession:
         inner = getattr(element, kind)
         if kind == "metric":
             reply.metrics[inner.label] = inner.body
+        elif kind == "text":
+            reply.texts.append(inner.body)
         elif kind == "exception":
             reply.exceptions.append(inner.message)
         elif kind == "alert" and inner.format == inner.ERROR:

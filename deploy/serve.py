@@ -12,7 +12,9 @@ every student on one replica; HAProxy inserts a ``SERVERID`` cookie instead (``i
 What is started, all bound to this machine's loopback except the proxy's front port:
 
 * N ``streamlit run app.py`` processes on free local ports, in production settings (headless, no file watcher, no
-  run-on-save, no usage statistics, XSRF protection on, one shared cookie secret passed through the environment);
+  run-on-save, no usage statistics, XSRF protection on, no forced full garbage collection after every rerun, one
+  shared cookie secret passed through the environment), each started through ``deploy/replica.py``, which turns on
+  TCP_NODELAY (Streamlit 1.67 leaves Nagle's algorithm on, which costs ~40 ms per rerun);
 * Debian's ``haproxy`` (``apt-get install haproxy``) with a generated configuration in a temporary directory:
   websockets (``timeout tunnel``), health checks on ``/_stcore/health`` every second (a replica that stops answering
   gets no new sessions after about two seconds, and a student whose replica died reconnects to a live one), gzip for
@@ -64,7 +66,11 @@ PRODUCTION_OPTIONS: dict[str, str] = {
     "server.maxUploadSize": "2",  # MB: scenario files are a few KB
     "client.showErrorDetails": "none",
     "logger.level": "warning",
+    # Streamlit runs gc.collect(2) after every script run by default. With bpviz's heap (SymPy, Plotly, NumPy) that
+    # is ~45 ms of CPU under the GIL per rerun, which the reply waits for; Python's own generational GC still runs
+    "runner.postScriptGC": "false",
 }
+REPLICA = Path(__file__).resolve().parent / "replica.py"  # streamlit's CLI with TCP_NODELAY (see replica.py)
 
 
 class ServeError(RuntimeError):
@@ -138,9 +144,13 @@ class Replica:
         return f"http://127.0.0.1:{self.port}"
 
 
-def streamlit_command(app: Path, port: int, options: dict[str, str]) -> list[str]:
-    """The command line of one replica (``python -m streamlit run app --opt value ...``)."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app)]
+def streamlit_command(app: Path, port: int, options: dict[str, str], nodelay: bool = True) -> list[str]:
+    """The command line of one replica (``python deploy/replica.py run app --opt value ...``).
+
+    ``nodelay=False`` runs plain ``python -m streamlit`` (Nagle's algorithm left on; for comparison only).
+    """
+    launcher = [str(REPLICA)] if nodelay else ["-m", "streamlit"]
+    cmd = [sys.executable, *launcher, "run", str(app)]
     for key, value in {**options, "server.address": "127.0.0.1", "server.port": str(port)}.items():
         cmd += [f"--{key}", value]
     return cmd
@@ -183,9 +193,10 @@ frontend bpviz
     compression algo gzip
     compression type text/html text/css text/plain text/javascript application/javascript application/json image/svg+xml
     # hashed bundles: safe to keep for a year (Streamlit already says so; this holds behind any other hop too)
-    http-response set-header Cache-Control "public, max-age={STATIC_MAX_AGE}, immutable" if {{ var(txn.path) -m beg /static/ }} {{ status 200 }}
+    acl static var(txn.path) -m beg /static/
+    http-response set-header Cache-Control "public, max-age={STATIC_MAX_AGE}, immutable" if static {{ status 200 }}
     # the bundles are the same on every replica: no stickiness (and so no cookie that would make them uncacheable)
-    use_backend static if {{ var(txn.path) -m beg /static/ }}
+    use_backend static if static
     default_backend streamlit
 
 backend static
@@ -218,6 +229,7 @@ class Cluster:
     options: dict[str, str] = field(default_factory=dict)  # extra Streamlit options for every replica
     workdir: Path | None = None  # config, logs, stats socket; None: a fresh temporary directory
     restart: bool = True
+    nodelay: bool = True  # start replicas through deploy/replica.py (TCP_NODELAY); False only to compare
     check_interval_ms: int = 1000
     quiet: bool = False
     members: list[Replica] = field(default_factory=list, init=False)
@@ -265,9 +277,10 @@ class Cluster:
             options["server.disconnectedSessionTTL"] = str(self.ttl)
         log = open(replica.log_path, "ab")  # noqa: SIM115 (the child keeps it; closed here right after the fork)
         try:
-            replica.proc = subprocess.Popen(streamlit_command(self.app, replica.port, options), cwd=self.app.parent,
-                                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                            start_new_session=True, preexec_fn=_die_with_parent)
+            replica.proc = subprocess.Popen(streamlit_command(self.app, replica.port, options, self.nodelay),
+                                            cwd=self.app.parent, stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+                                            preexec_fn=_die_with_parent)
         finally:
             log.close()
 
