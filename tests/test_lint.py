@@ -13,7 +13,7 @@ def test_ruff_clean():
     ruff = shutil.which("ruff")
     if ruff is None:
         pytest.skip("ruff is not installed (pip install -e '.[test]')")
-    r = subprocess.run([ruff, "check", "bpviz", "pages", "app.py", "tests", "benchmarks"], cwd=ROOT,
+    r = subprocess.run([ruff, "check", "bpviz", "pages", "app.py", "tests", "benchmarks", "deploy"], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
 
