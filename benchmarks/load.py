@@ -45,6 +45,7 @@ from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
 import gevent.event  # noqa: E402
+import gevent.pool  # noqa: E402
 import numpy as np  # noqa: E402
 from _common import ROOT, machine_line, seed_scenario  # noqa: E402
 from locust import User, between, constant, events, task  # noqa: E402
@@ -59,6 +60,7 @@ from bpviz import engine, numbers  # noqa: E402
 
 SLIDER = "sb_w_1_0_0"  # w5 of the seed network: weights[1][0][0]
 PAGE = "Backward_pass"
+PAGE_WIDGET = "nav_backward_step"  # a widget only that page has: every reply must still be that page
 BARE_APP = ROOT / "benchmarks" / "bare_app.py"
 GRID = [round(-1.0 + 0.01 * i, 2) for i in range(201)]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -93,6 +95,8 @@ def check_reply(reply, w5: float, bare: bool) -> None:
         if want not in reply.texts:
             raise WrongNumber(f"w5={w5}: expected text {want!r}, got {reply.texts}")
         return
+    if PAGE_WIDGET not in reply.widgets:
+        raise WrongNumber(f"w5={w5}: the reply is not the {PAGE} page (no {PAGE_WIDGET} widget)")
     got, want = reply.metrics.get("E total"), expected_loss(w5)
     if got != want:
         raise WrongNumber(f"w5={w5}: E total {got!r}, the engine says {want!r}")
@@ -388,6 +392,17 @@ def scenario_lecture(real: Cluster, students: int, period: float, jitter: float,
     touch_replicas(real)  # a new session's disconnect writes to the session storage, which reaps expired ones
     gevent.sleep(1.0)
     result.rss["reaped"] = rss_mb(pids)
+    # a second class opens the page (no moves): does the memory freed by the first one get used again?
+    second = [StreamlitSession(real.url, PAGE, timeout=60) for _ in range(students)]
+    gevent.pool.Pool(25).map(lambda s: s.connect(), second)
+    gevent.sleep(0.5)
+    result.rss["second open"] = rss_mb(pids)
+    for s in second:
+        s.close()
+    gevent.sleep(ttl + 2)
+    touch_replicas(real)
+    gevent.sleep(1.0)
+    result.rss["second reaped"] = rss_mb(pids)
     return result
 
 
@@ -423,6 +438,9 @@ def memory_table(r: Result, replicas: int, ttl: int) -> str:
         ("all sessions closed (kept for reconnection)", r.rss["closed"], f"{per('closed'):.0f} KB"),
         (f"TTL ({ttl} s) passed: expired, not yet removed", r.rss["expired"], f"{per('expired'):.0f} KB"),
         ("after one more session per replica (removes expired ones)", r.rss["reaped"], f"{per('reaped'):.0f} KB"),
+        (f"then {r.sessions} new sessions open (a second class, no moves)", r.rss["second open"],
+         f"{per('second open'):.0f} KB"),
+        ("... closed, expired and removed again", r.rss["second reaped"], f"{per('second reaped'):.0f} KB"),
     ]
     lines = [f"| memory ({replicas} replicas together, VmRSS) | MB | vs baseline | per session |",
              "| --- | ---: | ---: | ---: |"]

@@ -238,6 +238,10 @@ class StreamlitSession:
                 self.page_script_hash = reply.page_script_hash = msg.new_session.page_script_hash
                 if msg.new_session.initialize.session_id:
                     self.session_id = msg.new_session.initialize.session_id
+            elif kind == "navigation" and msg.navigation.page_script_hash:
+                # with a pages/ directory (or st.navigation) the page is resolved during the run: the frontend takes
+                # the current page from this message, not from new_session (which names the main script then)
+                self.page_script_hash = reply.page_script_hash = msg.navigation.page_script_hash
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 self._note_element(msg.delta.new_element, reply, widgets)
             elif kind == "script_finished":

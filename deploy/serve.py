@@ -69,6 +69,8 @@ PRODUCTION_OPTIONS: dict[str, str] = {
     # Streamlit runs gc.collect(2) after every script run by default. With bpviz's heap (SymPy, Plotly, NumPy) that
     # is ~45 ms of CPU under the GIL per rerun, which the reply waits for; Python's own generational GC still runs
     "runner.postScriptGC": "false",
+    # lets serve.py run the app once in every replica before the first student arrives (imports, SymPy templates)
+    "server.scriptHealthCheckEnabled": "true",
 }
 REPLICA = Path(__file__).resolve().parent / "replica.py"  # streamlit's CLI with TCP_NODELAY (see replica.py)
 
@@ -230,6 +232,7 @@ class Cluster:
     workdir: Path | None = None  # config, logs, stats socket; None: a fresh temporary directory
     restart: bool = True
     nodelay: bool = True  # start replicas through deploy/replica.py (TCP_NODELAY); False only to compare
+    warm: bool = True  # run the app once in every replica before the proxy starts
     check_interval_ms: int = 1000
     quiet: bool = False
     members: list[Replica] = field(default_factory=list, init=False)
@@ -304,6 +307,8 @@ class Cluster:
             for r in self.members:
                 wait_until(lambda r=r: http_ok(r.url + HEALTH), 90, f"replica {r.name} (log: {r.log_path})",
                            alive=lambda r=r: r.proc.poll() is None)
+            if self.warm:
+                self._warm_up()
             self.config_path.write_text(haproxy_config(self.members, self.address, self.port, self.socket_path,
                                                        self.check_interval_ms))
             check = subprocess.run([haproxy, "-c", "-q", "-f", str(self.config_path)], capture_output=True, text=True)
@@ -326,6 +331,20 @@ class Cluster:
             self.stop()
             raise
         return self
+
+    def _warm_up(self) -> None:
+        """Run the app once in every replica (in parallel), so the first student does not wait for the imports.
+
+        Streamlit's script health check (``/_stcore/script-health-check``, enabled by PRODUCTION_OPTIONS) runs the
+        main script in a throwaway session: bpviz, SymPy and Plotly get imported and the seed's templates built,
+        which takes ~0.7 s in a fresh process. A failure here is not fatal (the endpoint is an experimental one).
+        """
+        threads = [threading.Thread(target=http_ok, args=(r.url + "/_stcore/script-health-check", 90.0))
+                   for r in self.members]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
 
     def _log_tails(self, lines: int = 15) -> str:
         """The last lines of every log, for an error message (the temporary directory goes away with stop())."""

@@ -66,10 +66,12 @@ def _container(docs) -> dict:
 def test_probes_use_the_health_endpoint(docs):
     container = _container(docs)
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    for probe in ("readinessProbe", "livenessProbe"):
         get = container[probe]["httpGet"]
         assert get["path"] == HEALTH, probe
         assert get["port"] in ports or get["port"] in ports.values(), probe
+    # the startup probe runs the app once (warm-up, and a broken script never becomes ready)
+    assert container["startupProbe"]["httpGet"]["path"] == "/_stcore/script-health-check"
     # readiness reacts faster than liveness restarts
     ready, live = container["readinessProbe"], container["livenessProbe"]
     assert ready["periodSeconds"] * ready["failureThreshold"] <= live["periodSeconds"] * live["failureThreshold"]
@@ -113,6 +115,7 @@ def test_dockerfile_runs_as_non_root_in_production_settings():
     assert options["--server.enableXsrfProtection"] == "true"
     assert options["--runner.postScriptGC"] == "false"
     assert options["--server.port"] == "8501"
+    assert options["--server.scriptHealthCheckEnabled"] == "true"  # the startup probe's endpoint
     healthcheck = next(rest for word, rest in instructions if word == "HEALTHCHECK")
     assert HEALTH in healthcheck
     assert "EXPOSE" in dict(instructions) and shlex.split(dict(instructions)["EXPOSE"]) == ["8501"]
