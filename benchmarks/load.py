@@ -221,6 +221,13 @@ def rss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
+def machine_busy() -> float:
+    """CPU seconds spent by the whole machine so far (all cores, everything but idle and iowait), /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
 def own_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -251,6 +258,7 @@ class Result:
     proxy_cpu: float
     own_cpu: float
     open_failed: int = 0
+    machine_cpu: float = float("nan")  # s, the whole machine during the window (everything on it)
     rss: dict[str, float] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
 
@@ -260,6 +268,11 @@ class Result:
 
     def pct(self, q: float) -> float:
         return float(np.percentile(np.asarray(self.samples) * 1000, q)) if self.samples else float("nan")
+
+    @property
+    def other_cores(self) -> float:
+        """Cores busy with other work on the machine during the window (not the server, proxy or this script)."""
+        return max(0.0, self.machine_cpu - self.server_cpu - self.proxy_cpu - self.own_cpu) / self.seconds
 
     @property
     def cpu_per_move_ms(self) -> float:
@@ -292,11 +305,12 @@ def run_phase(label: str, url: str, pids: list[int], proxy: list[int], *, users:
     PHASE.go.set()
     gevent.sleep(warmup)
     cpu0, proxy0, own0, t0 = cpu_seconds(pids), cpu_seconds(proxy), own_cpu(), time.monotonic()
+    busy0 = machine_busy()
     PHASE.measuring = True
     gevent.sleep(duration)
     PHASE.measuring = False
     seconds = time.monotonic() - t0
-    cpu1, proxy1, own1 = cpu_seconds(pids), cpu_seconds(proxy), own_cpu()
+    cpu1, proxy1, own1, busy1 = cpu_seconds(pids), cpu_seconds(proxy), own_cpu(), machine_busy()
     rss["active"] = rss_mb(pids)
     if keep_open:  # stop the moves, keep the websockets
         runner.stop()
@@ -307,7 +321,7 @@ def run_phase(label: str, url: str, pids: list[int], proxy: list[int], *, users:
         writer.close_files()
         writer_greenlet.kill()
     result = Result(label, users, seconds, list(PHASE.samples), PHASE.errors, PHASE.wrong, cpu1 - cpu0,
-                    proxy1 - proxy0, own1 - own0, PHASE.open_failed, rss, list(PHASE.error_examples))
+                    proxy1 - proxy0, own1 - own0, PHASE.open_failed, busy1 - busy0, rss, list(PHASE.error_examples))
     return result, env
 
 
@@ -338,7 +352,7 @@ def scenario_ratio(real: Cluster, bare: Cluster, moves: int) -> list[Result]:
         for v in (0.1, 0.2, 0.3):
             s.set_slider(SLIDER, v)
         pids = [cluster.members[0].proc.pid]
-        cpu0, own0, t0 = cpu_seconds(pids), own_cpu(), time.monotonic()
+        cpu0, own0, t0, busy0 = cpu_seconds(pids), own_cpu(), time.monotonic(), machine_busy()
         samples, wrong = [], 0
         for i in range(moves):
             v = GRID[(37 * i + 11) % len(GRID)]
@@ -349,7 +363,8 @@ def scenario_ratio(real: Cluster, bare: Cluster, moves: int) -> list[Result]:
                 wrong += 1
             samples.append(reply.elapsed)
         seconds = time.monotonic() - t0
-        out.append(Result(label, 1, seconds, samples, 0, wrong, cpu_seconds(pids) - cpu0, 0.0, own_cpu() - own0))
+        out.append(Result(label, 1, seconds, samples, 0, wrong, cpu_seconds(pids) - cpu0, 0.0, own_cpu() - own0,
+                          machine_cpu=machine_busy() - busy0))
         s.close()
     return out
 
@@ -417,14 +432,14 @@ def fmt(x: float, unit: str = "ms") -> str:
 
 def table(results: list[Result]) -> str:
     lines = ["| phase | sessions | moves/s | p50 | p95 | p99 | errors | wrong numbers | server CPU per move | "
-             "proxy CPU per move | load generator CPU |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "proxy CPU per move | load generator CPU | other work on the machine |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         n = max(len(r.samples), 1)
         lines.append(
             f"| {r.label} | {r.sessions} | {r.rate:.1f} | {fmt(r.pct(50))} | {fmt(r.pct(95))} | {fmt(r.pct(99))} | "
             f"{r.errors + r.open_failed} | {r.wrong} | {fmt(r.cpu_per_move_ms)} | {fmt(1000 * r.proxy_cpu / n)} | "
-            f"{100 * r.own_cpu / r.seconds:.0f} % of a core |")
+            f"{100 * r.own_cpu / r.seconds:.0f} % of a core | {r.other_cores:.2f} cores |")
     return "\n".join(lines)
 
 
@@ -471,7 +486,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--csv", metavar="PREFIX", help="also write Locust's CSV statistics with this prefix")
     args = p.parse_args(argv)
     if args.quick:
-        args.students, args.duration, args.moves, args.ttl, args.per_replica = 40, 8.0, 10, 4, 3
+        args.students, args.duration, args.moves, args.ttl, args.per_replica = 30, 6.0, 10, 3, 3
     return args
 
 
