@@ -47,7 +47,7 @@ import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 import gevent.pool  # noqa: E402
 import numpy as np  # noqa: E402
-from _common import ROOT, machine_line, seed_scenario  # noqa: E402
+from _common import ROOT, Row, machine_line, seed_scenario  # noqa: E402
 from locust import User, between, constant, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 from locust.exception import StopUser  # noqa: E402
@@ -468,7 +468,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small and short (< 60 s): a smoke run, numbers rough")
-    p.add_argument("--scenario", default="all", choices=["all", "ratio", "capacity", "lecture"])
+    p.add_argument("--scenario", default="all", choices=["all", "ratio", "capacity", "lecture"],
+                   help="which measurement (default: all three, see below)")
     p.add_argument("--students", type=int, default=200, help="lecture: simulated students (default %(default)s)")
     p.add_argument("--period", type=float, default=5.0, help="lecture: seconds between two moves of one student")
     p.add_argument("--jitter", type=float, default=0.5, help="lecture: the period varies by ± this fraction")
@@ -484,6 +485,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--plain-streamlit", action="store_true",
                    help="start replicas with plain `python -m streamlit` (Nagle's algorithm on) to compare")
     p.add_argument("--csv", metavar="PREFIX", help="also write Locust's CSV statistics with this prefix")
+    p.add_argument("--json", type=Path, help="also write the reply times as rows for run_all.py (median, p95)")
     args = p.parse_args(argv)
     if args.quick:
         args.students, args.duration, args.moves, args.ttl, args.per_replica = 30, 6.0, 10, 3, 3
@@ -542,6 +544,13 @@ def main(argv=None) -> None:
         notes.append(f"lecture: p95 {fmt(lecture.pct(95))} (target <= 500 ms), errors {lecture.errors}, "
                      f"wrong numbers {lecture.wrong}, failed opens {lecture.open_failed}")
         print("\n" + memory_table(lecture, args.replicas, args.ttl))
+    if args.json is not None:
+        import json
+        from dataclasses import asdict
+
+        rows = [Row(f"load: {r.label}, reply time", "seed", r.pct(50), r.pct(95), len(r.samples),
+                    note=f"{r.rate:.1f} moves/s, {r.errors} errors, {r.wrong} wrong") for r in results]
+        args.json.write_text(json.dumps([asdict(x) for x in rows], indent=1))
     examples = [e for r in results for e in r.examples]
     if examples:
         notes.append("first errors: " + " | ".join(examples[:3]))
