@@ -40,6 +40,7 @@ import random  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -51,7 +52,7 @@ from _common import ROOT, Row, machine_line, seed_scenario  # noqa: E402
 from locust import User, between, constant, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 from locust.exception import StopUser  # noqa: E402
-from stclient import ProtocolError, StreamlitSession  # noqa: E402
+from stclient import ProtocolError, Reply, StreamlitSession  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "deploy"))
 from serve import Cluster, ServeError  # noqa: E402
@@ -86,7 +87,7 @@ def expected_loss(w5: float) -> str:
     return _expected_cache[w5]
 
 
-def check_reply(reply, w5: float, bare: bool) -> None:
+def check_reply(reply: Reply, w5: float, bare: bool) -> None:
     """Raise WrongNumber unless the reply shows what it must for w5 = ``w5``."""
     if reply.errors or reply.exceptions:
         raise WrongNumber(f"the page shows an error: {(reply.errors + reply.exceptions)[0][:120]}")
@@ -279,8 +280,8 @@ class Result:
         return 1000 * self.server_cpu / len(self.samples) if self.samples else float("nan")
 
 
-def run_phase(label: str, url: str, pids: list[int], proxy: list[int], *, users: int, wait, duration: float,
-              warmup: float = 2.0, spawn_rate: float = 25.0, period: float = 5.0, stagger: bool = True,
+def run_phase(label: str, url: str, pids: list[int], proxy: list[int], *, users: int, wait: Callable[..., float],
+              duration: float, warmup: float = 2.0, spawn_rate: float = 25.0, period: float = 5.0, stagger: bool = True,
               bare: bool = False, page: str = PAGE, csv_prefix: str | None = None,
               keep_open: bool = False) -> tuple[Result, Environment]:
     """Spawn ``users`` students, let them all open the page, start the moves, measure ``duration`` s after
@@ -464,7 +465,7 @@ def memory_table(r: Result, replicas: int, ttl: int) -> str:
     return "\n".join(lines)
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small and short (< 60 s): a smoke run, numbers rough")
@@ -492,7 +493,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def main(argv=None) -> None:
+def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     options = dict(o.split("=", 1) for o in args.option)
     print(f"machine at the start: {machine_line()}", flush=True)

@@ -21,6 +21,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,7 +177,7 @@ class StreamlitSession:
 
     # ------------------------------------------------------------ script runs
 
-    def widget_states(self, changes: dict[str, Any] | None = None):
+    def widget_states(self, changes: dict[str, Any] | None = None) -> Any:
         """Every mirrored widget's state as the frontend sends it, with ``changes`` (user key -> value) applied."""
         from streamlit.proto.WidgetStates_pb2 import WidgetStates
 
@@ -198,7 +199,8 @@ class StreamlitSession:
             raise ProtocolError(f"no such widget on the page: {sorted(changes)}")
         return states
 
-    def rerun(self, changes: dict[str, Any] | None = None, *, first: bool = False, extra_states=()) -> Reply:
+    def rerun(self, changes: dict[str, Any] | None = None, *, first: bool = False,
+              extra_states: Sequence[Any] = ()) -> Reply:
         """Send a rerun request (widget states with ``changes``) and read until the run has finished."""
         msg = BackMsg()
         cs = msg.rerun_script

@@ -42,7 +42,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,7 +90,8 @@ def _die_with_parent() -> None:
     """In the child before exec: get SIGTERM when serve.py itself dies, even by SIGKILL (Linux; else nothing).
 
     Children also run in their own session (``start_new_session``): a terminal's Ctrl-C reaches serve.py alone,
-    which then stops the proxy first and the replicas after it.
+    which then stops the proxy first and the replicas after it. The kernel ties the signal to the thread that
+    started the child: start a Cluster from a thread that lives as long as it (the main thread, as main() does).
     """
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -119,7 +120,8 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def wait_until(condition, timeout: float, what: str, interval: float = 0.1, alive=None) -> None:
+def wait_until(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.1,
+               alive: Callable[[], bool] | None = None) -> None:
     """Poll ``condition()`` until it is true; ServeError after ``timeout`` s or when ``alive()`` turns false."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -410,7 +412,7 @@ class Cluster:
     def __enter__(self) -> Cluster:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
