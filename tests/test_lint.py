@@ -11,7 +11,7 @@ import bpviz
 
 from .conftest import ROOT
 
-CODE = ["bpviz", "views", "app.py", "tests", "benchmarks"]
+CODE = ["bpviz", "views", "app.py", "tests", "benchmarks", "deploy"]
 
 
 def _tool(name: str) -> str:

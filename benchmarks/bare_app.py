@@ -1,0 +1,31 @@
+"""The floor for the load test: a Streamlit app with bpviz's sidebar widget keys and one text element, nothing else.
+
+``benchmarks/load.py --scenario ratio`` runs the same slider moves against this app and against app.py; the ratio of
+their reply times is what bpviz itself adds to Streamlit's own cost of a rerun (protocol, widget handling, deltas).
+The widgets have the keys, kinds and ranges of the real sidebar for the seed network (``bpviz/ui.py``), without
+callbacks; the text shows w5, which the load test checks.
+"""
+
+import streamlit as st
+
+SEED = {  # the seed network's values, as the real sidebar shows them
+    "sb_x_0_0": 0.05, "sb_x_0_1": 0.10, "sb_t_0_0": 0.01, "sb_t_0_1": 0.99,
+    "sb_w_0_0_0": 0.15, "sb_w_0_0_1": 0.20, "sb_b_0_0": 0.35, "sb_w_0_1_0": 0.25, "sb_w_0_1_1": 0.30, "sb_b_0_1": 0.35,
+    "sb_w_1_0_0": 0.40, "sb_w_1_0_1": 0.45, "sb_b_1_0": 0.60, "sb_w_1_1_0": 0.50, "sb_w_1_1_1": 0.55, "sb_b_1_1": 0.60,
+}
+
+st.set_page_config(page_title="bare", layout="wide")
+with st.sidebar:
+    st.selectbox("Example", ["seed", "xor_2_2_1"], key="sb_preset")
+    c1, c2 = st.columns(2)
+    c1.button("Reset to seed", key="sb_reset")
+    c2.button("Undo", key="sb_undo_sb")
+    st.slider("Decimals shown", 1, 8, 4, key="sb_decimals")
+    for key, value in SEED.items():
+        low = 0.0 if key.startswith("sb_t_") else -1.0
+        st.slider(key, min_value=low, max_value=1.0, value=value, step=0.01, key=key, format="%.4f")
+    st.slider("Learning rate", min_value=0.01, max_value=2.0, value=0.5, step=0.01, key="sb_lr", format="%.4f")
+    st.download_button("Download scenario", data="{}", file_name="s.json", key="sb_download")
+    st.file_uploader("Load a scenario", type=["json"], key="sb_upload")
+    st.button("Prepare the worked solution", key="sb_handout_prepare")
+st.text(f"w5 = {st.session_state['sb_w_1_0_0']:.4f}")
