@@ -2,7 +2,7 @@
 
 ``benchmarks/load.py --scenario ratio`` runs the same slider moves against this app and against app.py; the ratio of
 their reply times is what bpviz itself adds to Streamlit's own cost of a rerun (protocol, widget handling, deltas).
-The widgets have the keys, kinds and ranges of the real sidebar for the seed network (``bpviz/ui.py``), without
+The widgets have the keys, kinds and ranges of the real sidebar for the seed network (``bpviz/ui/sidebar.py``), without
 callbacks; the text shows w5, which the load test checks.
 """
 
@@ -16,6 +16,7 @@ SEED = {  # the seed network's values, as the real sidebar shows them
 
 st.set_page_config(page_title="bare", layout="wide")
 with st.sidebar:
+    st.toggle("Presentation mode", key="sb_present")
     st.selectbox("Example", ["seed", "xor_2_2_1"], key="sb_preset")
     c1, c2 = st.columns(2)
     c1.button("Reset to seed", key="sb_reset")
@@ -28,4 +29,5 @@ with st.sidebar:
     st.download_button("Download scenario", data="{}", file_name="s.json", key="sb_download")
     st.file_uploader("Load a scenario", type=["json"], key="sb_upload")
     st.button("Prepare the worked solution", key="sb_handout_prepare")
+st.button("QR code", key="share_qr")
 st.text(f"w5 = {st.session_state['sb_w_1_0_0']:.4f}")

@@ -60,7 +60,7 @@ from serve import Cluster, ServeError  # noqa: E402
 from bpviz import engine, numbers  # noqa: E402
 
 SLIDER = "sb_w_1_0_0"  # w5 of the seed network: weights[1][0][0]
-PAGE = "Backward_pass"
+PAGE = "backward"
 PAGE_WIDGET = "nav_backward_step"  # a widget only that page has: every reply must still be that page
 BARE_APP = ROOT / "benchmarks" / "bare_app.py"
 GRID = [round(-1.0 + 0.01 * i, 2) for i in range(201)]

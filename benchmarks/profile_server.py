@@ -1,6 +1,6 @@
 """Where the time of one rerun goes inside a real Streamlit server, and what a cold page load costs.
 
-Run: ``python benchmarks/profile_server.py [--page Backward_pass] [--moves 20] [--top 25] [--browser]``.
+Run: ``python benchmarks/profile_server.py [--page backward] [--moves 20] [--top 25] [--browser]``.
 
 Part 1, a warm rerun after a slider move, measured inside the server: this script starts ``app.py`` in a child
 process through this file's ``--serve`` mode, which is deploy/replica.py's launcher plus instrumentation of
@@ -257,7 +257,7 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--page", default="Backward_pass")
+    parser.add_argument("--page", default="backward")
     parser.add_argument("--moves", type=int, default=20)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--gc", action="store_true", help="keep runner.postScriptGC=true (Streamlit's default)")

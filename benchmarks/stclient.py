@@ -90,7 +90,7 @@ class StreamlitSession:
 
     def __init__(self, base_url: str, page: str = "", timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self.page = page.strip("/")  # the URL path of the page, e.g. "Backward_pass"; "" is the home page
+        self.page = page.strip("/")  # the URL path of the page, e.g. "backward"; "" is the home page
         self.timeout = timeout
         self.cookies = http.cookiejar.CookieJar()
         self._http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
@@ -100,6 +100,9 @@ class StreamlitSession:
         self.http_replica: str | None = None  # from the page's response headers
         self.page_script_hash: str = ""
         self.widgets: dict[str, Widget] = {}
+        # what the frontend's widget manager holds: a value the server set, or the user's last one (a widget drawn
+        # again without set_value keeps it; its proto then carries only the default)
+        self.states: dict[str, Any] = {}
         self.last: Reply | None = None
         self._cache: dict[str, int] = {}  # hash of a cacheable message -> run number when last seen
         self._run = 0
@@ -184,9 +187,10 @@ class StreamlitSession:
         states = WidgetStates()
         changes = dict(changes or {})
         for key, w in self.widgets.items():
-            ws = w.state()
-            if ws is None:
+            if key not in self.states:
                 continue
+            ws = type(self.states[key])()
+            ws.CopyFrom(self.states[key])
             if key in changes:
                 value = changes.pop(key)
                 if w.kind == "slider":
@@ -194,6 +198,7 @@ class StreamlitSession:
                     ws.double_array_value.data.extend(value if isinstance(value, list | tuple) else [float(value)])
                 else:
                     ws.bool_value = bool(value)
+                self.states[key] = ws
             states.widgets.append(ws)
         if changes:
             raise ProtocolError(f"no such widget on the page: {sorted(changes)}")
@@ -255,6 +260,10 @@ class StreamlitSession:
         reply.elapsed = time.perf_counter() - t0
         reply.widgets = widgets
         self.widgets = widgets
+        for key, w in widgets.items():
+            ws = w.state()
+            if ws is not None and (w.element.set_value or key not in self.states):
+                self.states[key] = ws
         self._cache = {h: run for h, run in self._cache.items() if self._run - run < CACHE_AGE}
         self.last = reply
         return reply

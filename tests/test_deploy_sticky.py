@@ -18,7 +18,7 @@ from .deploy_util import require_haproxy
 
 pytestmark = pytest.mark.deploy
 
-PAGE = "Backward_pass"
+PAGE = "backward"
 
 
 @pytest.fixture(scope="module")
