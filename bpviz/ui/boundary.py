@@ -56,6 +56,7 @@ def main() -> None:
         st.switch_page(target)
     app.page = page.url_path
     page.run()
+    state.adopt_held()
     state.write_link(link.to_query(state.get()))
 
 

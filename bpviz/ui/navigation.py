@@ -120,8 +120,8 @@ def step_navigator(page: str, app: AppState, comp: Computed):
     c_prev, c_sel, c_next = columns[:3]
     for column, delta, label, shortcut in ((c_prev, -1, "◀ " + t("Prev", app.lang), "Left"),
                                             (c_next, +1, t("Next", app.lang) + " ▶", "Right")):
-        column.button(label, key=f"nav_{page}_{'prev' if delta < 0 else 'next'}", on_click=_move,
-                      args=(sequence, here, delta), disabled=not moves[delta], width="stretch", shortcut=shortcut,
+        column.button(label, **state.on_click(f"nav_{page}_{'prev' if delta < 0 else 'next'}", _move, sequence, here,
+                                              delta), disabled=not moves[delta], width="stretch", shortcut=shortcut,
                       help=_where(sequence, here, delta, app.lang))
     c_sel.selectbox(t("Step", app.lang), ids, format_func=lambda sid: f"{number[sid]}/{len(ids)} · {titles[sid]}",
                     label_visibility="collapsed" if app.present else "visible",
@@ -130,7 +130,7 @@ def step_navigator(page: str, app: AppState, comp: Computed):
         presenter_controls(app, *columns[3:])
     with st.container(key=HIDDEN_KEYS):
         for delta, shortcut in ((-1, "PageUp"), (+1, "PageDown")):
-            st.button(shortcut, key=f"nav_{page}_{shortcut.lower()}", on_click=_move, args=(sequence, here, delta),
+            st.button(shortcut, **state.on_click(f"nav_{page}_{shortcut.lower()}", _move, sequence, here, delta),
                       disabled=not moves[delta], shortcut=shortcut)
     if app.present:  # the toggle's help names the keys; the projected screen keeps the line for the formula
         return wt.step(cur)

@@ -43,6 +43,7 @@ ACTED_KEY = "bpviz_acted"  # set by a widget's callback: this run answers the us
 ECHO_KEY = "bpviz_echo"  # widget key -> [(a value seed_widget assigned or replaced, when)]
 ECHO_SECONDS = 2.0  # how long a browser may still report that old value (it is busy drawing the previous run)
 SEEDED_KEY = "bpviz_seeded"  # widget key -> (page, identity) of the run that last gave it its value
+HELD_KEY = "bpviz_held"  # in a reconnected tab's first run: widget key -> Held
 _MISSING = object()
 DEFAULT_DECIMALS = 4
 MIN_DECIMALS, MAX_DECIMALS = 1, 8
@@ -253,6 +254,8 @@ def open_link(read: Callable[[dict[str, str]], tuple[AppState, list[str]]]) -> A
         # wrote last run had not arrived); loading that would undo the press (→ ten presses kept 3)
         return app
     linked, problems = read(query)
+    if app is None:
+        st.session_state[HELD_KEY] = {key: Held() for key in _browser_held()}
     if app is not None:
         linked.history = [*app.history, app.scenario][-UNDO_DEPTH:]  # Undo reaches what was shown before
     linked.link_problems = problems
@@ -295,6 +298,11 @@ def seed_widget(key: str, value: Any, identity: tuple | None = None) -> None:
     """
     seeded = st.session_state.setdefault(SEEDED_KEY, {})
     mark = (get().page, identity)
+    held = st.session_state.get(HELD_KEY, {})
+    if key in held:  # a reconnected tab's value: the widget shows it, adopt_held() takes it over after the run
+        held[key].value = value
+        seeded[key] = mark
+        return
     old = st.session_state.get(key, _MISSING)
     if identity is None or seeded.get(key) != mark or old != value:
         st.session_state[key] = value
@@ -302,6 +310,53 @@ def seed_widget(key: str, value: Any, identity: tuple | None = None) -> None:
             now = time.monotonic()
             st.session_state.setdefault(ECHO_KEY, {})[key] = [*_recent(key), (old, now), (value, now)]
     seeded[key] = mark
+
+
+@dataclass
+class Held:
+    """A widget whose value a reconnected tab sent: what the state gives it, and how its change reaches the state."""
+
+    value: Any = _MISSING
+    change: Callable[..., None] | None = None
+    args: tuple = ()
+    click: bool = False  # a button: its callback runs when the tab's action was a click on it
+
+
+def _browser_held() -> set[str]:
+    """The keys of the widget values the browser sent with this run, read before any widget is drawn.
+
+    A tab whose server went away (a replica killed, a restart) keeps its page and reconnects to a new session: to
+    another replica behind the proxy, or to the restarted server. Streamlit's frontend does not rerun then; the
+    student's next action is the new session's first run. It carries the values of every widget on the tab, one of
+    them just changed, but Streamlit runs no callbacks for widgets the session has never drawn, and the URL gives
+    the state of the run before. Streamlit has no public way to see these values before the widgets are drawn; this
+    reads their keys from the session state's private ``_new_widget_state`` (checked by tests/test_reconnect.py and
+    the failover browser test, so a Streamlit upgrade that moves it fails there, not silently).
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    from streamlit.runtime.state.common import is_keyed_element_id, user_key_from_element_id
+
+    ctx = get_script_run_ctx()
+    states = ctx.session_state._state._new_widget_state.states if ctx is not None else {}
+    return {user_key_from_element_id(wid) for wid in states if is_keyed_element_id(wid)}
+
+
+def adopt_held() -> None:
+    """After a reconnected tab's first run: a drawn widget whose value (the browser's) differs from the state's
+    (the URL's) is the student's last action; hand it over as its callback would have, then draw the page again."""
+    held: dict[str, Held] = st.session_state.pop(HELD_KEY, {})
+    changed = False
+    for key, h in held.items():
+        if h.change is None or key not in st.session_state:
+            continue  # not drawn on this page, or not bound to the state
+        if h.click and widget_value(key) is True:
+            h.change(*h.args)
+            changed = True
+        elif not h.click and h.value is not _MISSING and widget_value(key) != h.value:
+            h.change(widget_value(key), *h.args)
+            changed = True
+    if changed:
+        st.rerun()
 
 
 def _recent(key: str) -> list[tuple[Any, float]]:
@@ -317,7 +372,18 @@ def widget_value(key: str) -> Any:
 
 def on_widget(key: str, change: Callable[..., None], *args: Any) -> dict[str, Any]:
     """Widget kwargs that hand the widget's new value to ``change(value, *args)``."""
+    held = st.session_state.get(HELD_KEY, {})
+    if key in held:
+        held[key].change, held[key].args = change, args
     return {"key": key, "on_change": _forward_widget, "args": (key, change, args)}
+
+
+def on_click(key: str, action: Callable[..., None], *args: Any) -> dict[str, Any]:
+    """Button kwargs that run ``action(*args)`` on a click (also the first click of a reconnected tab)."""
+    held = st.session_state.get(HELD_KEY, {})
+    if key in held:
+        held[key].change, held[key].args, held[key].click = action, args, True
+    return {"key": key, "on_click": action, "args": args}
 
 
 def _forward_widget(key: str, change: Callable[..., None], args: tuple) -> None:
