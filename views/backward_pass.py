@@ -23,4 +23,4 @@ def body(app: AppState, comp: Computed) -> None:
         widgets.render_gradient_check(app, comp, step.param)
 
 
-boundary.run_page(__file__, body)
+boundary.run_page(body)

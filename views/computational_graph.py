@@ -180,4 +180,4 @@ def _agree(graph_value: float, engine_value: float, lang: str) -> str:
     return "✓" if abs(graph_value - engine_value) <= 1e-12 * max(1.0, abs(engine_value)) else "≠"
 
 
-boundary.run_page(__file__, body)
+boundary.run_page(body)

@@ -121,4 +121,4 @@ def _gradient_check(app: AppState, comp: Computed) -> None:
                  hide_index=True, width="stretch", height=widgets.table_height(len(check.refs)))
 
 
-boundary.run_page(__file__, body)
+boundary.run_page(body)

@@ -16,4 +16,4 @@ def body(app: AppState, comp: Computed) -> None:
     widgets.render_factors(step, app)  # the step's notes: under the graph, so formula and graph share a screen
 
 
-boundary.run_page(__file__, body)
+boundary.run_page(body)

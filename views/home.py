@@ -39,4 +39,4 @@ def body(app, comp) -> None:
     widgets.output_metrics(app, comp)
 
 
-boundary.run_page(__file__, body)
+boundary.run_page(body)

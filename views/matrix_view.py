@@ -50,4 +50,4 @@ def body(app: AppState, comp: Computed) -> None:
             st.caption(note)
 
 
-boundary.run_page(__file__, body)
+boundary.run_page(body)

@@ -132,4 +132,4 @@ def body(app: AppState, comp: Computed) -> None:
         _form(app)
 
 
-boundary.run_page(__file__, body)
+boundary.run_page(body)

@@ -119,4 +119,4 @@ def _summary(app: AppState, result: training.TrainResult) -> None:
                  seconds=result.seconds))
 
 
-boundary.run_page(__file__, body)
+boundary.run_page(body)

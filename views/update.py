@@ -43,4 +43,4 @@ def body(app: AppState, comp: Computed) -> None:
     widgets.parameter_table(app, comp)
 
 
-boundary.run_page(__file__, body)
+boundary.run_page(body)

@@ -47,10 +47,12 @@ ERROR_DETAIL_CHARS = 200
 def main() -> None:
     """The entry script's work (``app.py``): page config, styles, the state (from the URL when a session starts), the
     page list; then the page; then the URL follows what is shown (a share link at every moment)."""
-    st.set_page_config(page_title="bpviz", page_icon="🧠", layout="wide")
     st.html(STYLE)
     app = state.open_link(link.from_query)
     page = navigation.navigation(app.lang)
+    title = next(p.title for p in navigation.PAGES if p.url_path == page.url_path)
+    st.set_page_config(page_title=f"bpviz · {t(title, app.lang)}", page_icon="🧠", layout="wide",
+                       initial_sidebar_state="collapsed" if app.present else "auto")  # once: each call is a message
     if app.goto is not None:
         target, app.goto = app.goto, None
         st.switch_page(target)
@@ -71,15 +73,12 @@ def _link_problems(app: AppState) -> None:
         st.button(t("OK", app.lang), key="link_problems_ok", on_click=state.dismiss_link_problems)
 
 
-def run_page(script: str, body: Callable[[AppState, Computed], None]) -> None:
-    """Run a page (``script`` is the view's ``__file__``): sidebar, the computed trace, then ``body(app, comp)``.
+def run_page(body: Callable[[AppState, Computed], None]) -> None:
+    """Run a page: sidebar, the computed trace, then ``body(app, comp)``.
 
     An unexpected error becomes a short message with a way out, never a traceback.
     """
     app = state.get()
-    spec = navigation.spec_of(script)
-    st.set_page_config(page_title=f"bpviz · {t(spec.title, app.lang)}",
-                       initial_sidebar_state="collapsed" if app.present else "auto")
     try:
         if app.present:
             st.html(PRESENT_STYLE)

@@ -115,8 +115,9 @@ def sidebar(app: AppState) -> None:
         with st.expander(t("Share this view (link, QR code)", lang)):
             share.panel(app)
         with st.expander(t("Scenario file (JSON)", lang), expanded=app.message_at == "upload" and bool(app.message)):
-            st.download_button(t("Download scenario", lang), data=s.to_json(), file_name="bpviz-scenario.json",
-                               mime="application/json", key=f"{PREFIX}download", width="stretch")
+            # data as a callable: the JSON is made when the button is clicked, not on every slider move
+            st.download_button(t("Download scenario", lang), data=s.to_json, file_name="bpviz-scenario.json",
+                               mime="application/json", key=f"{PREFIX}download", width="stretch", on_click="ignore")
             st.file_uploader(t("Load a scenario (JSON, at most {mb} MB)", lang, mb=UPLOAD_LIMIT_MB), type=["json"],
                              key=f"{PREFIX}upload", on_change=_on_upload)
             notice.message_here(app, "upload")  # under the uploader, where the eye is
