@@ -26,8 +26,16 @@ with st.sidebar:
         low = 0.0 if key.startswith("sb_t_") else -1.0
         st.slider(key, min_value=low, max_value=1.0, value=value, step=0.01, key=key, format="%.4f")
     st.slider("Learning rate", min_value=0.01, max_value=2.0, value=0.5, step=0.01, key="sb_lr", format="%.4f")
-    st.download_button("Download scenario", data="{}", file_name="s.json", key="sb_download")
-    st.file_uploader("Load a scenario", type=["json"], key="sb_upload")
-    st.button("Prepare the worked solution", key="sb_handout_prepare")
+    # the three drawers, drawn closed as the real sidebar draws them (their content only while open)
+    with st.expander("Share this view", key="sb_share_box", on_change="rerun") as box:
+        if box.open:
+            st.code("link")
+    with st.expander("Scenario file", key="sb_file_box", on_change="rerun") as box:
+        if box.open:
+            st.download_button("Download scenario", data="{}", file_name="s.json", key="sb_download")
+            st.file_uploader("Load a scenario", type=["json"], key="sb_upload")
+    with st.expander("Worked solution", key="sb_handout_box", on_change="rerun") as box:
+        if box.open:
+            st.button("Prepare the worked solution", key="sb_handout_prepare")
 st.button("QR code", key="share_qr")
 st.text(f"w5 = {st.session_state['sb_w_1_0_0']:.4f}")

@@ -60,6 +60,8 @@ class Widget:
             return ws
         if self.kind in ("checkbox", "toggle"):
             return WidgetState(id=self.id, bool_value=e.value if e.set_value else e.default)
+        if self.kind == "expander":  # an expander with on_change: its open state is a widget value
+            return WidgetState(id=self.id, bool_value=e.expanded)
         return None
 
 
@@ -251,6 +253,11 @@ class StreamlitSession:
                 self.page_script_hash = reply.page_script_hash = msg.navigation.page_script_hash
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 self._note_element(msg.delta.new_element, reply, widgets)
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "add_block":
+                block = msg.delta.add_block
+                if block.WhichOneof("type") == "expandable" and block.expandable.id.startswith("$$ID-"):
+                    widgets[widget_user_key(block.expandable.id)] = Widget(block.expandable.id, "expander",
+                                                                           block.expandable)
             elif kind == "script_finished":
                 if msg.script_finished in FINISHED:
                     reply.status = msg.script_finished
@@ -262,7 +269,7 @@ class StreamlitSession:
         self.widgets = widgets
         for key, w in widgets.items():
             ws = w.state()
-            if ws is not None and (w.element.set_value or key not in self.states):
+            if ws is not None and (getattr(w.element, "set_value", False) or key not in self.states):
                 self.states[key] = ws
         self._cache = {h: run for h, run in self._cache.items() if self._run - run < CACHE_AGE}
         self.last = reply
@@ -283,6 +290,12 @@ class StreamlitSession:
         widget_id = getattr(inner, "id", "") if kind not in ("plotly_chart", "metric") else ""
         if widget_id.startswith("$$ID-"):
             widgets[widget_user_key(widget_id)] = Widget(widget_id, kind, inner)
+
+    def open_expander(self, key: str) -> Reply:
+        """Open the expander with this user key (one whose content is drawn only while open) and wait for the rerun."""
+        if key not in self.widgets or self.widgets[key].kind != "expander":
+            raise ProtocolError(f"no expander {key!r} that reports its state on the page")
+        return self.rerun({key: True})
 
     def set_slider(self, key: str, value: float) -> Reply:
         """Move the slider with this user key (e.g. ``sb_w_1_0_0``) to ``value`` and wait for the rerun."""

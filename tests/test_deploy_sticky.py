@@ -71,6 +71,7 @@ def test_upload_reaches_the_replica_of_the_session(cluster):
             s.connect()
         assert {s.replica for s in sessions} == {"r1", "r2"}
         for s in sessions:
+            s.open_expander("sb_file_box")  # the scenario-file drawer: its uploader is drawn while it is open
             status, upload_replica, reply = s.upload_file("sb_upload", "scenario.json", data)
             assert status == 204
             assert upload_replica == s.replica
@@ -87,6 +88,7 @@ def test_without_the_cookie_an_upload_would_miss_the_session(cluster):
     s = StreamlitSession(cluster.url, PAGE)
     try:
         s.connect()
+        s.open_expander("sb_file_box")
         other = "r1" if s.replica == "r2" else "r2"
         for c in s.cookies:
             if c.name == "SERVERID":

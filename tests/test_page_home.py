@@ -1,5 +1,7 @@
 """AppTest: the home page."""
 
+from bpviz.ui.sidebar import FILE_DRAWER, HANDOUT_DRAWER, SHARE_DRAWER
+
 from .apptest_util import assert_clean, figures, open_page, texts
 
 
@@ -15,6 +17,9 @@ def test_home_explains_and_shows_seed():
 def test_worked_solution_is_rendered_only_on_request():
     at = open_page()
     assert at.session_state["bpviz_app"].handout is None  # no handout work on ordinary reruns
+    assert "sb_handout_prepare" not in [b.key for b in at.button]  # its drawer starts closed: not drawn
+    at.session_state[HANDOUT_DRAWER] = True  # its drawer opened
+    at.run()
     at.button(key="sb_handout_prepare").click().run()
     assert_clean(at)
     docs = at.session_state["bpviz_app"].handout.documents
@@ -23,3 +28,15 @@ def test_worked_solution_is_rendered_only_on_request():
     at.slider(key="sb_w_1_0_0").set_value(0.6).run()  # a new state: the old handout is no longer offered
     key = at.session_state["bpviz_app"].handout.rendered_for
     assert key[0] != at.session_state["bpviz_app"].scenario.to_json(indent=None)
+
+
+def test_the_sidebar_drawers_draw_their_content_only_when_open():
+    """Closed (as they start), the share, scenario-file and handout drawers cost nothing on a slider move."""
+    at = open_page()
+    assert not at.code and not at.get("file_uploader") and not at.get("download_button")
+    for drawer in (SHARE_DRAWER, FILE_DRAWER, HANDOUT_DRAWER):
+        at.session_state[drawer] = True
+    at.run()
+    assert_clean(at)
+    assert len(at.code) == 1 and len(at.get("file_uploader")) == 1 and len(at.get("download_button")) == 1
+    assert "sb_handout_prepare" in [b.key for b in at.button]

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from bpviz.config import SEED_DOCUMENT, validate
 from bpviz.ui import link, share
+from bpviz.ui.sidebar import SHARE_DRAWER
 from bpviz.ui.state import AppState
 
 QR_VERSION_MAX = 40
@@ -41,6 +42,9 @@ def test_the_share_box_shows_the_link_of_what_is_on_the_screen():
     at.query_params.update({"d": "6", "st": "backward:w:0:0:0"})
     at.run()
     at.switch_page("views/backward_pass.py").run()
+    assert not at.code  # the share drawer starts closed: nothing in it is drawn
+    at.session_state[SHARE_DRAWER] = True  # the student opens it
+    at.run()
     shown = [c.value for c in at.code if "?" in c.value]
     assert len(shown) == 1
     path, _, query = shown[0].partition("?")
@@ -75,5 +79,6 @@ def test_a_scenario_too_large_for_a_link_is_left_out_and_the_share_box_says_so()
     at = AppTest.from_file("../app.py", default_timeout=120)
     at.run()
     at.session_state["bpviz_app"].scenario = validate(doc)
+    at.session_state[SHARE_DRAWER] = True
     at.run()
     assert any("too large for a link (1,000 samples)" in c.value for c in at.sidebar.caption)

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 from bpviz.config import SEED_DOCUMENT
-from bpviz.ui.sidebar import UPLOAD_LIMIT_MB
+from bpviz.ui.sidebar import FILE_DRAWER, UPLOAD_LIMIT_MB
 
 from .apptest_util import open_page
 
@@ -15,8 +15,14 @@ ROOT = Path(__file__).resolve().parents[1]
 NAME = "**bold** <b>x</b> :red[red] $x^2$.json"  # every way a name could be read as Markup
 
 
-def uploaded(name: str, content: bytes):
+def with_file_drawer_open():
     at = open_page()
+    at.session_state[FILE_DRAWER] = True  # the uploader is drawn while its drawer is open
+    return at.run()
+
+
+def uploaded(name: str, content: bytes):
+    at = with_file_drawer_open()
     at.get("file_uploader")[0].set_value((name, content, "application/json"))
     at.run()
     assert not at.exception, at.exception
@@ -45,5 +51,5 @@ def test_a_good_file_replaces_the_scenario_without_a_message():
 def test_the_uploader_states_the_limit_the_server_enforces():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == UPLOAD_LIMIT_MB
-    label = open_page().get("file_uploader")[0].label
+    label = with_file_drawer_open().get("file_uploader")[0].label
     assert f"at most {UPLOAD_LIMIT_MB} MB" in label

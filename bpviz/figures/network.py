@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -104,6 +106,7 @@ BIAS_LOSS_GAP = 8  # between the last "+1" circle and the loss
 # Edge labels
 OBSTACLE_PAD = 2  # circles and target texts block labels from this far around them
 LABEL_PAD = 2  # a label's box keeps this far from anything else
+PLACEMENT_CACHE = 512  # label placements kept (by sizes): a lecture moves sliders over a few architectures and steps
 LABEL_FRAME_W = 8  # what a label's border and padding add to its text's width ...
 LABEL_FRAME_H = 2  # ... and height
 # a label's text, from the most to the least explicit: "w5 = 0.4000", the same on two lines, the number alone
@@ -388,18 +391,41 @@ class _Placer:
 
 def _place_labels(edges: list[_Edge], boxes: list, weights: list, font: float,
                   variants: list) -> tuple[dict[str, tuple[float, float, str]], float, bool]:
-    """Place every edge's label. Tries ever more compact texts, first one variant for all labels (consistent),
-    then each label falling back from one variant to the next; the first collision-free attempt wins, else the
-    cheapest. Returns (labels, cost, whether a label lies on a node or another label)."""
-    levels = [variants[i:i + 1] for i in range(len(variants))]
-    levels += [variants[i - 1:i + 1] for i in range(1, len(variants))]
-    best: tuple[dict, float, bool] = ({}, np.inf, True)
+    """Place every edge's label. Returns (labels, cost, whether a label lies on a node or another label).
+
+    Where a label goes depends only on sizes (a text's box depends on its length), not on the digits: so the
+    placement is computed on sizes (:func:`_placement`, cached) and the texts are filled in after. A slider move
+    usually keeps every length, and the placement is looked up (it was a tenth of a rerun's server time)."""
+    texts = [[v(e) for v in variants] for e in edges]
+    sizes = tuple(tuple(_text_box(text, font) for text in row) for row in texts)
+    spans = tuple(_Span(e.x0, e.y0, e.x1, e.y1) for e in edges)
+    spots, cost, hard = _placement(spans, sizes, tuple(map(tuple, boxes)), tuple(weights))
+    labels = {e.key: (x, y, texts[i][j]) for i, (e, (x, y, j)) in enumerate(zip(edges, spots))}
+    return labels, cost, hard
+
+
+class _Span(NamedTuple):
+    """Where an edge runs (what :meth:`_Placer.place` reads of it)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+@lru_cache(maxsize=PLACEMENT_CACHE)
+def _placement(spans: tuple[_Span, ...], sizes: tuple[tuple[tuple[float, float], ...], ...], boxes: tuple,
+               weights: tuple) -> tuple[tuple[tuple[float, float, int], ...], float, bool]:
+    """(x, y, variant) of each edge's label, the cost, and whether a label lies on something hard. Tries ever more
+    compact variants, first one variant for all labels (consistent), then each label falling back from one variant
+    to the next; the first collision-free attempt wins, else the cheapest."""
+    n = len(sizes[0]) if sizes else 0
+    levels = [range(i, i + 1) for i in range(n)] + [range(i - 1, i + 1) for i in range(1, n)]
+    best: tuple[tuple, float, bool] = ((), np.inf, True)
     for level in levels:
-        placer = _Placer(boxes, weights)
-        out = {}
-        for e in edges:
-            texts = [(text, *_text_box(text, font)) for text in (v(e) for v in level)]
-            out[e.key] = placer.place(e, [(text, w + LABEL_FRAME_W, h + LABEL_FRAME_H) for text, w, h in texts])
+        placer = _Placer(list(boxes), list(weights))
+        out = tuple(placer.place(span, [(j, row[j][0] + LABEL_FRAME_W, row[j][1] + LABEL_FRAME_H) for j in level])
+                    for span, row in zip(spans, sizes))
         if placer.cost < best[1]:
             best = (out, placer.cost, placer.hard)
         if placer.cost == 0:

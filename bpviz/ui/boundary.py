@@ -47,12 +47,15 @@ ERROR_DETAIL_CHARS = 200
 def main() -> None:
     """The entry script's work (``app.py``): page config, styles, the state (from the URL when a session starts), the
     page list; then the page; then the URL follows what is shown (a share link at every moment)."""
-    st.html(STYLE)
     app = state.open_link(link.from_query)
+    # before st.navigation: after it, the page's own icon (":material/home:") became the favicon first, fetched
+    # from Google's font server, which a classroom without internet cannot reach
+    st.set_page_config(page_title="bpviz", page_icon="🧠", layout="wide",
+                       initial_sidebar_state="collapsed" if app.present else "auto")
+    st.html(STYLE)
     page = navigation.navigation(app.lang)
     title = next(p.title for p in navigation.PAGES if p.url_path == page.url_path)
-    st.set_page_config(page_title=f"bpviz · {t(title, app.lang)}", page_icon="🧠", layout="wide",
-                       initial_sidebar_state="collapsed" if app.present else "auto")  # once: each call is a message
+    st.set_page_config(page_title=f"bpviz · {t(title, app.lang)}")
     if app.goto is not None:
         target, app.goto = app.goto, None
         st.switch_page(target)

@@ -3,6 +3,9 @@ the learning rate, the scenario file and the worked-solution handout. Every cont
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import streamlit as st
 
@@ -15,6 +18,7 @@ from . import notice, share, state
 from .state import PRESET_OPTION, SAMPLE_OPTION, AppState
 
 PREFIX = "sb_"
+SHARE_DRAWER, FILE_DRAWER, HANDOUT_DRAWER = f"{PREFIX}share_box", f"{PREFIX}file_box", f"{PREFIX}handout_box"
 UPLOAD_LIMIT_MB = 1  # the uploader's limit; .streamlit/config.toml sets server.maxUploadSize to the same
 GRID = 0.01  # slider step: the seed's values (0.15, 0.05, ...) sit on this grid
 FAR_WINDOW = 1.0  # a value far outside a slider's range gets a window of ± this around it
@@ -112,17 +116,34 @@ def sidebar(app: AppState) -> None:
             _parameter_sliders(app, nm)
         _slider(t("Learning rate η", lang), f"{PREFIX}lr", s.learning_rate, LEARNING_RATE_RANGE, _set_learning_rate,
                 (), app.decimals)
-        with st.expander(t("Share this view (link, QR code)", lang)):
-            share.panel(app)
-        with st.expander(t("Scenario file (JSON)", lang), expanded=app.message_at == "upload" and bool(app.message)):
-            # data as a callable: the JSON is made when the button is clicked, not on every slider move
-            st.download_button(t("Download scenario", lang), data=s.to_json, file_name="bpviz-scenario.json",
-                               mime="application/json", key=f"{PREFIX}download", width="stretch", on_click="ignore")
-            st.file_uploader(t("Load a scenario (JSON, at most {mb} MB)", lang, mb=UPLOAD_LIMIT_MB), type=["json"],
-                             key=f"{PREFIX}upload", on_change=_on_upload)
-            notice.message_here(app, "upload")  # under the uploader, where the eye is
-        with st.expander(t("Worked solution (handout)", lang)):
-            _handout_downloads(app)
+        with _drawer(t("Share this view (link, QR code)", lang), SHARE_DRAWER) as shown:
+            if shown:
+                share.panel(app)
+        with _drawer(t("Scenario file (JSON)", lang), FILE_DRAWER) as shown:
+            if shown:
+                # data as a callable: the JSON is made when the button is clicked
+                st.download_button(t("Download scenario", lang), data=s.to_json, file_name="bpviz-scenario.json",
+                                   mime="application/json", key=f"{PREFIX}download", width="stretch",
+                                   on_click="ignore")
+                st.file_uploader(t("Load a scenario (JSON, at most {mb} MB)", lang, mb=UPLOAD_LIMIT_MB),
+                                 type=["json"], key=f"{PREFIX}upload", on_change=_on_upload)
+                notice.message_here(app, "upload")  # under the uploader, where the eye is
+        with _drawer(t("Worked solution (handout)", lang), HANDOUT_DRAWER) as shown:
+            if shown:
+                _handout_downloads(app)
+
+
+@contextmanager
+def _drawer(label: str, key: str) -> Iterator[bool]:
+    """A sidebar expander whose content is drawn only while it is open (opening it reruns the page).
+
+    Collapsed (as they start), these three cost nothing on a slider move, and a fresh browser does not load their
+    code with the page: the share link's code block alone brought a 1.5 MB syntax highlighter (~0.2 s of a cold
+    load on a 2-core machine), the scenario file its uploader and download button.
+    """
+    box = st.expander(label, key=key, on_change="rerun")
+    with box:
+        yield bool(box.open)
 
 
 def _on_upload() -> None:

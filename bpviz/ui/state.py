@@ -40,10 +40,8 @@ from ..training import TrainResult
 STATE_KEY = "bpviz_app"
 LINK_KEY = "bpviz_link"  # the URL query this session last read or wrote (beside the state: a reset keeps it)
 ACTED_KEY = "bpviz_acted"  # set by a widget's callback: this run answers the user's action, not a navigation
-ECHO_KEY = "bpviz_echo"  # widget key -> [(a value seed_widget assigned or replaced, when)]
+BIND_KEY = "bpviz_bindings"  # what binding widgets to the state remembers between runs (a Bindings)
 ECHO_SECONDS = 2.0  # how long a browser may still report that old value (it is busy drawing the previous run)
-SEEDED_KEY = "bpviz_seeded"  # widget key -> (page, identity) of the run that last gave it its value
-HELD_KEY = "bpviz_held"  # in a reconnected tab's first run: widget key -> Held
 _MISSING = object()
 DEFAULT_DECIMALS = 4
 MIN_DECIMALS, MAX_DECIMALS = 1, 8
@@ -237,9 +235,28 @@ def check_options(options: dict[str, Any], lang: str = "en") -> tuple[dict[str, 
 
 def get() -> AppState:
     """The session's AppState, created once (guarded) from the seed example."""
-    if STATE_KEY not in st.session_state:
-        st.session_state[STATE_KEY] = AppState(scenario=preset(SEED))
-    return st.session_state[STATE_KEY]
+    app = st.session_state.get(STATE_KEY)  # one lookup: called for every widget on every run
+    if app is None:
+        app = st.session_state[STATE_KEY] = AppState(scenario=preset(SEED))
+    return app
+
+
+@dataclass
+class Bindings:
+    """What binding widgets to the state remembers between runs, in one session-state entry (each lookup in
+    st.session_state costs: seed_widget runs for every widget on every run)."""
+
+    seeded: dict[str, tuple] = field(default_factory=dict)  # key -> (page, identity) of the run that last seeded it
+    echo: dict[str, list[tuple[Any, float]]] = field(default_factory=dict)  # key -> [(value assigned or replaced,
+    # when)]
+    held: dict[str, Held] = field(default_factory=dict)  # in a reconnected tab's first run: key -> Held
+
+
+def _bindings() -> Bindings:
+    b = st.session_state.get(BIND_KEY)
+    if b is None:
+        b = st.session_state[BIND_KEY] = Bindings()
+    return b
 
 
 def open_link(read: Callable[[dict[str, str]], tuple[AppState, list[str]]]) -> AppState:
@@ -255,7 +272,7 @@ def open_link(read: Callable[[dict[str, str]], tuple[AppState, list[str]]]) -> A
         return app
     linked, problems = read(query)
     if app is None:
-        st.session_state[HELD_KEY] = {key: Held() for key in _browser_held()}
+        _bindings().held = {key: Held() for key in _browser_held()}
     if app is not None:
         linked.history = [*app.history, app.scenario][-UNDO_DEPTH:]  # Undo reaches what was shown before
     linked.link_problems = problems
@@ -296,20 +313,19 @@ def seed_widget(key: str, value: Any, identity: tuple | None = None) -> None:
     sidebar's and the one beside the formula; ten presses 120 ms apart kept 3). :func:`_forward_widget` ignores
     such an echo: a value assigned or replaced here in the last ``ECHO_SECONDS``.
     """
-    seeded = st.session_state.setdefault(SEEDED_KEY, {})
+    b = _bindings()
     mark = (get().page, identity)
-    held = st.session_state.get(HELD_KEY, {})
-    if key in held:  # a reconnected tab's value: the widget shows it, adopt_held() takes it over after the run
-        held[key].value = value
-        seeded[key] = mark
+    if key in b.held:  # a reconnected tab's value: the widget shows it, adopt_held() takes it over after the run
+        b.held[key].value = value
+        b.seeded[key] = mark
         return
     old = st.session_state.get(key, _MISSING)
-    if identity is None or seeded.get(key) != mark or old != value:
+    if identity is None or b.seeded.get(key) != mark or old != value:
         st.session_state[key] = value
         if old is not _MISSING and old != value:
             now = time.monotonic()
-            st.session_state.setdefault(ECHO_KEY, {})[key] = [*_recent(key), (old, now), (value, now)]
-    seeded[key] = mark
+            b.echo[key] = [*_recent(key), (old, now), (value, now)]
+    b.seeded[key] = mark
 
 
 @dataclass
@@ -344,7 +360,8 @@ def _browser_held() -> set[str]:
 def adopt_held() -> None:
     """After a reconnected tab's first run: a drawn widget whose value (the browser's) differs from the state's
     (the URL's) is the student's last action; hand it over as its callback would have, then draw the page again."""
-    held: dict[str, Held] = st.session_state.pop(HELD_KEY, {})
+    b = _bindings()
+    held, b.held = b.held, {}
     changed = False
     for key, h in held.items():
         if h.change is None or key not in st.session_state:
@@ -362,7 +379,7 @@ def adopt_held() -> None:
 def _recent(key: str) -> list[tuple[Any, float]]:
     """The values a widget's browser copy may still hold (assigned, or replaced, in the last ECHO_SECONDS)."""
     now = time.monotonic()
-    return [(v, at) for v, at in st.session_state.get(ECHO_KEY, {}).get(key, []) if now - at < ECHO_SECONDS]
+    return [(v, at) for v, at in _bindings().echo.get(key, []) if now - at < ECHO_SECONDS]
 
 
 def widget_value(key: str) -> Any:
@@ -372,7 +389,7 @@ def widget_value(key: str) -> Any:
 
 def on_widget(key: str, change: Callable[..., None], *args: Any) -> dict[str, Any]:
     """Widget kwargs that hand the widget's new value to ``change(value, *args)``."""
-    held = st.session_state.get(HELD_KEY, {})
+    held = _bindings().held
     if key in held:
         held[key].change, held[key].args = change, args
     return {"key": key, "on_change": _forward_widget, "args": (key, change, args)}
@@ -380,7 +397,7 @@ def on_widget(key: str, change: Callable[..., None], *args: Any) -> dict[str, An
 
 def on_click(key: str, action: Callable[..., None], *args: Any) -> dict[str, Any]:
     """Button kwargs that run ``action(*args)`` on a click (also the first click of a reconnected tab)."""
-    held = st.session_state.get(HELD_KEY, {})
+    held = _bindings().held
     if key in held:
         held[key].change, held[key].args, held[key].click = action, args, True
     return {"key": key, "on_click": action, "args": args}

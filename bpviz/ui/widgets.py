@@ -132,12 +132,17 @@ def page_header(script: str, caption: str, app: AppState, comp: Computed | None 
         st.markdown(f"## {title}")
         st.caption(caption)
         return
-    left, right = st.columns([1, 1], vertical_alignment="center")
-    with left:
+    rows = _metric_rows(app, comp)
+    if _as_metrics(app, rows):  # one row of columns, the title as wide as the metrics together (not nested rows:
+        # every column is a message on every slider move)
+        title_column, *columns = st.columns([len(rows), *[1] * len(rows)], vertical_alignment="center")
+    else:
+        title_column, right = st.columns([1, 1], vertical_alignment="center")
+        columns = [right]
+    with title_column:
         st.markdown(f"## {title}")
         st.caption(caption)
-    with right:
-        output_metrics(app, comp)
+    _show_metrics(rows, columns)
 
 
 PRESENTER_BAR = (7, 1, 1)  # title | leave presentation mode | QR code
@@ -156,18 +161,32 @@ MAX_METRIC_CHARS = 10  # 0.75136507 (8 decimals) is the longest value a metric s
 
 def output_metrics(app: AppState, comp: Computed) -> None:
     """One line of big numbers: every output (of the sample shown) and the total loss."""
+    rows = _metric_rows(app, comp)
+    _show_metrics(rows, st.columns(len(rows)) if _as_metrics(app, rows) else [st.container()])
+
+
+def _metric_rows(app: AppState, comp: Computed) -> list[tuple[str, float, str]]:
+    """(name, value, text) of every output of the sample shown, and of the total loss."""
     s = app.scenario
     nm = names_for(s.layers)
-    n_out = s.layers[-1]
-    outs = [(nm.out_text(s.n_layers, k), comp.trace.outputs[comp.sample, k]) for k in range(n_out)]
+    outs = [(nm.out_text(s.n_layers, k), comp.trace.outputs[comp.sample, k]) for k in range(s.layers[-1])]
     label = (t("E total", app.lang) if s.n_samples == 1
              else t("E total (mean of {n} samples)", app.lang, n=s.n_samples))
-    rows = [(name, value, fmt(value, app.decimals)) for name, value in [*outs, (label, comp.trace.loss)]]
-    if n_out <= MAX_OUTPUT_METRICS and all(_fits_a_metric(text) for _, _, text in rows):
-        for col, (name, value, text) in zip(st.columns(len(rows)), rows):
+    return [(name, value, fmt(value, app.decimals)) for name, value in [*outs, (label, comp.trace.loss)]]
+
+
+def _as_metrics(app: AppState, rows: list[tuple[str, float, str]]) -> bool:
+    """Big metrics, one per column; else (many outputs, or a number too long for a metric) one line of text."""
+    return app.scenario.layers[-1] <= MAX_OUTPUT_METRICS and all(_fits_a_metric(text) for _, _, text in rows)
+
+
+def _show_metrics(rows: list[tuple[str, float, str]], columns: list) -> None:
+    """One metric per column when there is a column for each, else the line of text in the one column."""
+    if len(columns) == len(rows):
+        for col, (name, value, text) in zip(columns, rows):
             col.metric(name, text, help=numbers.exact(value))
     else:  # generated names and numbers only (no user text)
-        st.markdown(" · ".join(f"{name} **{text}**" for name, _, text in rows))
+        columns[0].markdown(" · ".join(f"{name} **{text}**" for name, _, text in rows))
 
 
 def _fits_a_metric(text: str) -> bool:

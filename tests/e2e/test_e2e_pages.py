@@ -278,6 +278,7 @@ def test_prev_next_change_formula_and_highlight(page_factory, server_url):
 def test_upload_invalid_then_valid_scenario(page_factory, server_url, tmp_path):
     page = page_factory(1280, 800)
     open_app(page, server_url)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Scenario file (JSON)").click()  # the drawer is closed
     file_input = page.locator(".st-key-sb_upload input[type=file]")
 
     bad = copy.deepcopy(SEED_DOCUMENT)
