@@ -1,6 +1,6 @@
 """Load test of the server, not of browsers: simulated students over Streamlit's websocket protocol, run by Locust.
 
-Run: ``python benchmarks/load.py [--quick] [--scenario all|ratio|capacity|lecture] [--students 200] [--period 5]``
+Run: ``python benchmarks/load.py [--quick] [--scenario all|ratio|capacity|scale|lecture] [--students 200]``
 (``--help`` lists every option). Needs the ``load`` extra (``pip install -e ".[load]"``) and Debian's haproxy.
 
 Each simulated student is a Locust ``User`` holding one Streamlit session (benchmarks/stclient.py speaks the
@@ -16,9 +16,13 @@ benchmarks/bare_app.py (the same sidebar widget keys, one text element) with 1 r
 
 Scenarios (all in one run by default; every ratio is measured in the same run):
 
-* ``ratio``: one student, moves back to back: reply time of one rerun of the real app and of the bare app.
+* ``ratio``: one student on each app, moves back to back and interleaved: reply time of one rerun of the real app and
+  of the bare app.
 * ``capacity``: closed loop (every student moves again as soon as the reply is there), ``--per-replica`` students
-  per replica, on 1 replica (the other one set to maintenance in HAProxy) and on 2: throughput and p95.
+  per replica, on 1 replica (the other one set to maintenance in HAProxy) and on 2: throughput and p95 when the
+  machine is saturated (its cores also run this load generator and the proxy).
+* ``scale``: open loop, as in a lecture: ``--scale-students`` students on 1 replica, then 1.7 times as many on 2,
+  one move every ``--period`` s each: throughput at the same p95.
 * ``lecture``: ``--students`` students on 2 replicas, one move every ``--period`` s each; then the sessions close and
   the memory is followed until the disconnected sessions have expired (``server.disconnectedSessionTTL``, set to
   ``--ttl`` here; Streamlit's default is 120 s).
@@ -404,6 +408,27 @@ def scenario_capacity(real: Cluster, per_replica: int, duration: float, csv: str
     return out
 
 
+SCALE = 1.7  # the issue's target: 2 replicas serve this many times the students of 1, at the same p95
+
+
+def scenario_scale(real: Cluster, students: int, period: float, jitter: float, duration: float,
+                   csv: str | None) -> list[Result]:
+    """Open loop, as in a lecture: ``students`` on 1 replica, then SCALE times as many on all of them, each moving
+    w5 every ``period`` s. Throughput at the same p95, where the closed loop above measures the machine's limit
+    (its two cores also run this load generator and the proxy)."""
+    out = []
+    low, high = period * (1 - jitter), period * (1 + jitter)
+    for n, users in ((1, students), (len(real.members), round(students * SCALE))):
+        set_replicas(real, n)
+        pids = [r.proc.pid for r in real.members[:n]]
+        result, _ = run_phase(f"open loop, {users} students on {n} replica(s)", real.url, pids, proxy_pids(real),
+                              users=users, wait=between(low, high), duration=duration, period=period,
+                              spawn_rate=min(50.0, users), csv_prefix=csv)
+        out.append(result)
+    set_replicas(real, len(real.members))
+    return out
+
+
 def scenario_lecture(real: Cluster, students: int, period: float, jitter: float, duration: float, ttl: int,
                      csv: str | None) -> Result:
     pids = replica_pids(real)
@@ -484,7 +509,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small and short (< 60 s): a smoke run, numbers rough")
-    p.add_argument("--scenario", default="all", choices=["all", "ratio", "capacity", "lecture"],
+    p.add_argument("--scenario", default="all", choices=["all", "ratio", "capacity", "scale", "lecture"],
                    help="which measurement (default: all three, see below)")
     p.add_argument("--students", type=int, default=200, help="lecture: simulated students (default %(default)s)")
     p.add_argument("--period", type=float, default=5.0, help="lecture: seconds between two moves of one student")
@@ -493,7 +518,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--replicas", type=int, default=2, help="replicas of the real app (default %(default)s)")
     p.add_argument("--per-replica", type=int, default=4,
                    help="capacity: students per replica moving back to back (default %(default)s)")
-    p.add_argument("--moves", type=int, default=40, help="ratio: timed moves per app (default %(default)s)")
+    p.add_argument("--moves", type=int, default=200, help="ratio: timed moves per app (default %(default)s)")
+    p.add_argument("--scale-students", type=int, default=150,
+                   help="scale: students on 1 replica; on 2, 1.7 times as many (default %(default)s)")
     p.add_argument("--ttl", type=int, default=20,
                    help="server.disconnectedSessionTTL for this run, s (Streamlit's default: 120)")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
@@ -505,6 +532,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.quick:
         args.students, args.duration, args.moves, args.ttl, args.per_replica = 30, 6.0, 10, 3, 3
+        args.scale_students = 20
     return args
 
 
@@ -515,7 +543,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
     results: list[Result] = []
     lecture = None
-    want = {"ratio", "capacity", "lecture"} if args.scenario == "all" else {args.scenario}
+    want = {"ratio", "capacity", "scale", "lecture"} if args.scenario == "all" else {args.scenario}
     real = Cluster(replicas=args.replicas, port=_free_port(), address="127.0.0.1", ttl=args.ttl, options=options,
                    restart=False, quiet=True, nodelay=not args.plain_streamlit)
     bare = Cluster(replicas=1, port=_free_port(), address="127.0.0.1", app=BARE_APP, ttl=args.ttl, options=options,
@@ -531,6 +559,10 @@ def main(argv: list[str] | None = None) -> None:
             cap = scenario_capacity(real, args.per_replica, args.duration, args.csv)
             results += cap
             print(table(results[-len(cap):]), flush=True)
+        if "scale" in want:
+            scale = scenario_scale(real, args.scale_students, args.period, args.jitter, args.duration, args.csv)
+            results += scale
+            print(table(results[-len(scale):]), flush=True)
         if "lecture" in want:
             lecture = scenario_lecture(real, args.students, args.period, args.jitter, args.duration, args.ttl,
                                        args.csv)
@@ -558,6 +590,12 @@ def main(argv: list[str] | None = None) -> None:
     if len(caps) == 2:
         notes.append(f"throughput {caps[1].label.split(', ')[1]} / {caps[0].label.split(', ')[1]}: "
                      f"{caps[1].rate / caps[0].rate:.2f}x (p95 {fmt(caps[0].pct(95))} vs {fmt(caps[1].pct(95))})")
+    opens = [r for r in results if r.label.startswith("open loop")]
+    if len(opens) == 2:
+        notes.append(f"open loop: {opens[1].sessions} students on {opens[1].label.rsplit(' on ', 1)[1]} "
+                     f"({opens[1].rate:.1f} moves/s) vs {opens[0].sessions} on 1 ({opens[0].rate:.1f} moves/s): "
+                     f"{opens[1].rate / opens[0].rate:.2f}x the throughput at p95 {fmt(opens[1].pct(95))} vs "
+                     f"{fmt(opens[0].pct(95))} (target: >= {SCALE}x at the same p95)")
     if lecture is not None:
         notes.append(f"lecture: p95 {fmt(lecture.pct(95))} (target <= 500 ms), errors {lecture.errors}, "
                      f"wrong numbers {lecture.wrong}, failed opens {lecture.open_failed}")

@@ -105,6 +105,7 @@ class StreamlitSession:
         # what the frontend's widget manager holds: a value the server set, or the user's last one (a widget drawn
         # again without set_value keeps it; its proto then carries only the default)
         self.states: dict[str, Any] = {}
+        self.query_string = ""  # the URL's query: set by the app (page_info_changed), sent back with every rerun
         self.last: Reply | None = None
         self._cache: dict[str, int] = {}  # hash of a cacheable message -> run number when last seen
         self._run = 0
@@ -193,6 +194,7 @@ class StreamlitSession:
                 continue
             ws = type(self.states[key])()
             ws.CopyFrom(self.states[key])
+            ws.id = w.id  # the value the user set, under the id the widget has now (it changes with page, range)
             if key in changes:
                 value = changes.pop(key)
                 if w.kind == "slider":
@@ -211,7 +213,7 @@ class StreamlitSession:
         """Send a rerun request (widget states with ``changes``) and read until the run has finished."""
         msg = BackMsg()
         cs = msg.rerun_script
-        cs.query_string = ""
+        cs.query_string = self.query_string  # the address bar, as the app last wrote it
         if first or not self.page_script_hash:
             cs.page_name = self.page
         else:
@@ -258,6 +260,8 @@ class StreamlitSession:
                 if block.WhichOneof("type") == "expandable" and block.expandable.id.startswith("$$ID-"):
                     widgets[widget_user_key(block.expandable.id)] = Widget(block.expandable.id, "expander",
                                                                            block.expandable)
+            elif kind == "page_info_changed":
+                self.query_string = msg.page_info_changed.query_string
             elif kind == "script_finished":
                 if msg.script_finished in FINISHED:
                     reply.status = msg.script_finished

@@ -193,14 +193,13 @@ def gradient_check(scenario: Scenario, h: float = H, grads: Gradients | None = N
         off = ~(np.abs(analytic - numeric) <= tolerance)
     reasons, fine_h = [AGREE] * len(refs), [None] * len(refs)
     for i in np.flatnonzero(off):
-        nets_i = max(nets, _stencil_nets(scenario, refs[i], h))
-        with np.errstate(over="ignore", invalid="ignore"):
-            tolerance[i] = max(tolerance[i], rounding(e_max[i], floor, nets_i, h))
-        if abs(analytic[i] - numeric[i]) <= tolerance[i]:
-            continue
         if kinks[i] is not None:
             reasons[i] = KINK
-        else:
+            continue
+        nets_i = max(nets, _stencil_nets(scenario, refs[i], h))  # ~8 ms each: only where no kink explains it
+        with np.errstate(over="ignore", invalid="ignore"):
+            tolerance[i] = max(tolerance[i], rounding(e_max[i], floor, nets_i, h))
+        if not abs(analytic[i] - numeric[i]) <= tolerance[i]:
             reasons[i], fine_h[i] = _finer(scenario, refs[i], float(analytic[i]), float(reach[i]), h, floor, nets_i)
     return GradientCheck(tuple(refs), numeric, analytic, relative_error(analytic, numeric), tolerance,
                          tuple(reasons), tuple(kinks), scenario.layers, scenario.activations, h, tuple(fine_h))

@@ -33,12 +33,13 @@ def tab_on_backward() -> AppTest:
     return at
 
 
-def reconnected(tab: AppTest) -> AppTest:
-    """The tab's next run in a new session: its URL, its page, and the widget values it shows (with any action
-    already applied to them, as ``at.slider(...).set_value(...)`` does without running)."""
+def reconnected(tab: AppTest, page_hash: str | None = None) -> AppTest:
+    """The tab's next run in a new session: its URL, its page (or ``page_hash``: the student clicked another page),
+    and the widget values it shows (with any action already applied, as ``at.slider(...).set_value(...)`` does
+    without running)."""
     fresh = AppTest.from_file("../app.py", default_timeout=120)
     fresh.query_params.update({k: v[-1] if isinstance(v, list) else v for k, v in tab.query_params.items()})
-    fresh._page_hash = tab._page_hash  # the page the tab shows (st.navigation's hash: an element id includes it)
+    fresh._page_hash = page_hash or tab._page_hash  # st.navigation's hash of the page: an element id includes it
     fresh._run(tab._tree.get_widget_states())  # the frontend sends the tab's widget states with the action
     assert_clean(fresh)
     return fresh
@@ -80,3 +81,30 @@ def test_a_reconnect_without_an_action_changes_nothing():
     assert after.slider(key=W5).value == 0.45
     assert after.selectbox(key=STEP).value == tab.selectbox(key=STEP).value
     assert after.metric[-1].value == tab.metric[-1].value
+
+
+def test_a_page_switch_as_the_first_action_after_a_reconnect_keeps_every_number():
+    """The tab's widgets have the Backward page's element ids; on another page the same keys get other ids, and the
+    sliders show their defaults (the minimum), which are not the student's values: nothing may be taken from them
+    (found in review: every weight became -1, η 0.01, decimals 1)."""
+    tab = tab_on_backward()
+    forward = AppTest.from_file("../app.py", default_timeout=120)
+    forward.run()
+    forward.switch_page("views/forward_pass.py").run()
+    after = reconnected(tab, page_hash=forward._page_hash)
+    app = after.session_state["bpviz_app"]
+    assert app.page == "forward"
+    assert app.scenario.weights[1][0, 0] == 0.45 and app.decimals == 4
+    assert after.slider(key=W5).value == 0.45  # drawn again from the state, not left at its default
+
+
+def test_apply_step_pressed_after_a_reconnect_applies_it():
+    """Any button bound with state.on_click counts as the first action of a reconnected tab (here: Apply step)."""
+    tab = AppTest.from_file("../app.py", default_timeout=120)
+    tab.run()
+    tab.switch_page("views/update.py").run()
+    before = tab.session_state["bpviz_app"].scenario.weights[1][0, 0]
+    tab.button(key="update_apply").click()
+    after = reconnected(tab)
+    assert after.session_state["bpviz_app"].scenario.weights[1][0, 0] != before  # w5 moved by −η·∂E/∂w5
+    assert after.session_state["bpviz_app"].history  # and Undo can take it back

@@ -71,7 +71,7 @@ def _build() -> None:
 
 def _form(app: AppState) -> None:
     lang = app.lang
-    st.button(t("Start from the current network", lang), key="bld_from_current", on_click=_from_current,
+    st.button(t("Start from the current network", lang), **state.on_click("bld_from_current", _from_current),
               help=t("Fill the form with the network shown above, to change one thing about it", lang))
     a, b, c = st.columns(3)
     a.number_input(t("Inputs", lang), 1, MAX_NEURONS, **_field(app, "bld_inputs"))
@@ -101,7 +101,7 @@ def _form(app: AppState) -> None:
     i2.number_input(t("Random seed", lang), 0, 10_000, **_field(app, "bld_seed"))
     i3.number_input(t("Learning rate η", lang), 0.001, 100.0, step=0.1, format="%.3f", **_field(app, "bld_lr"))
     st.caption(t("Initial weights: {info}", lang, info=t(INIT_INFO[_value(app.options, "bld_init")], lang)))
-    st.button(t("Build network", lang), key="bld_build", on_click=_build, type="primary", width="stretch")
+    st.button(t("Build network", lang), **state.on_click("bld_build", _build), type="primary", width="stretch")
     notice.message_here(app, "builder")
 
 
@@ -125,7 +125,7 @@ def body(app: AppState, comp: Computed) -> None:
         st.subheader(t("Examples", lang))
         for name, info in PRESET_INFO.items():
             # the button over its lesson, not beside it: beside, a 1280 px screen cut names to "xor…", "relu…"
-            st.button(name, key=f"bld_preset_{name}", on_click=state.load_preset, args=(name,), width="stretch")
+            st.button(name, **state.on_click(f"bld_preset_{name}", state.load_preset, name), width="stretch")
             st.caption(t(info, lang))
     with right:
         st.subheader(t("Build your own", lang))

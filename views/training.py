@@ -113,7 +113,7 @@ def _summary(app: AppState, result: training.TrainResult) -> None:
     b.metric(t("E at start", lang=lang), widgets.fmt(float(result.losses[0]), d), help=repr(float(result.losses[0])))
     c.metric(t("E at the end", lang=lang), widgets.fmt(result.final_loss, d), help=repr(result.final_loss),
              delta=widgets.fmt(result.final_loss - float(result.losses[0]), d), delta_color="inverse")
-    keep.button(t("Continue from the trained weights", lang=lang), key="train_keep", on_click=state.keep_trained,
+    keep.button(t("Continue from the trained weights", lang=lang), **state.on_click("train_keep", state.keep_trained),
                 help=t("Make the trained network the current scenario (Undo goes back)", lang=lang), width="stretch")
     st.caption(t("{reason} in {seconds:.2f} s.", lang=lang, reason=t(result.reason, lang=lang).capitalize(),
                  seconds=result.seconds))

@@ -19,10 +19,11 @@ def _actions(app: AppState, comp: Computed) -> None:
         widgets.loss_before_after(app, comp)
     with buttons:
         c1, c2, c3 = st.columns(ACTIONS)
-        c1.button(t("Apply step", lang), on_click=state.apply_update, key="update_apply", type="primary",
+        c1.button(t("Apply step", lang), **state.on_click("update_apply", state.apply_update), type="primary",
                   width="stretch", help=t("Continue from the updated weights", lang))
-        c2.button(t("Undo", lang), on_click=state.undo, key="update_undo", disabled=not app.history, width="stretch")
-        c3.button(t("Reset", lang), on_click=state.reset, key="update_reset", width="stretch",
+        c2.button(t("Undo", lang), **state.on_click("update_undo", state.undo), disabled=not app.history,
+                  width="stretch")
+        c3.button(t("Reset", lang), **state.on_click("update_reset", state.reset), width="stretch",
                   help=t("Back to the worked example", lang))
     notice.message_here(app, "update")  # e.g. a step too large to apply, under its button
 

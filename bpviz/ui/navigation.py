@@ -160,7 +160,7 @@ def _move(sequence: list[tuple[str, StepId]], here: int, delta: int) -> None:
 
 def presenter_controls(app: AppState, leave_column, qr_column) -> None:
     """Presentation mode's way out (the sidebar is folded away) and its QR code button."""
-    leave_column.button(t("Exit", app.lang), key="present_off", on_click=state.set_present, args=(False,),
+    leave_column.button(t("Exit", app.lang), **state.on_click("present_off", state.set_present, False),
                         icon=":material/close_fullscreen:", width="stretch",
                         help=t("Leave presentation mode (the sidebar comes back)", app.lang))
     with qr_column:
@@ -173,12 +173,12 @@ def counter_navigator(key: str, label: str, n_max: int, app: AppState, default: 
     if isinstance(stored, bool) or not isinstance(stored, int) or not 0 <= stored <= n_max:
         stored = app.options[key] = min(max(int(default), 0), n_max)
     c_prev, c_sel, c_next = st.columns(NAV_COLUMNS, vertical_alignment="bottom")
-    c_prev.button("◀ " + t("Prev", app.lang), key=f"{key}_prev", on_click=state.move_counter,
-                  args=(key, -1, n_max), disabled=stored == 0, width="stretch")
+    c_prev.button("◀ " + t("Prev", app.lang), **state.on_click(f"{key}_prev", state.move_counter, key, -1, n_max),
+                  disabled=stored == 0, width="stretch")
     if n_max > 0:
         c_sel.slider(label, 0, n_max, **state.bind_option(app, key, default))
     else:
         c_sel.caption(label)
-    c_next.button(t("Next", app.lang) + " ▶", key=f"{key}_next", on_click=state.move_counter,
-                  args=(key, +1, n_max), disabled=stored >= n_max, width="stretch")
+    c_next.button(t("Next", app.lang) + " ▶", **state.on_click(f"{key}_next", state.move_counter, key, +1, n_max),
+                  disabled=stored >= n_max, width="stretch")
     return stored

@@ -103,8 +103,8 @@ def sidebar(app: AppState) -> None:
                      help=t("Load a built-in scenario. 'seed' is the worked example.", lang),
                      **state.on_widget(PRESET_OPTION, state.choose_preset))
         c1, c2 = st.columns(2)
-        c1.button(t("Reset to seed", lang), on_click=state.reset, key=f"{PREFIX}reset", width="stretch")
-        c2.button(t("Undo", lang), on_click=state.undo, key=f"{PREFIX}undo_sb", disabled=not app.history,
+        c1.button(t("Reset to seed", lang), **state.on_click(f"{PREFIX}reset", state.reset), width="stretch")
+        c2.button(t("Undo", lang), **state.on_click(f"{PREFIX}undo_sb", state.undo), disabled=not app.history,
                   width="stretch")
         state.seed_widget(f"{PREFIX}decimals", app.decimals)
         st.slider(t("Decimals shown", lang), state.MIN_DECIMALS, state.MAX_DECIMALS,
@@ -158,8 +158,9 @@ def _on_upload() -> None:
 def _handout_downloads(app: AppState) -> None:
     """Render the worked solution only when asked (not on every slider move), then offer it for download."""
     lang = app.lang
-    st.button(t("Prepare the worked solution", lang), key=f"{PREFIX}handout_prepare", on_click=state.prepare_handout,
-              width="stretch", help=t("Every step of the current network, as a Markdown or LaTeX document", lang))
+    st.button(t("Prepare the worked solution", lang),
+              **state.on_click(f"{PREFIX}handout_prepare", state.prepare_handout), width="stretch",
+              help=t("Every step of the current network, as a Markdown or LaTeX document", lang))
     handout = state.current_handout(app)
     if handout is None:
         return  # nothing prepared yet, or prepared for another state

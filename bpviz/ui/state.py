@@ -265,6 +265,8 @@ def open_link(read: Callable[[dict[str, str]], tuple[AppState, list[str]]]) -> A
     query = st.query_params.to_dict()
     app = st.session_state.get(STATE_KEY)
     acted = st.session_state.pop(ACTED_KEY, False)
+    if app is not None:
+        _bindings().held = {}  # only a session's first run adopts a tab's values (that run may have been cut short)
     if app is not None and (not query or query == st.session_state.get(LINK_KEY) or acted):
         # the query is the one we wrote, or a page switch dropped it: nothing new. Or a widget changed: then the
         # browser sent whatever its address bar held, possibly still the link of two key presses ago (the URL we
@@ -272,7 +274,7 @@ def open_link(read: Callable[[dict[str, str]], tuple[AppState, list[str]]]) -> A
         return app
     linked, problems = read(query)
     if app is None:
-        _bindings().held = {key: Held() for key in _browser_held()}
+        _bindings().held = {key: Held(ids) for key, ids in _browser_held().items()}
     if app is not None:
         linked.history = [*app.history, app.scenario][-UNDO_DEPTH:]  # Undo reaches what was shown before
     linked.link_problems = problems
@@ -332,13 +334,14 @@ def seed_widget(key: str, value: Any, identity: tuple | None = None) -> None:
 class Held:
     """A widget whose value a reconnected tab sent: what the state gives it, and how its change reaches the state."""
 
+    ids: frozenset[str] = frozenset()  # the element ids the browser sent values for under this key
     value: Any = _MISSING
     change: Callable[..., None] | None = None
     args: tuple = ()
     click: bool = False  # a button: its callback runs when the tab's action was a click on it
 
 
-def _browser_held() -> set[str]:
+def _browser_held() -> dict[str, frozenset[str]]:
     """The keys of the widget values the browser sent with this run, read before any widget is drawn.
 
     A tab whose server went away (a replica killed, a restart) keeps its page and reconnects to a new session: to
@@ -354,25 +357,46 @@ def _browser_held() -> set[str]:
 
     ctx = get_script_run_ctx()
     states = ctx.session_state._state._new_widget_state.states if ctx is not None else {}
-    return {user_key_from_element_id(wid) for wid in states if is_keyed_element_id(wid)}
+    held: dict[str, set[str]] = {}
+    for wid in states:
+        if is_keyed_element_id(wid):
+            held.setdefault(user_key_from_element_id(wid), set()).add(wid)
+    return {key: frozenset(ids) for key, ids in held.items()}
+
+
+def _drawn_id(key: str) -> str | None:
+    """The element id the widget with this key got in this run (private, like :func:`_browser_held`)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_state._state._key_id_mapper.get_id_from_key(key, None) if ctx is not None else None
 
 
 def adopt_held() -> None:
     """After a reconnected tab's first run: a drawn widget whose value (the browser's) differs from the state's
-    (the URL's) is the student's last action; hand it over as its callback would have, then draw the page again."""
+    (the URL's) is the student's last action; hand it over as its callback would have, then draw the page again.
+
+    Only a widget drawn with the very element id the browser sent is adopted: an id includes the page and the
+    slider's range, and a widget the browser did not have shows its default, not a value of the student's (then
+    the page is only drawn again, seeded from the state). Applied in a fixed order, the sliders beside the formula
+    last: if the URL was a run behind and both twins of a parameter differ, the one at hand wins."""
     b = _bindings()
     held, b.held = b.held, {}
-    changed = False
-    for key, h in held.items():
+    changed = redraw = False
+    for key in sorted(held, key=lambda k: (k.startswith("focus_"), k)):
+        h = held[key]
         if h.change is None or key not in st.session_state:
             continue  # not drawn on this page, or not bound to the state
+        if _drawn_id(key) not in h.ids:
+            redraw = redraw or not h.click  # shown with its default: draw it again from the state
+            continue
         if h.click and widget_value(key) is True:
             h.change(*h.args)
             changed = True
         elif not h.click and h.value is not _MISSING and widget_value(key) != h.value:
             h.change(widget_value(key), *h.args)
             changed = True
-    if changed:
+    if changed or redraw:
         st.rerun()
 
 
