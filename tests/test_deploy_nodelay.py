@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
+import threading
 
 from .deploy_util import ROOT
 
@@ -40,7 +41,13 @@ def _nodelay_of_an_accepted_socket() -> int:
         server.close()
         return value
 
-    return asyncio.run(main())
+    # in a thread of its own: earlier tests in the session (Playwright's sync API) leave a loop running in this one
+    result: list[int] = []
+    worker = threading.Thread(target=lambda: result.append(asyncio.run(main())))
+    worker.start()
+    worker.join(30)
+    assert result, "the asyncio server did not answer within 30 s"
+    return result[0]
 
 
 def test_asyncio_leaves_nagle_on_for_a_protocol_0_listener_and_enable_nodelay_turns_it_off():
