@@ -412,13 +412,13 @@ SCALE = 1.7  # the issue's target: 2 replicas serve this many times the students
 
 
 def scenario_scale(real: Cluster, students: int, period: float, jitter: float, duration: float,
-                   csv: str | None) -> list[Result]:
-    """Open loop, as in a lecture: ``students`` on 1 replica, then SCALE times as many on all of them, each moving
+                   csv: str | None, factor: float = SCALE) -> list[Result]:
+    """Open loop, as in a lecture: ``students`` on 1 replica, then ``factor`` times as many on all of them, each moving
     w5 every ``period`` s. Throughput at the same p95, where the closed loop above measures the machine's limit
     (its two cores also run this load generator and the proxy)."""
     out = []
     low, high = period * (1 - jitter), period * (1 + jitter)
-    for n, users in ((1, students), (len(real.members), round(students * SCALE))):
+    for n, users in ((1, students), (len(real.members), round(students * factor))):
         set_replicas(real, n)
         pids = [r.proc.pid for r in real.members[:n]]
         result, _ = run_phase(f"open loop, {users} students on {n} replica(s)", real.url, pids, proxy_pids(real),
@@ -520,7 +520,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="capacity: students per replica moving back to back (default %(default)s)")
     p.add_argument("--moves", type=int, default=200, help="ratio: timed moves per app (default %(default)s)")
     p.add_argument("--scale-students", type=int, default=150,
-                   help="scale: students on 1 replica; on 2, 1.7 times as many (default %(default)s)")
+                   help="scale: students on 1 replica (default %(default)s)")
+    p.add_argument("--scale", type=float, default=SCALE,
+                   help="scale: on all replicas, this many times as many students (default %(default)s)")
     p.add_argument("--ttl", type=int, default=20,
                    help="server.disconnectedSessionTTL for this run, s (Streamlit's default: 120)")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
@@ -560,7 +562,8 @@ def main(argv: list[str] | None = None) -> None:
             results += cap
             print(table(results[-len(cap):]), flush=True)
         if "scale" in want:
-            scale = scenario_scale(real, args.scale_students, args.period, args.jitter, args.duration, args.csv)
+            scale = scenario_scale(real, args.scale_students, args.period, args.jitter, args.duration, args.csv,
+                                   args.scale)
             results += scale
             print(table(results[-len(scale):]), flush=True)
         if "lecture" in want:
@@ -595,7 +598,7 @@ def main(argv: list[str] | None = None) -> None:
         notes.append(f"open loop: {opens[1].sessions} students on {opens[1].label.rsplit(' on ', 1)[1]} "
                      f"({opens[1].rate:.1f} moves/s) vs {opens[0].sessions} on 1 ({opens[0].rate:.1f} moves/s): "
                      f"{opens[1].rate / opens[0].rate:.2f}x the throughput at p95 {fmt(opens[1].pct(95))} vs "
-                     f"{fmt(opens[0].pct(95))} (target: >= {SCALE}x at the same p95)")
+                     f"{fmt(opens[0].pct(95))} (target: >= {SCALE}x at the same p95 or better)")
     if lecture is not None:
         notes.append(f"lecture: p95 {fmt(lecture.pct(95))} (target <= 500 ms), errors {lecture.errors}, "
                      f"wrong numbers {lecture.wrong}, failed opens {lecture.open_failed}")
