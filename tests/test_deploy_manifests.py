@@ -132,3 +132,17 @@ def test_dockerfile_and_serve_give_the_same_streamlit_options():
     args = yaml.safe_load(cmd)
     options = {k.removeprefix("--"): v for k, v in zip(args[4::2], args[5::2])}
     assert {k: options.get(k) for k in PRODUCTION_OPTIONS} == PRODUCTION_OPTIONS
+
+
+def test_the_image_holds_what_the_app_runs():
+    """Every COPY source exists, and the entry script, its page scripts and the launcher are copied (the draft
+    copied a pages/ folder that had become views/: the build would have failed)."""
+    from bpviz.ui.navigation import PAGES
+
+    copies = [shlex.split(line)[1:] for line in DOCKERFILE.read_text().splitlines() if line.startswith("COPY ")]
+    sources = [src for *srcs, _ in copies for src in srcs]
+    for src in sources:
+        assert (ROOT / src).exists(), f"COPY {src}: no such file in the repository"
+    needed = {"app.py", "bpviz", "deploy/replica.py", ".streamlit", "pyproject.toml"}
+    needed |= {p.path.split("/")[0] for p in PAGES}  # the page scripts' folder
+    assert needed <= set(sources), needed - set(sources)
