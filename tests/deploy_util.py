@@ -10,7 +10,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -70,3 +70,16 @@ def children(pid: int) -> list[int]:
         except OSError:
             continue
     return out
+
+
+def two_replicas() -> Iterator:
+    """The real app on two replicas behind HAProxy (no restarts): a generator for a pytest fixture."""
+    require_haproxy()
+    from serve import Cluster, free_port
+
+    c = Cluster(replicas=2, port=free_port(), address="127.0.0.1", restart=False, quiet=True)
+    c.start()
+    try:
+        yield c
+    finally:
+        c.stop()

@@ -14,7 +14,7 @@ import pytest
 from bpviz import engine, numbers
 from bpviz.config import preset
 
-from .deploy_util import require_haproxy
+from .deploy_util import two_replicas
 
 pytestmark = pytest.mark.deploy
 
@@ -23,13 +23,7 @@ PAGE = "backward"
 
 @pytest.fixture(scope="module")
 def cluster():
-    require_haproxy()
-    from serve import Cluster, free_port
-
-    c = Cluster(replicas=2, port=free_port(), address="127.0.0.1", restart=False, quiet=True)
-    c.start()
-    yield c
-    c.stop()
+    yield from two_replicas()
 
 
 def test_sessions_from_one_address_spread_and_stick(cluster):

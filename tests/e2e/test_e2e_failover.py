@@ -15,7 +15,7 @@ import pytest
 from bpviz import engine
 from bpviz.config import preset
 
-from ..deploy_util import require_haproxy
+from ..deploy_util import two_replicas
 from .browser import assert_healthy, f4, settle, slider_text, wait_for
 from .test_e2e_lecture import open_url, press_and_wait, shown_numbers, step_box, walk_sequence
 
@@ -27,13 +27,7 @@ W5 = "sb_w_1_0_0"
 
 @pytest.fixture
 def cluster():
-    require_haproxy()
-    from serve import Cluster, free_port
-
-    c = Cluster(replicas=2, port=free_port(), address="127.0.0.1", restart=False, quiet=True)
-    c.start()
-    yield c
-    c.stop()
+    yield from two_replicas()
 
 
 def replica_of(page) -> str:
