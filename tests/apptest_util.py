@@ -6,6 +6,8 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
+from .conftest import CORPUS
+
 TEXT_ELEMENTS = ("markdown", "latex", "caption", "info", "warning", "success", "title", "header", "subheader")
 
 
@@ -19,6 +21,22 @@ def open_page(page: str | None = None) -> AppTest:
         at.run()
         assert not at.exception, at.exception
     return at
+
+
+def opened(query: dict[str, str], page: str | None = None) -> AppTest:
+    """A new session opening the app with ``query`` in its URL (a share link, a reload), then ``page``."""
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.query_params.update(query)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def corpus_doc(name: str) -> dict:
+    """A scenario document of the fuzz corpus, by file stem."""
+    return json.loads((CORPUS / f"{name}.json").read_text())
 
 
 def texts(at: AppTest) -> str:

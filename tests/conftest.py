@@ -10,6 +10,7 @@ import pytest
 from bpviz.config import SEED_DOCUMENT
 
 ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "corpus"  # the scenarios that once failed: test_fuzz.py runs every one
 
 
 @pytest.fixture

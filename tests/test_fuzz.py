@@ -16,7 +16,6 @@ import math
 import re
 import sys
 import warnings
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
@@ -32,9 +31,9 @@ from bpviz.naming import names_for
 from bpviz.numbers import OVERFLOW, UNDEFINED
 from bpviz.walkthrough import build_walkthrough, update_problem
 
+from .conftest import CORPUS
 from .strategies import extreme_documents, fixed_architectures
 
-CORPUS = Path(__file__).parent / "corpus"
 RAW_NON_FINITE = re.compile(r"(?<![A-Za-z])(inf|nan|Infinity|NaN)(?![A-Za-z])")
 EXPLAINED = "float64"  # every explanation of an overflow names what cannot hold the number
 VALID_EXAMPLES = 1000

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from bpviz import engine
 from bpviz.config import preset
 from bpviz.ui import link
 
-from .apptest_util import assert_clean, open_page, texts
+from .apptest_util import assert_clean, corpus_doc, open_page, opened, texts
 
 PAGE = "views/conventions.py"
 
@@ -121,11 +118,7 @@ def test_other_networks(at):
 
 def test_a_convention_whose_step_overflows_says_so_in_words():
     """A 7-layer identity net with η = 100: the table shows no 'nan'/'inf', and the step is explained below it."""
-    doc = json.loads((Path(__file__).parent / "corpus" / "issue11_identity_7_layers_eta_100.json").read_text())
-    at = AppTest.from_file("../app.py", default_timeout=120)
-    at.query_params["s"] = link.pack(doc)
-    at.run()
-    at.switch_page(PAGE).run()
+    at = opened({"s": link.pack(corpus_doc("issue11_identity_7_layers_eta_100"))}, PAGE)
     assert_clean(at)
     column = _table(at, "E after one step")["E after one step"].tolist()
     assert not any(re.search(r"nan|inf", x) for x in column), column
@@ -136,10 +129,7 @@ def test_a_convention_whose_step_overflows_says_so_in_words():
 
 def test_numbers_with_a_power_of_ten_are_a_line_of_text_not_metrics_cut_short():
     """1.280e+100 in a metric column scrolled, and read "1.280e+" on screen; the whole numbers go in a line."""
-    doc = json.loads((Path(__file__).parent / "corpus" / "issue11_identity_7_layers_eta_100.json").read_text())
-    at = AppTest.from_file("../app.py", default_timeout=120)
-    at.query_params["s"] = link.pack(doc)
-    at.run()
+    at = opened({"s": link.pack(corpus_doc("issue11_identity_7_layers_eta_100"))})
     assert_clean(at)
     assert not [m.value for m in at.metric if "e+" in m.value or "overflow" in m.value]
     assert any("E total **1.638e+100**" in m.value for m in at.markdown), [m.value for m in at.markdown][:5]

@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import json
 
-from streamlit.testing.v1 import AppTest
-
 from bpviz.config import SEED_DOCUMENT, validate
 from bpviz.ids import StepId
 from bpviz.ui import link
 
-from .apptest_util import assert_clean, latex, texts
+from .apptest_util import assert_clean, latex, opened, texts
 
 BACKWARD = "views/backward_pass.py"
-
-
-def opened(query: dict[str, str], page: str | None = None) -> AppTest:
-    """A new session opening the app with ``query`` in its URL (a share link, a reload), then ``page``."""
-    at = AppTest.from_file("../app.py", default_timeout=120)
-    at.query_params.update(query)
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def w5_doc(value: float) -> dict:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from bpviz.ui import link
 
-from .apptest_util import assert_clean, latex, open_page, texts
+from .apptest_util import assert_clean, corpus_doc, latex, open_page, opened, texts
 
 PAGE = "views/update.py"
 
@@ -117,11 +113,7 @@ def test_table_shows_the_gradients_the_step_used():
 
 
 def test_a_step_beyond_float64_is_explained_once_beside_its_numbers():
-    doc = json.loads((Path(__file__).parent / "corpus" / "issue11_identity_7_layers_eta_100.json").read_text())
-    at = AppTest.from_file("../app.py", default_timeout=120)
-    at.query_params["s"] = link.pack(doc)
-    at.run()
-    at.switch_page(PAGE).run()
+    at = opened({"s": link.pack(corpus_doc("issue11_identity_7_layers_eta_100"))}, PAGE)
     assert_clean(at)
     boxes = [el.value for el in [*at.warning, *at.info] if "float64" in el.value]
     assert len(boxes) == 1, boxes
