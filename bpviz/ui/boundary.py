@@ -54,8 +54,7 @@ def main() -> None:
                        initial_sidebar_state="collapsed" if app.present else "auto")
     st.html(STYLE)
     page = navigation.navigation(app.lang)
-    title = next(p.title for p in navigation.PAGES if p.url_path == page.url_path)
-    st.set_page_config(page_title=f"bpviz · {t(title, app.lang)}")
+    st.set_page_config(page_title=f"bpviz · {t(navigation.spec_at(page.url_path).title, app.lang)}")
     if app.goto is not None:
         target, app.goto = app.goto, None
         st.switch_page(target)
@@ -73,7 +72,7 @@ def _link_problems(app: AppState) -> None:
         st.warning(t("This link could not be used entirely:", app.lang))
         for problem in app.link_problems:
             st.text(problem)
-        st.button(t("OK", app.lang), key="link_problems_ok", on_click=state.dismiss_link_problems)
+        st.button(t("OK", app.lang), **state.on_click("link_problems_ok", state.dismiss_link_problems))
 
 
 def run_page(body: Callable[[AppState, Computed], None]) -> None:
@@ -93,5 +92,5 @@ def run_page(body: Callable[[AppState, Computed], None]) -> None:
                    "seed, or start again from the worked example with the button below.", app.lang))
         # the exception's text may quote the user's input: plain text, one line, clipped
         notice.plain_box("page_error", f"{type(exc).__name__}: {clip(str(exc), ERROR_DETAIL_CHARS)}")
-        st.button(t("Start again from the worked example", app.lang), on_click=state.reset_everything,
-                  key="error_reset")
+        st.button(t("Start again from the worked example", app.lang),
+                  **state.on_click("error_reset", state.reset_everything))

@@ -87,9 +87,14 @@ WALK: tuple[tuple[str, tuple[Phase, ...]], ...] = (
 HIDDEN_KEYS = "nav_hidden_keys"  # a container of key-only buttons (PageDown/PageUp, what presenter clickers send)
 
 
+def spec_at(url_path: str) -> PageSpec:
+    """The page with this URL path ("" is Home)."""
+    return next(p for p in PAGES if p.url_path == url_path)
+
+
 def page_path(url_path: str) -> str:
     """The script of the page with this URL path."""
-    return next(p.path for p in PAGES if p.url_path == url_path)
+    return spec_at(url_path).path
 
 
 def walk(comp: Computed) -> list[tuple[str, StepId]]:
@@ -145,8 +150,7 @@ def _where(sequence: list[tuple[str, StepId]], here: int, delta: int, lang: str)
     there = here + delta
     if not 0 <= there < len(sequence) or sequence[there][0] == sequence[here][0]:
         return None
-    title = next(p.title for p in PAGES if p.url_path == sequence[there][0])
-    return t("Goes on to the {page} page", lang, page=t(title, lang))
+    return t("Goes on to the {page} page", lang, page=t(spec_at(sequence[there][0]).title, lang))
 
 
 def _move(sequence: list[tuple[str, StepId]], here: int, delta: int) -> None:

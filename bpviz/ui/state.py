@@ -247,8 +247,8 @@ class Bindings:
     st.session_state costs: seed_widget runs for every widget on every run)."""
 
     seeded: dict[str, tuple] = field(default_factory=dict)  # key -> (page, identity) of the run that last seeded it
-    echo: dict[str, list[tuple[Any, float]]] = field(default_factory=dict)  # key -> [(value assigned or replaced,
-    # when)]
+    # key -> [(a value seed_widget assigned or replaced, when)]
+    echo: dict[str, list[tuple[Any, float]]] = field(default_factory=dict)
     held: dict[str, Held] = field(default_factory=dict)  # in a reconnected tab's first run: key -> Held
 
 
