@@ -71,8 +71,10 @@ def _slider(label: str, key: str, value: float, bounds: tuple[float, float], cha
     lo, hi = slider_range(float(value), *bounds)
     places = max(MIN_SLIDER_DECIMALS, min(decimals, MAX_SLIDER_DECIMALS))
     state.seed_widget(key, float(value), identity=(label, lo, hi, places, help_text))
-    st.slider(label, min_value=lo, max_value=hi, step=GRID, format=f"%.{places}f", help=help_text,
-              **state.on_widget(key, change, *args))
+    # value= the same as seeded: the key decides the widget's identity and its seeded state wins; without a value,
+    # Streamlit builds a copy of the whole session state to guess single or range (per slider and run: 10 % of a rerun)
+    st.slider(label, min_value=lo, max_value=hi, value=float(value), step=GRID, format=f"%.{places}f",
+              help=help_text, **state.on_widget(key, change, *args))
 
 
 def param_key(ref: ParamRef) -> str:
@@ -107,7 +109,7 @@ def sidebar(app: AppState) -> None:
         c2.button(t("Undo", lang), **state.on_click(f"{PREFIX}undo_sb", state.undo), disabled=not app.history,
                   width="stretch")
         state.seed_widget(f"{PREFIX}decimals", app.decimals)
-        st.slider(t("Decimals shown", lang), state.MIN_DECIMALS, state.MAX_DECIMALS,
+        st.slider(t("Decimals shown", lang), state.MIN_DECIMALS, state.MAX_DECIMALS, app.decimals,
                   **state.on_widget(f"{PREFIX}decimals", state.set_decimals))
         notice.message_here(app, "sidebar")
         with st.expander(t("Inputs and targets", lang), expanded=True):
