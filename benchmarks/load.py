@@ -519,8 +519,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--per-replica", type=int, default=4,
                    help="capacity: students per replica moving back to back (default %(default)s)")
     p.add_argument("--moves", type=int, default=200, help="ratio: timed moves per app (default %(default)s)")
-    p.add_argument("--scale-students", type=int, default=150,
-                   help="scale: students on 1 replica (default %(default)s)")
+    p.add_argument("--scale-students", type=int, default=110,
+                   help="scale: students on 1 replica (default %(default)s: below one replica's limit here even on a "
+                        "slow day; 150 saturated it on 2026-11-28)")
     p.add_argument("--scale", type=float, default=SCALE,
                    help="scale: on all replicas, this many times as many students (default %(default)s)")
     p.add_argument("--ttl", type=int, default=20,
