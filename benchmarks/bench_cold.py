@@ -1,9 +1,10 @@
 """Cold load: a student opens a share link in a fresh browser; how long until the first graph is on the screen.
 
 Run: ``python benchmarks/bench_cold.py [--rounds 9] [--page backward] [--json out.json]`` (needs Debian's haproxy
-and chromium). Starts the app on one replica behind HAProxy with ``deploy/serve.py`` (as for a class) and, as the
-floor, ``cold_parts_app.py`` (Streamlit with one small Plotly chart). Every round opens, each in a fresh Chromium
-context (empty cache) at 1280×800 on loopback, in an order that rotates from round to round:
+and chromium). Starts the app behind HAProxy with ``deploy/serve.py`` (as for a class, with one replica) and, as the
+floor, ``cold_parts_app.py`` (Streamlit with one small Plotly chart, with the app's theme and toolbar settings).
+Every round opens, each in a fresh Chromium context (empty cache) at 1280×800 on loopback, in an order that rotates
+from round to round:
 
 * the page through deploy/serve.py (HAProxy, gzip),
 * the same page straight from the Streamlit process (what ``streamlit run app.py`` gives),
@@ -53,7 +54,7 @@ class Case:
     url: str
     loss: str | None  # the "E total" to wait for; None: the floor has no metric
     graph: list[float] = field(default_factory=list)  # seconds
-    numbers: list[float] = field(default_factory=list)
+    shown: list[float] = field(default_factory=list)  # seconds until E total shows the loss
     pings: list[int] = field(default_factory=list)
 
 
@@ -80,7 +81,7 @@ def rows_of(cases: list[Case], reference: Case) -> list[Row]:
         ms = [g * 1000 for g in c.graph]
         q1, _, q3 = statistics.quantiles(ms, n=4) if len(ms) > 1 else (ms[0], 0, ms[0])
         diff = statistics.median((a - b) * 1000 for a, b in zip(c.graph, reference.graph))
-        shown = "" if c.loss is None else f"E total shown {statistics.median(c.numbers) * 1000:.0f} ms, "
+        shown = "" if c.loss is None else f"E total shown {statistics.median(c.shown) * 1000:.0f} ms, "
         note = (f"{shown}IQR {q1:.0f}–{q3:.0f} ms, health pings {statistics.median(c.pings):g}"
                 + ("" if c is reference else f", {diff:+.0f} ms against the floor"))
         rows.append(Row(f"cold load to first graph: {c.label}", "seed", statistics.median(ms),
@@ -89,9 +90,26 @@ def rows_of(cases: list[Case], reference: Case) -> list[Row]:
     return rows
 
 
+def _at_least_one(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise ValueError(text)
+    return n
+
+
+def app_config() -> dict[str, str]:
+    """The app's .streamlit/config.toml as command-line options, so the floor runs with the same theme and toolbar
+    (its replica starts in benchmarks/, where Streamlit would not find the app's config)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    return {f"{section}.{key}": str(value).lower() if isinstance(value, bool) else str(value)
+            for section, table in config.items() for key, value in table.items()}
+
+
 def main() -> None:
     parser = arguments(__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=9, help="counted rounds (one more warms up)")
+    parser.add_argument("--rounds", type=_at_least_one, default=9, help="counted rounds (one more warms up)")
     parser.add_argument("--page", default="backward", help="the page's URL path")
     parser.add_argument("--parts", action="store_true", help="where the time beyond the floor goes (see above)")
     args = parser.parse_args()
@@ -102,7 +120,7 @@ def main() -> None:
     loss = numbers.text(engine.forward(seed_scenario()).loss, 4)
     with Cluster(replicas=1, port=free_port(), address="127.0.0.1", restart=False, quiet=True) as served, \
             Cluster(replicas=1, port=free_port(), address="127.0.0.1", restart=False, quiet=True,
-                    app=HERE / "cold_parts_app.py") as floor, sync_playwright() as p:
+                    app=HERE / "cold_parts_app.py", options=app_config()) as floor, sync_playwright() as p:
         floor_url = f"{floor.members[0].url}/"
         cases = [Case("share link through deploy/serve.py", f"{served.url}/{args.page}", loss),
                  Case("the same straight from Streamlit", f"{served.members[0].url}/{args.page}", loss),
@@ -120,7 +138,7 @@ def main() -> None:
                     graph, shown, pings = load_once(browser, case)
                     if r:
                         case.graph.append(graph)
-                        case.numbers.append(shown)
+                        case.shown.append(shown)
                         case.pings.append(pings)
                 print(f"round {r}{' (warm-up)' if not r else ''} done", flush=True)
         finally:

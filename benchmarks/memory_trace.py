@@ -94,14 +94,29 @@ def replica(app: Path, args: argparse.Namespace, folder: Path, traced: bool) -> 
                "server.port": str(port)}
     launcher = [__file__, "--serve"] if traced else [str(REPLICA)]
     command = [sys.executable, *launcher, "run", str(app)] + [a for k, v in options.items() for a in (f"--{k}", v)]
-    log = open(folder / f"{app.stem}.log", "ab")  # noqa: SIM115 (the child keeps it)
-    proc = subprocess.Popen(command, cwd=app.parent, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "BPVIZ_SNAPSHOTS": str(folder)})
-    log.close()
+    log_path = folder / f"{app.stem}.log"
+    with open(log_path, "ab") as log:  # the child keeps its own copy of the handle
+        proc = subprocess.Popen(command, cwd=app.parent, stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, "BPVIZ_SNAPSHOTS": str(folder)})
     url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: http_ok(url + "/_stcore/health"), 120, f"a replica of {app.name}",
-               alive=lambda: proc.poll() is None)
+    try:
+        wait_until(lambda: http_ok(url + "/_stcore/health"), 120, f"a replica of {app.name}",
+                   alive=lambda: proc.poll() is None)
+    except BaseException:
+        stop(proc)
+        print(log_path.read_text(errors="replace")[-3000:], file=sys.stderr)  # the folder goes away with us
+        raise
     return proc, url
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """End a replica: SIGTERM, then SIGKILL if it has not gone within 30 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def live_heap(args: argparse.Namespace) -> None:
@@ -117,14 +132,14 @@ def live_heap(args: argparse.Namespace) -> None:
         def snapshot(point: str) -> None:
             n = len(snaps)
             os.kill(proc.pid, signal.SIGUSR1)
-            wait_until(lambda: (folder / f"{n}.done").exists(), 120, f"snapshot {n}")
+            wait_until(lambda: (folder / f"{n}.done").exists(), 120, f"snapshot {n}",
+                       alive=lambda: proc.poll() is None)
             snaps[point] = tracemalloc.Snapshot.load(str(folder / f"{n}.bin"))
 
         try:
             play_class(url, "backward", args.sessions, args.moves, args.ttl, snapshot)
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+            stop(proc)
     before = snaps["baseline"]
     total = sum(s.size for s in before.statistics("filename"))
     print(f"\n### Live Python heap around a class of {args.sessions} (tracemalloc; {machine()})\n")
@@ -133,8 +148,9 @@ def live_heap(args: argparse.Namespace) -> None:
     for what, point in ((f"{args.sessions} sessions open, {args.moves} moves each", "open"),
                         ("closed, expired and removed", "after")):
         grown = sum(d.size_diff for d in snaps[point].compare_to(before, "filename"))
+        per_session = f"{grown / 1024 / args.sessions:+.1f} KB" if point == "open" else ""
         print(f"| {what} | {(total + grown) / 2**20:.1f} MB | {grown / 1024:+.0f} KB ({100 * grown / total:+.2f} %) "
-              f"| {grown / 1024 / args.sessions:+.1f} KB |")
+              f"| {per_session} |")
     print("\nWhere what is still live after the class was allocated:\n\n| file | KB | blocks |\n| --- | ---: | ---: |")
     for d in snaps["after"].compare_to(before, "filename")[:args.top]:
         print(f"| {Path(d.traceback[0].filename).name} | {d.size_diff / 1024:+.1f} | {d.count_diff:+d} |")
@@ -156,8 +172,7 @@ def rss(args: argparse.Namespace) -> None:
             try:
                 play_class(url, page, args.rss_sessions, args.moves, args.ttl, read)
             finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+                stop(proc)
             rows.append((label, seen))
     n = args.rss_sessions
     print(f"\n### RSS of one replica around a class of {n} (VmRSS, no tracemalloc; {machine()})\n")

@@ -72,7 +72,8 @@ def _slider(label: str, key: str, value: float, bounds: tuple[float, float], cha
     places = max(MIN_SLIDER_DECIMALS, min(decimals, MAX_SLIDER_DECIMALS))
     state.seed_widget(key, float(value), identity=(label, lo, hi, places, help_text))
     # value= the same as seeded: the key decides the widget's identity and its seeded state wins; without a value,
-    # Streamlit builds a copy of the whole session state to guess single or range (per slider and run: 10 % of a rerun)
+    # Streamlit builds a copy of the whole session state to guess single or range (one copy per slider and run:
+    # together ~10 % of a rerun)
     st.slider(label, min_value=lo, max_value=hi, value=float(value), step=GRID, format=f"%.{places}f",
               help=help_text, **state.on_widget(key, change, *args))
 
