@@ -63,7 +63,7 @@ PRODUCTION_OPTIONS: dict[str, str] = {
     "global.developmentMode": "false",
     "server.enableXsrfProtection": "true",
     "server.enableCORS": "true",
-    "server.maxUploadSize": "2",  # MB: scenario files are a few KB
+    "server.maxUploadSize": "1",  # MB, as .streamlit/config.toml and the uploader say (UPLOAD_LIMIT_MB)
     "client.showErrorDetails": "none",
     "logger.level": "warning",
     # Streamlit runs gc.collect(2) after every script run by default. With bpviz's heap (SymPy, Plotly, NumPy) that
