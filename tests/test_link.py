@@ -187,3 +187,32 @@ def test_no_query_makes_the_link_reader_raise(query):
     back, warnings = link.from_query(query)
     assert all(isinstance(w, str) and w for w in warnings)
     assert AppState.from_dict(back.to_dict()).to_dict() == back.to_dict()  # a state the app can hold and share
+
+
+def _large_doc() -> dict:
+    rng = np.random.default_rng(0)
+    return {**SEED_DOCUMENT, "inputs": rng.uniform(-1, 1, (1000, 2)).tolist(),
+            "targets": rng.uniform(0, 1, (1000, 2)).tolist()}
+
+
+def test_a_scenario_too_large_for_a_link_leaves_a_marker_and_opening_it_says_so():
+    """Not silently the seed: whoever opens the link (or reconnects to another replica with it) is told."""
+    query = link.to_query(seed_state(scenario=validate(_large_doc())))
+    assert "s" not in query and query["big"] == "1000"
+    back, warnings = link.from_query(query)
+    assert back.scenario.to_dict() == validate(SEED_DOCUMENT).to_dict()
+    assert len(warnings) == 1 and "1,000 samples" in warnings[0] and "scenario file" in warnings[0]
+
+
+@pytest.mark.parametrize("marker", ["abc", "²", "9" * 5000, "1001", ""])
+def test_a_damaged_too_large_marker_still_says_the_network_is_missing(marker):
+    back, warnings = link.from_query({"big": marker})
+    assert back.scenario.to_dict() == validate(SEED_DOCUMENT).to_dict()
+    assert len(warnings) == 1 and "too large for a link" in warnings[0] and "samples" not in warnings[0]
+    assert all(len(w) < 300 for w in warnings)  # the marker itself is never echoed
+
+
+def test_a_scenario_in_the_link_wins_over_a_too_large_marker():
+    app = seed_state(scenario=validate({**SEED_DOCUMENT, "learning_rate": 0.25}))
+    back, warnings = link.from_query({**link.to_query(app), "big": "1000"})
+    assert warnings == [] and back.scenario.learning_rate == 0.25

@@ -81,3 +81,21 @@ def test_a_link_to_a_network_of_its_own_does_not_claim_to_be_an_example():
     at = opened({"s": link.pack(doc)})
     assert at.selectbox(key="sb_preset").value is None  # "your own network"
     assert opened({"s": link.pack(w5_doc(0.45))}).selectbox(key="sb_preset").value == "seed"  # the seed, moved
+
+
+def test_a_new_session_on_the_link_of_a_too_large_scenario_says_the_network_is_not_in_it():
+    """A student whose replica went away reconnects with the URL the app wrote: the seed is shown, and said so."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    doc = {**SEED_DOCUMENT, "inputs": rng.uniform(-1, 1, (600, 2)).tolist(),
+           "targets": rng.uniform(0, 1, (600, 2)).tolist()}
+    first = opened({}, BACKWARD)
+    first.session_state["bpviz_app"].scenario = validate(doc)
+    first.run()
+    written = {k: (v[-1] if isinstance(v, list) else v) for k, v in first.query_params.items()}
+    assert written.get("big") == "600" and "s" not in written
+    again = opened(written, BACKWARD)
+    assert_clean(again)
+    assert any("could not be used entirely" in w.value for w in again.warning)
+    assert any("600 samples" in el.value and "too large for a link" in el.value for el in again.text)

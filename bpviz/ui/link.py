@@ -3,6 +3,8 @@
 Query keys (each left out when it holds its default, so the seed on the home page is the bare URL):
 
     s        the scenario, packed (below); left out for the seed
+    big      instead of s, when the scenario is too large for a link: its number of samples (so whoever opens the
+             link, or a student whose replica went away, is told that this is not their network)
     st       each page's step, "forward:net:1:0,backward:w:1:0:0" (the page follows from the phase)
     d        decimals
     o        display options, packed
@@ -27,7 +29,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import SEED_DOCUMENT, ScenarioError, parse_json, validate
+from ..config import MAX_SAMPLES, SEED_DOCUMENT, ScenarioError, parse_json, validate
 from ..i18n import LANGUAGES, t
 from ..ids import Phase, StepId
 from ..walkthrough import step_ids
@@ -43,7 +45,7 @@ assert _DICTIONARY_V1 == (
 ), "the version 1 dictionary changed: old links would no longer open"
 _SEED_DICT = validate(SEED_DOCUMENT).to_dict()
 MAX_PACKED = 20_000  # characters of one packed part (a 6×8 network takes about 6,000)
-QUERY_KEYS = ("s", "st", "d", "o", "present", "lang")
+QUERY_KEYS = ("s", "big", "st", "d", "o", "present", "lang")
 PAGE_OF_PHASE = {Phase.FORWARD: "forward", Phase.LOSS: "forward", Phase.BACKWARD: "backward", Phase.UPDATE: "update"}
 
 
@@ -95,8 +97,10 @@ def to_query(app: AppState) -> dict[str, str]:
     """The query of the link to what ``app`` shows (the page is the URL's path)."""
     query: dict[str, str] = {}
     packed = packed_scenario(app)
-    if packed is not None and len(packed) <= MAX_PACKED:  # too large: left out (the share box says so)
+    if packed is not None and len(packed) <= MAX_PACKED:
         query["s"] = packed
+    elif packed is not None:  # too large: left out, and the link says so (the share box too)
+        query["big"] = str(app.scenario.n_samples)
     if app.steps:
         query["st"] = ",".join(sid.format() for sid in app.steps.values())
     if app.decimals != DEFAULT_DECIMALS:
@@ -128,6 +132,8 @@ def from_query(query: Mapping[str, Any]) -> tuple[AppState, list[str]]:
             r.warn("the part {key!r} is not part of a bpviz link and was ignored", key=_short(key))
     if "s" in q:
         r.scenario(str(q["s"]))
+    elif "big" in q:
+        r.too_large(str(q["big"]))
     if "st" in q:
         r.steps(str(q["st"]))
     if "d" in q:
@@ -164,6 +170,17 @@ class _Reader:
             field = "scenario" if exc.path == "(document)" else f"scenario.{exc.path}"
             self.warn("s ({field}): {reason}; showing the worked example instead", field=_short(field),
                       reason=_short(exc.reason, 200))
+
+    def too_large(self, text: str) -> None:
+        """``big``: the view's scenario did not fit in the link; say so (the seed is shown), never silently."""
+        if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_SAMPLES)) and int(text) <= MAX_SAMPLES:
+            # (ASCII digits only, "²" is a digit to isdigit(); the length first, int() refuses 5,000 digits)
+            self.warn("big: this view's network ({n:,} samples) was too large for a link, so the link does not hold "
+                      "it; showing the worked example instead. Load its scenario file again (Scenario file, in the "
+                      "sidebar).", n=int(text))
+        else:
+            self.warn("big: this view's network was too large for a link, so the link does not hold it; showing the "
+                      "worked example instead. Load its scenario file again (Scenario file, in the sidebar).")
 
     def steps(self, text: str) -> None:
         known = step_ids(self.app.scenario.architecture)

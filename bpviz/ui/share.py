@@ -48,8 +48,8 @@ def panel(app: AppState) -> None:
     address = url(app)
     if link.too_large(app):
         st.caption(t("This scenario is too large for a link ({n:,} samples): the link below opens this page and "
-                     "step on the worked example. Share the scenario file instead (Scenario file, below).", app.lang,
-                     n=app.scenario.n_samples))
+                     "step on the worked example, and says so. Share the scenario file instead (Scenario file, "
+                     "below).", app.lang, n=app.scenario.n_samples))
     else:
         st.caption(t("Anyone who opens this link sees this page, this step and these numbers.", app.lang))
     st.code(address, language=None, wrap_lines=True)  # plain text, with Streamlit's copy button
