@@ -145,6 +145,13 @@ def from_query(query: Mapping[str, Any]) -> tuple[AppState, list[str]]:
     return app, r.warnings
 
 
+def _whole(text: str, lo: int, hi: int) -> int | None:
+    """The whole number ``text`` spells in plain digits, if it lies in [lo, hi]; else None (never raises).
+
+    Not int() alone: it takes "²", " 5", "+5" and "5_0", and refuses 5,000 digits with an error."""
+    return int(text) if text in {str(n) for n in range(lo, hi + 1)} else None
+
+
 def _short(text: object, limit: int = 40) -> str:
     """A bounded piece of a link for a message (the message is shown as plain text)."""
     text = str(text)
@@ -173,11 +180,11 @@ class _Reader:
 
     def too_large(self, text: str) -> None:
         """``big``: the view's scenario did not fit in the link; say so (the seed is shown), never silently."""
-        if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_SAMPLES)) and int(text) <= MAX_SAMPLES:
-            # (ASCII digits only, "²" is a digit to isdigit(); the length first, int() refuses 5,000 digits)
+        n = _whole(text, 1, MAX_SAMPLES)
+        if n is not None:
             self.warn("big: this view's network ({n:,} samples) was too large for a link, so the link does not hold "
                       "it; showing the worked example instead. Load its scenario file again (Scenario file, in the "
-                      "sidebar).", n=int(text))
+                      "sidebar).", n=n)
         else:
             self.warn("big: this view's network was too large for a link, so the link does not hold it; showing the "
                       "worked example instead. Load its scenario file again (Scenario file, in the sidebar).")
@@ -197,8 +204,9 @@ class _Reader:
             self.app.steps[PAGE_OF_PHASE[sid.phase]] = sid
 
     def decimals(self, text: str) -> None:
-        if text in {str(n) for n in range(MIN_DECIMALS, MAX_DECIMALS + 1)}:  # not int(): "²", 5,000 digits
-            self.app.decimals = int(text)
+        n = _whole(text, MIN_DECIMALS, MAX_DECIMALS)
+        if n is not None:
+            self.app.decimals = n
         else:
             self.warn("d (decimals): expected a whole number from {lo} to {hi}, got {got!r}", lo=MIN_DECIMALS,
                       hi=MAX_DECIMALS, got=_short(text))
