@@ -26,6 +26,9 @@ from bpviz.builder import build_scenario  # noqa: E402
 from bpviz.config import Scenario, preset  # noqa: E402
 
 APP = ROOT / "app.py"
+CHROMIUM = "/usr/bin/chromium"  # Debian's; the flags keep a headless run quiet and repeatable
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 DEEP = "6x8"  # 8 inputs, 6 hidden layers of 8 sigmoid neurons, 8 outputs
 
 

@@ -18,16 +18,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-from _common import ROOT, Row, arguments, finish, row, seed_scenario
+from _common import CHROMIUM, CHROMIUM_ARGS, ROOT, Row, arguments, finish, row, seed_scenario
 
 from bpviz import engine
 from bpviz.ids import Weight
 from bpviz.symbolic import format_number
 from bpviz.ui import sidebar, state, widgets
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 W5 = Weight(1, 0, 0)
 THUMB = ".st-key-sb_w_1_0_0 [role=slider], .st-key-sb_w_1_0_0 input[type=range]"
 P95_TARGET_MS = 300.0

@@ -28,16 +28,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import ROOT, Row, arguments, finish, machine_line, seed_scenario
+from _common import CHROMIUM, CHROMIUM_ARGS, ROOT, Row, arguments, finish, machine_line, seed_scenario
 
 from bpviz import engine, numbers
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "deploy"))
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1280, "height": 800}
 TARGET_MS = 2500.0
 GRAPH = ".js-plotly-plot .main-svg"

@@ -510,7 +510,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small and short (< 60 s): a smoke run, numbers rough")
     p.add_argument("--scenario", default="all", choices=["all", "ratio", "capacity", "scale", "lecture"],
-                   help="which measurement (default: all three, see below)")
+                   help="which measurement (default: all four, see below)")
     p.add_argument("--students", type=int, default=200, help="lecture: simulated students (default %(default)s)")
     p.add_argument("--period", type=float, default=5.0, help="lecture: seconds between two moves of one student")
     p.add_argument("--jitter", type=float, default=0.5, help="lecture: the period varies by ± this fraction")
@@ -592,14 +592,14 @@ def main(argv: list[str] | None = None) -> None:
                      f"{a.cpu_per_move_ms / b.cpu_per_move_ms:.2f}x")
     caps = [r for r in results if r.label.startswith("closed loop")]
     if len(caps) == 2:
-        notes.append(f"throughput {caps[1].label.split(', ')[1]} / {caps[0].label.split(', ')[1]}: "
-                     f"{caps[1].rate / caps[0].rate:.2f}x (p95 {fmt(caps[0].pct(95))} vs {fmt(caps[1].pct(95))})")
+        notes.append(f"throughput {args.replicas} replicas / 1 replica: {caps[1].rate / caps[0].rate:.2f}x "
+                     f"(p95 {fmt(caps[1].pct(95))} vs {fmt(caps[0].pct(95))})")
     opens = [r for r in results if r.label.startswith("open loop")]
     if len(opens) == 2:
-        notes.append(f"open loop: {opens[1].sessions} students on {opens[1].label.rsplit(' on ', 1)[1]} "
+        notes.append(f"open loop: {opens[1].sessions} students on {args.replicas} replicas "
                      f"({opens[1].rate:.1f} moves/s) vs {opens[0].sessions} on 1 ({opens[0].rate:.1f} moves/s): "
                      f"{opens[1].rate / opens[0].rate:.2f}x the throughput at p95 {fmt(opens[1].pct(95))} vs "
-                     f"{fmt(opens[0].pct(95))} (target: >= {SCALE}x at the same p95 or better)")
+                     f"{fmt(opens[0].pct(95))} (target: >= {args.scale}x at the same p95 or better)")
     if lecture is not None:
         notes.append(f"lecture: p95 {fmt(lecture.pct(95))} (target <= 500 ms), errors {lecture.errors}, "
                      f"wrong numbers {lecture.wrong}, failed opens {lecture.open_failed}")

@@ -87,13 +87,13 @@ def play_class(url: str, page: str, sessions: int, moves: int, ttl: int, at: Cal
 
 def replica(app: Path, args: argparse.Namespace, folder: Path, traced: bool) -> tuple[subprocess.Popen, str]:
     """Start one replica of ``app`` on a free port (traced: through this file's --serve mode); returns it and URL."""
-    from serve import PRODUCTION_OPTIONS, REPLICA, free_port, http_ok, wait_until
+    from serve import PRODUCTION_OPTIONS, REPLICA, free_port, http_ok, streamlit_command, wait_until
 
     port = free_port()
-    options = {**PRODUCTION_OPTIONS, "server.disconnectedSessionTTL": str(args.ttl), "server.address": "127.0.0.1",
-               "server.port": str(port)}
-    launcher = [__file__, "--serve"] if traced else [str(REPLICA)]
-    command = [sys.executable, *launcher, "run", str(app)] + [a for k, v in options.items() for a in (f"--{k}", v)]
+    command = streamlit_command(app, port, {**PRODUCTION_OPTIONS, "server.disconnectedSessionTTL": str(args.ttl)})
+    if traced:  # the same command through this file's --serve mode, which wraps deploy/replica.py
+        at = command.index(str(REPLICA))
+        command[at:at + 1] = [__file__, "--serve"]
     log_path = folder / f"{app.stem}.log"
     with open(log_path, "ab") as log:  # the child keeps its own copy of the handle
         proc = subprocess.Popen(command, cwd=app.parent, stdout=log, stderr=subprocess.STDOUT,
