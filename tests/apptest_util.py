@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
+
+from bpviz.config import SEED_DOCUMENT
 
 from .conftest import CORPUS
 
@@ -32,6 +35,13 @@ def opened(query: dict[str, str], page: str | None = None) -> AppTest:
         at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
+
+
+def many_samples(n: int, seed: int = 0) -> dict:
+    """The seed's document with ``n`` random samples (inputs in [-1, 1], targets in [0, 1]): too large for a link."""
+    rng = np.random.default_rng(seed)
+    return {**SEED_DOCUMENT, "inputs": rng.uniform(-1, 1, (n, 2)).tolist(),
+            "targets": rng.uniform(0, 1, (n, 2)).tolist()}
 
 
 def corpus_doc(name: str) -> dict:

@@ -17,6 +17,7 @@ from bpviz.ids import StepId
 from bpviz.ui import link
 from bpviz.ui.state import MAX_DECIMALS, MIN_DECIMALS, AppState
 from bpviz.walkthrough import step_ids
+from tests.apptest_util import many_samples
 from tests.test_engine import PAIRS, random_scenario
 
 
@@ -189,15 +190,9 @@ def test_no_query_makes_the_link_reader_raise(query):
     assert AppState.from_dict(back.to_dict()).to_dict() == back.to_dict()  # a state the app can hold and share
 
 
-def _large_doc() -> dict:
-    rng = np.random.default_rng(0)
-    return {**SEED_DOCUMENT, "inputs": rng.uniform(-1, 1, (1000, 2)).tolist(),
-            "targets": rng.uniform(0, 1, (1000, 2)).tolist()}
-
-
 def test_a_scenario_too_large_for_a_link_leaves_a_marker_and_opening_it_says_so():
     """Not silently the seed: whoever opens the link (or reconnects to another replica with it) is told."""
-    query = link.to_query(seed_state(scenario=validate(_large_doc())))
+    query = link.to_query(seed_state(scenario=validate(many_samples(1000))))
     assert "s" not in query and query["big"] == "1000"
     back, warnings = link.from_query(query)
     assert back.scenario.to_dict() == validate(SEED_DOCUMENT).to_dict()

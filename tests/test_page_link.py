@@ -8,7 +8,7 @@ from bpviz.config import SEED_DOCUMENT, validate
 from bpviz.ids import StepId
 from bpviz.ui import link
 
-from .apptest_util import assert_clean, latex, opened, texts
+from .apptest_util import assert_clean, latex, many_samples, opened, texts
 
 BACKWARD = "views/backward_pass.py"
 
@@ -85,13 +85,8 @@ def test_a_link_to_a_network_of_its_own_does_not_claim_to_be_an_example():
 
 def test_a_new_session_on_the_link_of_a_too_large_scenario_says_the_network_is_not_in_it():
     """A student whose replica went away reconnects with the URL the app wrote: the seed is shown, and said so."""
-    import numpy as np
-
-    rng = np.random.default_rng(1)
-    doc = {**SEED_DOCUMENT, "inputs": rng.uniform(-1, 1, (600, 2)).tolist(),
-           "targets": rng.uniform(0, 1, (600, 2)).tolist()}
     first = opened({}, BACKWARD)
-    first.session_state["bpviz_app"].scenario = validate(doc)
+    first.session_state["bpviz_app"].scenario = validate(many_samples(600, seed=1))
     first.run()
     written = {k: (v[-1] if isinstance(v, list) else v) for k, v in first.query_params.items()}
     assert written.get("big") == "600" and "s" not in written

@@ -10,10 +10,12 @@ import segno
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from bpviz.config import SEED_DOCUMENT, validate
+from bpviz.config import validate
 from bpviz.ui import link, share
 from bpviz.ui.sidebar import SHARE_DRAWER
 from bpviz.ui.state import AppState
+
+from .apptest_util import many_samples
 
 QR_VERSION_MAX = 40
 
@@ -71,9 +73,7 @@ def test_the_projected_png_holds_exactly_the_modules_segno_makes_for_the_link():
 
 
 def test_a_scenario_too_large_for_a_link_is_left_out_and_the_share_box_says_so():
-    rng = np.random.default_rng(0)
-    doc = {**SEED_DOCUMENT, "inputs": rng.uniform(-1, 1, (1000, 2)).tolist(),
-           "targets": rng.uniform(0, 1, (1000, 2)).tolist()}
+    doc = many_samples(1000)
     app = AppState(scenario=validate(doc))
     assert link.too_large(app) and "s" not in link.to_query(app)
     at = AppTest.from_file("../app.py", default_timeout=120)
