@@ -85,8 +85,9 @@ def test_a_reconnect_without_an_action_changes_nothing():
 
 def test_a_page_switch_as_the_first_action_after_a_reconnect_keeps_every_number():
     """The tab's widgets have the Backward page's element ids; on another page the same keys get other ids, and the
-    sliders show their defaults (the minimum), which are not the student's values: nothing may be taken from them
-    (found in review: every weight became -1, η 0.01, decimals 1)."""
+    sliders show their defaults, which are not the student's values: nothing may be taken from them (found in review,
+    when the defaults were the minimum: every weight became -1, η 0.01, decimals 1; the sliders now get the state's
+    value as default, and adoption still keeps to the ids the browser sent)."""
     tab = tab_on_backward()
     forward = AppTest.from_file("../app.py", default_timeout=120)
     forward.run()
