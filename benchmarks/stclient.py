@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import http.cookiejar
+import json
 import time
 import urllib.error
 import urllib.parse
@@ -33,6 +34,7 @@ REPLICA_HEADER = "x-bpviz-replica"
 XSRF_COOKIE = "_streamlit_xsrf"
 FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
             ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
+LIVE_STATE = "move"  # the live slider's state (bpviz.ui.live_slider.STATE; the client does not import bpviz)
 CACHE_AGE = 2  # like the frontend (global.maxCachedMessageAge): keep big messages seen in the last 2 runs
 
 
@@ -45,7 +47,7 @@ class Widget:
     """A widget as the last run drew it: the id the server assigned, its kind and its current value."""
 
     id: str
-    kind: str  # "slider", "checkbox", ...
+    kind: str  # "slider", "checkbox", "bidi_component" (a live slider), ...
     element: Any  # the widget's proto (e.g. streamlit.proto.Slider_pb2.Slider)
 
     def state(self) -> Any | None:
@@ -109,6 +111,7 @@ class StreamlitSession:
         self.last: Reply | None = None
         self._cache: dict[str, int] = {}  # hash of a cacheable message -> run number when last seen
         self._run = 0
+        self._nonce = 0  # the live sliders' reports
 
     # ------------------------------------------------------------ HTTP
 
@@ -190,23 +193,32 @@ class StreamlitSession:
         states = WidgetStates()
         changes = dict(changes or {})
         for key, w in self.widgets.items():
-            if key not in self.states:
-                continue
-            ws = type(self.states[key])()
-            ws.CopyFrom(self.states[key])
-            ws.id = w.id  # the value the user set, under the id the widget has now (it changes with page, range)
             if key in changes:
-                value = changes.pop(key)
-                if w.kind == "slider":
-                    del ws.double_array_value.data[:]
-                    ws.double_array_value.data.extend(value if isinstance(value, list | tuple) else [float(value)])
-                else:
-                    ws.bool_value = bool(value)
-                self.states[key] = ws
+                ws = self.states[key] = self._changed(w, changes.pop(key))
+            elif key in self.states:
+                ws = type(self.states[key])()
+                ws.CopyFrom(self.states[key])
+                ws.id = w.id  # the value the user set, under the id the widget has now (it changes with page, range)
+            else:
+                continue
             states.widgets.append(ws)
         if changes:
             raise ProtocolError(f"no such widget on the page: {sorted(changes)}")
         return states
+
+    def _changed(self, w: Widget, value: Any) -> Any:
+        """The state the frontend sends for a widget the user has just set to ``value``."""
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        ws = WidgetState(id=w.id)
+        if w.kind == "slider":
+            ws.double_array_value.data.extend(value if isinstance(value, list | tuple) else [float(value)])
+        elif w.kind == "bidi_component":  # bpviz's live slider (bpviz/ui/live_slider.js): a report with a new nonce
+            self._nonce += 1
+            ws.json_value = json.dumps({LIVE_STATE: {"v": float(value), "n": self._nonce}})
+        else:
+            ws.bool_value = bool(value)
+        return ws
 
     def rerun(self, changes: dict[str, Any] | None = None, *, first: bool = False,
               extra_states: Sequence[Any] = ()) -> Reply:

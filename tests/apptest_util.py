@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
+from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 from streamlit.testing.v1 import AppTest
 
 from bpviz.config import SEED_DOCUMENT
@@ -87,3 +89,62 @@ def assert_clean(at: AppTest) -> None:
     """No exception element and no error box on the page."""
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
+
+
+_nonces = itertools.count(1)
+REPORTS = "_bpviz_live_reports"  # on an AppTest: key -> the last report each live slider sent, as the browser keeps
+
+
+class LiveSlider:
+    """A live slider (bpviz/ui/live_slider.py) in an AppTest run, found by key.
+
+    AppTest has no accessor for ``st.components.v2`` widgets: this reads the data the component was drawn with and
+    sends what the browser half sends, ``{"move": {"v": value, "n": nonce}}``, as the widget's JSON state. Like the
+    browser, the AppTest keeps every live slider's last report and sends it again with every later run."""
+
+    def __init__(self, at: AppTest, key: str) -> None:
+        found = [el for el in at.get("bidi_component") if el.proto.component_name == "bpviz_live_slider"
+                 and json.loads(el.proto.json)["key"] == key]
+        assert len(found) == 1, f"{len(found)} live sliders with key {key!r}"
+        self.at, self.key, self.data = at, key, json.loads(found[0].proto.json)
+
+    value = property(lambda self: self.data["value"])
+    min = property(lambda self: self.data["min"])
+    max = property(lambda self: self.data["max"])
+    label = property(lambda self: self.data["label"])
+
+    def set_value(self, v: object) -> LiveSlider:
+        """Report ``v`` (any JSON value, to test what the server does with a bad one) with the next run."""
+        return self.send({"v": v, "n": next(_nonces)})
+
+    def send(self, report: object) -> LiveSlider:
+        reports(self.at)[self.key] = report
+        return self
+
+    def run(self) -> AppTest:
+        self.at._run(widget_states(self.at))
+        return self.at
+
+
+def reports(at: AppTest) -> dict[str, object]:
+    """The reports the AppTest's live sliders sent last (the browser's copy of their state)."""
+    if not hasattr(at, REPORTS):
+        setattr(at, REPORTS, {})
+    return getattr(at, REPORTS)
+
+
+def widget_states(at: AppTest, live_reports: dict[str, object] | None = None) -> WidgetStates:
+    """What the browser sends with a run: every widget's value, with ``live_reports`` (default: the AppTest's own)
+    for the live sliders drawn last run."""
+    states = at._tree.get_widget_states()
+    live_reports = reports(at) if live_reports is None else live_reports
+    for el in at.get("bidi_component"):
+        key = json.loads(el.proto.json).get("key")
+        if el.proto.component_name == "bpviz_live_slider" and key in live_reports:
+            states.widgets.append(WidgetState(id=el.proto.id, json_value=json.dumps({"move": live_reports[key]})))
+    return states
+
+
+def live(at: AppTest, key: str) -> LiveSlider:
+    """The live slider with this key (``sb_w_1_0_0``: w5 in the sidebar; ``focus_sb_w_1_0_0`` beside the formula)."""
+    return LiveSlider(at, key)

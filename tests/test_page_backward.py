@@ -6,7 +6,7 @@ import pytest
 
 from bpviz.ids import StepId
 
-from .apptest_util import assert_clean, figures, highlighted, latex, open_page, texts
+from .apptest_util import assert_clean, figures, highlighted, latex, live, open_page, texts
 
 PAGE = "views/backward_pass.py"
 
@@ -54,7 +54,7 @@ def test_gradient_check_toggle(at):
 
 
 def test_slider_changes_gradient(at):
-    at.slider(key="sb_t_0_0").set_value(0.5).run()  # t1: 0.01 → 0.5
+    live(at, "sb_t_0_0").set_value(0.5).run()  # t1: 0.01 → 0.5
     assert_clean(at)
     joined = "\n".join(latex(at))
     # ∂E/∂w5 = (out_o1 − t1)·out_o1(1 − out_o1)·out_h1 = (0.751365 − 0.5)·0.186816·0.593270, by hand

@@ -11,7 +11,7 @@ from bpviz.builder import build_scenario
 from bpviz.config import preset
 from bpviz.ids import Neuron
 
-from .apptest_util import assert_clean, figures, open_page, texts, trace_named
+from .apptest_util import assert_clean, figures, live, open_page, texts, trace_named
 
 PAGE = "views/computational_graph.py"
 
@@ -96,7 +96,7 @@ def test_leaf_table_agrees_with_engine(at):
 
 
 def test_slider_moves_graph_values(at):
-    at.slider(key="sb_w_1_0_0").set_value(0.6).run()  # w5
+    live(at, "sb_w_1_0_0").set_value(0.6).run()  # w5
     assert_clean(at)
     s = preset("seed").replace(weights=[[[0.15, 0.2], [0.25, 0.3]], [[0.6, 0.45], [0.5, 0.55]]])
     assert f"E = {engine.forward(s).loss:.4f}" in figures(at)[0]["layout"]["title"]["text"]

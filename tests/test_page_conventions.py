@@ -10,7 +10,7 @@ from bpviz import engine
 from bpviz.config import preset
 from bpviz.ui import link
 
-from .apptest_util import assert_clean, corpus_doc, open_page, opened, texts
+from .apptest_util import assert_clean, corpus_doc, live, open_page, opened, texts
 
 PAGE = "views/conventions.py"
 
@@ -99,7 +99,7 @@ def test_gradient_check_for_seed(at):
 
 
 def test_gradient_check_follows_sliders(at):
-    at.slider(key="sb_w_1_0_0").set_value(0.9).run()  # w5
+    live(at, "sb_w_1_0_0").set_value(0.9).run()  # w5
     assert_clean(at)
     s = preset("seed").replace(weights=[[[0.15, 0.2], [0.25, 0.3]], [[0.9, 0.45], [0.5, 0.55]]])
     g = engine.backward(s)

@@ -8,7 +8,7 @@ from bpviz import engine
 from bpviz.config import preset
 from bpviz.ids import Neuron, StepId
 
-from .apptest_util import assert_clean, figures, highlighted, latex, open_page, texts
+from .apptest_util import assert_clean, figures, highlighted, latex, live, open_page, texts
 
 PAGE = "views/forward_pass.py"
 
@@ -50,7 +50,7 @@ def test_jump_to_loss_step(at):
 
 
 def test_slider_changes_numbers(at):
-    at.slider(key="sb_w_0_0_0").set_value(0.25).run()  # w1: 0.15 → 0.25
+    live(at, "sb_w_0_0_0").set_value(0.25).run()  # w1: 0.15 → 0.25
     assert_clean(at)
     # net_h1 = 0.25·0.05 + 0.20·0.10 + 0.35 = 0.3825, by hand
     assert any("0.3825" in x for x in latex(at))
@@ -61,8 +61,8 @@ def test_slider_changes_numbers(at):
 
 
 def test_input_slider_reaches_seed_grid_exactly(at):
-    at.slider(key="sb_x_0_0").set_value(0.1).run()
-    at.slider(key="sb_x_0_0").set_value(0.05).run()
+    live(at, "sb_x_0_0").set_value(0.1).run()
+    live(at, "sb_x_0_0").set_value(0.05).run()
     state = at.session_state["bpviz_app"]
     assert state.scenario.inputs[0, 0] == 0.05  # exactly, not 0.05000000000000001
     assert "0.2984" in texts(at)
@@ -84,11 +84,11 @@ def test_big_network_edits_one_neuron_at_a_time(at):
     assert len(at.sidebar.slider) <= 12  # decimals, one data value, one neuron's 8 weights + bias, learning rate
     assert len(at.main.slider) <= 3  # beside the formula: what the step is about (here the first 3 inputs)
     at.selectbox(key="sb_neuron").set_value(Neuron(3, 3)).run()  # neuron 4 of hidden layer 3
-    at.slider(key="sb_w_2_3_5").set_value(0.5).run()
+    live(at, "sb_w_2_3_5").set_value(0.5).run()
     assert_clean(at)
     assert at.session_state["bpviz_app"].scenario.weights[2][3, 5] == 0.5
     at.selectbox(key="sb_value").set_value("t3").run()
-    at.slider(key="sb_t_0_2").set_value(0.25).run()
+    live(at, "sb_t_0_2").set_value(0.25).run()
     assert at.session_state["bpviz_app"].scenario.targets[0, 2] == 0.25
     expected = engine.forward(at.session_state["bpviz_app"].scenario).loss
     assert f"{expected:.4f}" in texts(at)

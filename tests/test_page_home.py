@@ -2,7 +2,7 @@
 
 from bpviz.ui.sidebar import FILE_DRAWER, HANDOUT_DRAWER, SHARE_DRAWER
 
-from .apptest_util import assert_clean, figures, open_page, texts
+from .apptest_util import assert_clean, figures, live, open_page, texts
 
 
 def test_home_explains_and_shows_seed():
@@ -25,7 +25,7 @@ def test_worked_solution_is_rendered_only_on_request():
     docs = at.session_state["bpviz_app"].handout.documents
     for number in ("0.3775", "0.2984", "0.0822", "0.3589"):
         assert number in docs["markdown"] and number in docs["latex"]
-    at.slider(key="sb_w_1_0_0").set_value(0.6).run()  # a new state: the old handout is no longer offered
+    live(at, "sb_w_1_0_0").set_value(0.6).run()  # a new state: the old handout is no longer offered
     key = at.session_state["bpviz_app"].handout.rendered_for
     assert key[0] != at.session_state["bpviz_app"].scenario.to_json(indent=None)
 

@@ -8,7 +8,7 @@ from bpviz.config import SEED_DOCUMENT, validate
 from bpviz.ids import StepId
 from bpviz.ui import link
 
-from .apptest_util import assert_clean, latex, many_samples, opened, texts
+from .apptest_util import assert_clean, latex, live, many_samples, opened, texts
 
 BACKWARD = "views/backward_pass.py"
 
@@ -23,7 +23,7 @@ def test_a_link_opens_its_scenario_step_and_decimals():
     at = opened({"s": link.pack(w5_doc(0.45)), "st": "backward:w:0:0:0", "d": "6"}, BACKWARD)
     assert_clean(at)
     assert at.selectbox(key="nav_backward_step").value == StepId.parse("backward:w:0:0:0")
-    assert at.slider(key="sb_w_1_0_0").value == 0.45
+    assert live(at, "sb_w_1_0_0").value == 0.45
     formulas = "\n".join(latex(at))
     assert "0.450000" in formulas  # w5 as the link set it, in the path of w1's formula, with 6 decimals
     assert "This link could not be used entirely" not in texts(at)
@@ -33,7 +33,7 @@ def test_the_url_follows_every_change():
     at = opened({})
     assert dict(at.query_params) == {}  # the seed on the home page: the bare address
     at.switch_page(BACKWARD).run()
-    at.slider(key="sb_w_1_0_0").set_value(0.45).run()
+    live(at, "sb_w_1_0_0").set_value(0.45).run()
     at.selectbox(key="nav_backward_step").set_value(StepId.parse("backward:w:0:0:0")).run()
     query = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
     back, warnings = link.from_query(query)

@@ -9,7 +9,7 @@ from bpviz.builder import build_scenario
 from bpviz.config import preset
 from bpviz.ids import Bias, StepId, Weight
 
-from .apptest_util import assert_clean, latex, open_page, texts
+from .apptest_util import assert_clean, latex, live, open_page, texts
 
 PAGE = "views/matrix_view.py"
 
@@ -77,7 +77,7 @@ def test_bias_choice(at):
 
 
 def test_slider_changes_matrices(at):
-    at.slider(key="sb_t_0_0").set_value(0.5).run()  # t1: 0.01 → 0.5
+    live(at, "sb_t_0_0").set_value(0.5).run()  # t1: 0.01 → 0.5
     assert_clean(at)
     s = preset("seed").replace(targets=[0.5, 0.99])
     g = engine.backward(s)

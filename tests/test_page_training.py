@@ -10,7 +10,7 @@ from bpviz.builder import build_scenario
 from bpviz.config import preset
 from bpviz.datasets import dataset
 
-from .apptest_util import assert_clean, figures, open_page, texts
+from .apptest_util import assert_clean, figures, live, open_page, texts
 
 PAGE = "views/training.py"
 XOR = preset("xor_2_4_1")
@@ -110,7 +110,7 @@ def test_continue_from_trained_weights(at):
     assert_clean(at)
     now = at.session_state["bpviz_app"].scenario
     assert now.to_dict() == final.to_dict()
-    assert at.slider(key="sb_w_0_0_0").value == pytest.approx(final.weights[0][0, 0])
+    assert live(at, "sb_w_0_0_0").value == pytest.approx(final.weights[0][0, 0])
     assert f"{engine.forward(final).loss:.4f}" in texts(at)  # the header's E total is the trained network's
     assert "Press Train" in texts(at)
     at.button(key="sb_undo_sb").click().run()  # and Undo goes back
@@ -121,7 +121,7 @@ def test_result_of_another_scenario_is_not_kept(at):
     """A run from other weights is dropped: 'Continue' could otherwise bring back a network trained elsewhere."""
     _use(at, XOR)
     _train(at, 20)
-    at.slider(key="sb_w_0_0_0").set_value(0.5).run()
+    live(at, "sb_w_0_0_0").set_value(0.5).run()
     assert_clean(at)
     assert "Press Train" in texts(at) and at.session_state["bpviz_app"].train_run is None
     assert not [b for b in at.button if b.key == "train_keep"]

@@ -6,7 +6,7 @@ import pytest
 
 from bpviz.ui import link
 
-from .apptest_util import assert_clean, corpus_doc, latex, open_page, opened, texts
+from .apptest_util import assert_clean, corpus_doc, latex, live, open_page, opened, texts
 
 PAGE = "views/update.py"
 
@@ -26,7 +26,7 @@ def test_apply_undo_reset(at):
     assert_clean(at)
     state = at.session_state["bpviz_app"]
     assert state.scenario.weights[1][0, 0] == pytest.approx(0.3589164797, abs=1e-10)
-    assert at.slider(key="sb_w_1_0_0").value == pytest.approx(0.3589164797, abs=1e-10)
+    assert live(at, "sb_w_1_0_0").value == pytest.approx(0.3589164797, abs=1e-10)
     assert "0.2805" in texts(at)  # E after the step, from the updated weights (PyTorch convention: 0.280471447)
     at.button(key="update_undo").click().run()
     assert at.session_state["bpviz_app"].scenario.weights[1][0, 0] == 0.40
@@ -45,13 +45,13 @@ def test_learning_rate_slider(at):
 
 def test_state_survives_page_switch():
     at = open_page("views/forward_pass.py")
-    at.slider(key="sb_w_1_0_0").set_value(0.6).run()  # w5
+    live(at, "sb_w_1_0_0").set_value(0.6).run()  # w5
     assert at.session_state["bpviz_app"].scenario.weights[1][0, 0] == 0.6
     at.switch_page("views/backward_pass.py").run()
     assert_clean(at)
-    assert at.slider(key="sb_w_1_0_0").value == 0.6
+    assert live(at, "sb_w_1_0_0").value == 0.6
     at.switch_page("views/forward_pass.py").run()
-    assert at.slider(key="sb_w_1_0_0").value == 0.6
+    assert live(at, "sb_w_1_0_0").value == 0.6
     assert "0.2984" not in texts(at)
 
 

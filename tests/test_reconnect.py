@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from bpviz.ids import StepId
 
-from .apptest_util import assert_clean
+from .apptest_util import assert_clean, live, reports, widget_states
 from .test_page_link import BACKWARD
 
 W5 = "sb_w_1_0_0"
@@ -27,7 +27,7 @@ def tab_on_backward() -> AppTest:
     at = AppTest.from_file("../app.py", default_timeout=120)
     at.run()
     at.switch_page(BACKWARD).run()
-    at.slider(key=W5).set_value(0.45).run()
+    live(at, W5).set_value(0.45).run()
     at.button(key="nav_backward_next").click().run()
     assert_clean(at)
     return at
@@ -35,12 +35,12 @@ def tab_on_backward() -> AppTest:
 
 def reconnected(tab: AppTest, page_hash: str | None = None) -> AppTest:
     """The tab's next run in a new session: its URL, its page (or ``page_hash``: the student clicked another page),
-    and the widget values it shows (with any action already applied, as ``at.slider(...).set_value(...)`` does
-    without running)."""
+    and the widget values it shows (with any action already applied, as ``.set_value(...)`` does without running;
+    the live sliders' reports as the tab's browser keeps them)."""
     fresh = AppTest.from_file("../app.py", default_timeout=120)
     fresh.query_params.update({k: v[-1] if isinstance(v, list) else v for k, v in tab.query_params.items()})
     fresh._page_hash = page_hash or tab._page_hash  # st.navigation's hash of the page: an element id includes it
-    fresh._run(tab._tree.get_widget_states())  # the frontend sends the tab's widget states with the action
+    fresh._run(widget_states(tab, reports(tab)))  # the frontend sends the tab's widget states with the action
     assert_clean(fresh)
     return fresh
 
@@ -48,9 +48,9 @@ def reconnected(tab: AppTest, page_hash: str | None = None) -> AppTest:
 def test_a_slider_moved_after_a_reconnect_keeps_its_value():
     tab = tab_on_backward()
     step = tab.selectbox(key=STEP).value
-    tab.slider(key=W5).set_value(0.5)
+    live(tab, W5).set_value(0.5)
     after = reconnected(tab)
-    assert after.slider(key=W5).value == 0.5  # not 0.45 from the URL
+    assert live(after, W5).value == 0.5  # not 0.45 from the URL
     assert after.selectbox(key=STEP).value == step  # and the rest from the URL
     assert after.metric[-1].value == "0.3065"  # E total with w5 = 0.5 (the load test checks the same number)
 
@@ -63,7 +63,7 @@ def test_a_step_button_pressed_after_a_reconnect_moves_one_step():
     ids = list(tab.selectbox(key=STEP).options)
     assert len(ids) == 12
     assert after.selectbox(key=STEP).value != step
-    assert after.slider(key=W5).value == 0.45
+    assert live(after, W5).value == 0.45
 
 
 def test_a_step_chosen_in_the_box_after_a_reconnect_is_kept():
@@ -72,13 +72,13 @@ def test_a_step_chosen_in_the_box_after_a_reconnect_is_kept():
     tab.selectbox(key=STEP).set_value(target)
     after = reconnected(tab)
     assert after.selectbox(key=STEP).value == target
-    assert after.slider(key=W5).value == 0.45
+    assert live(after, W5).value == 0.45
 
 
 def test_a_reconnect_without_an_action_changes_nothing():
     tab = tab_on_backward()
     after = reconnected(tab)
-    assert after.slider(key=W5).value == 0.45
+    assert live(after, W5).value == 0.45
     assert after.selectbox(key=STEP).value == tab.selectbox(key=STEP).value
     assert after.metric[-1].value == tab.metric[-1].value
 
@@ -96,7 +96,16 @@ def test_a_page_switch_as_the_first_action_after_a_reconnect_keeps_every_number(
     app = after.session_state["bpviz_app"]
     assert app.page == "forward"
     assert app.scenario.weights[1][0, 0] == 0.45 and app.decimals == 4
-    assert after.slider(key=W5).value == 0.45  # drawn again from the state, not left at its default
+    assert live(after, W5).value == 0.45  # drawn again from the state, not left at its default
+
+
+def test_a_bad_report_after_a_reconnect_changes_nothing():
+    """A live slider's report is checked in the reconnected run as in its callback: not a number, no change."""
+    tab = tab_on_backward()
+    live(tab, W5).set_value("0.5")
+    after = reconnected(tab)
+    assert live(after, W5).value == 0.45
+    assert after.metric[-1].value == tab.metric[-1].value
 
 
 def test_apply_step_pressed_after_a_reconnect_applies_it():

@@ -9,7 +9,7 @@ import streamlit as st
 
 from ..config import clip
 from ..i18n import t
-from . import link, navigation, notice, state
+from . import link, live_slider, navigation, notice, state
 from .computed import Computed, compute
 from .sidebar import sidebar
 from .state import AppState
@@ -62,6 +62,7 @@ def main() -> None:
     page.run()
     state.adopt_held()
     state.write_link(link.to_query(state.get()))
+    live_slider.run_done()
 
 
 def _link_problems(app: AppState) -> None:

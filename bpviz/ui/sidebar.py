@@ -14,7 +14,7 @@ from ..functions import targets_bounded
 from ..i18n import t
 from ..ids import Bias, LossShare, Neuron, ParamRef, TotalLoss, Weight
 from ..naming import Names, names_for
-from . import notice, share, state
+from . import live_slider, notice, share, state
 from .state import PRESET_OPTION, SAMPLE_OPTION, AppState
 
 PREFIX = "sb_"
@@ -66,10 +66,21 @@ _set_sample_value = _snapped(state.set_sample_value)
 _set_learning_rate = _snapped(state.set_learning_rate)
 
 
+def _places(decimals: int) -> int:
+    return max(MIN_SLIDER_DECIMALS, min(decimals, MAX_SLIDER_DECIMALS))
+
+
+def _live(label: str, key: str, value: float, bounds: tuple[float, float], change, args: tuple, decimals: int,
+          help_text: str | None = None) -> None:
+    """A parameter's, an input's or a target's slider: the page follows its thumb while it is dragged."""
+    grid = live_slider.Grid(*slider_range(float(value), *bounds), GRID)
+    live_slider.live_slider(label, key, value, grid, change, args, decimals=_places(decimals), help_text=help_text)
+
+
 def _slider(label: str, key: str, value: float, bounds: tuple[float, float], change, args: tuple,
             decimals: int, help_text: str | None = None) -> None:
     lo, hi = slider_range(float(value), *bounds)
-    places = max(MIN_SLIDER_DECIMALS, min(decimals, MAX_SLIDER_DECIMALS))
+    places = _places(decimals)
     state.seed_widget(key, float(value), identity=(label, lo, hi, places, help_text))
     # value= the same as seeded: the key decides the widget's identity and its seeded state wins; without a value,
     # Streamlit builds a copy of the whole session state to guess single or range (one copy per slider and run:
@@ -193,8 +204,8 @@ def _data_sliders(app: AppState, nm: Names) -> None:
     for field_name, k, label, lo in values:
         help_text = None if field_name == "inputs" else t("Target (true value) of output {name}", lang,
                                                           name=nm.node(s.n_layers, k))
-        _slider(label, data_key(field_name, sample, k), getattr(s, field_name)[sample, k], (lo, 1.0),
-                _set_sample_value, (field_name, sample, k), app.decimals, help_text=help_text)
+        _live(label, data_key(field_name, sample, k), getattr(s, field_name)[sample, k], (lo, 1.0),
+              _set_sample_value, (field_name, sample, k), app.decimals, help_text=help_text)
 
 
 def _parameter_sliders(app: AppState, nm: Names) -> None:
@@ -214,11 +225,11 @@ def _parameter_sliders(app: AppState, nm: Names) -> None:
         l, j = n.layer - 1, n.index
         for k in range(s.layers[l]):
             ref = Weight(l, j, k)
-            _slider(f"{nm.param(ref)} ({nm.neuron(ref.source)} → {nm.neuron(ref.target)})", param_key(ref),
-                    s.weights[l][j, k], PARAM_RANGE, _set_parameter, (ref,), app.decimals)
+            _live(f"{nm.param(ref)} ({nm.neuron(ref.source)} → {nm.neuron(ref.target)})", param_key(ref),
+                  s.weights[l][j, k], PARAM_RANGE, _set_parameter, (ref,), app.decimals)
         ref = Bias(l, j)
-        _slider(f"{nm.param(ref)} ({nm.neuron(ref.target)})", param_key(ref), s.biases[l][j], PARAM_RANGE,
-                _set_parameter, (ref,), app.decimals)
+        _live(f"{nm.param(ref)} ({nm.neuron(ref.target)})", param_key(ref), s.biases[l][j], PARAM_RANGE,
+              _set_parameter, (ref,), app.decimals)
 
 
 def _choose_neuron(neuron: Neuron) -> None:
@@ -234,8 +245,8 @@ def focus_sliders(app: AppState, step) -> None:
     s, nm, d, sample = app.scenario, names_for(app.scenario.layers), app.decimals, app.sample
     subject = step.id.subject
     if isinstance(subject, (Weight, Bias)):
-        _slider(nm.param(subject), f"focus_{param_key(subject)}", subject.read(s.weights, s.biases), PARAM_RANGE,
-                _set_parameter, (subject,), d)
+        _live(nm.param(subject), f"focus_{param_key(subject)}", subject.read(s.weights, s.biases), PARAM_RANGE,
+              _set_parameter, (subject,), d)
         return
     if isinstance(subject, (LossShare, TotalLoss)):
         field_name, ks = "targets", [subject.output] if isinstance(subject, LossShare) else range(s.layers[-1])
@@ -245,5 +256,5 @@ def focus_sliders(app: AppState, step) -> None:
         field_name, ks, lo = "inputs", range(s.layers[0]), PARAM_RANGE[0]
         labels = [nm.node(0, k) for k in range(s.layers[0])]
     for k in list(ks)[:MAX_FOCUS_SLIDERS]:
-        _slider(labels[k], f"focus_{data_key(field_name, sample, k)}", getattr(s, field_name)[sample, k], (lo, 1.0),
-                _set_sample_value, (field_name, sample, k), d)
+        _live(labels[k], f"focus_{data_key(field_name, sample, k)}", getattr(s, field_name)[sample, k], (lo, 1.0),
+              _set_sample_value, (field_name, sample, k), d)

@@ -339,6 +339,7 @@ class Held:
     change: Callable[..., None] | None = None
     args: tuple = ()
     click: bool = False  # a button: its callback runs when the tab's action was a click on it
+    read: Callable[[Any], Any] | None = None  # a live slider: its value from what the widget holds (None: invalid)
 
 
 def _browser_held() -> dict[str, frozenset[str]]:
@@ -393,9 +394,11 @@ def adopt_held() -> None:
         if h.click and widget_value(key) is True:
             h.change(*h.args)
             changed = True
-        elif not h.click and h.value is not _MISSING and widget_value(key) != h.value:
-            h.change(widget_value(key), *h.args)
-            changed = True
+        elif not h.click and h.value is not _MISSING:
+            value = h.read(widget_value(key)) if h.read is not None else widget_value(key)
+            if value is not None and value != h.value:
+                h.change(value, *h.args)
+                changed = True
     if changed or redraw:
         st.rerun()
 
@@ -417,6 +420,14 @@ def on_widget(key: str, change: Callable[..., None], *args: Any) -> dict[str, An
     if key in held:
         held[key].change, held[key].args = change, args
     return {"key": key, "on_change": _forward_widget, "args": (key, change, args)}
+
+
+def hold_live(key: str, value: Any, change: Callable[..., None], args: tuple, read: Callable[[Any], Any]) -> None:
+    """A live slider (``live_slider.py``) in a reconnected tab's first run: what :func:`seed_widget` and
+    :func:`on_widget` note for Streamlit's widgets, and how to read its value from what the widget holds."""
+    h = _bindings().held.get(key)
+    if h is not None:
+        h.value, h.change, h.args, h.read = value, change, args, read
 
 
 def on_click(key: str, action: Callable[..., None], *args: Any) -> dict[str, Any]:
