@@ -90,10 +90,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(log: Path, script: str = "app.py") -> tuple[subprocess.Popen, str]:
+    """``streamlit run script`` (relative to the repository) on a free local port; (process, base URL)."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)

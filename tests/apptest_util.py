@@ -70,8 +70,15 @@ def latex(at: AppTest) -> list[str]:
 
 
 def figures(at: AppTest) -> list[dict]:
-    """Plotly figure JSON of every chart on the page (AppTest has no plotly accessor)."""
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    """Plotly figure JSON of every chart on the page, in page order: st.plotly_chart's and bpviz's live figures
+    (bpviz/ui/live_figure.py). AppTest has no accessor for either."""
+    out = []
+    for node in at._tree:
+        if node.type == "plotly_chart":
+            out.append(json.loads(node.proto.spec))
+        elif node.type == "bidi_component" and node.proto.component_name == "bpviz_live_figure":
+            out.append(json.loads(json.loads(node.proto.json)["figure"]))
+    return out
 
 
 def trace_named(fig: dict, name: str) -> dict | None:

@@ -169,3 +169,16 @@ def test_streamlit_fires_no_callback_for_a_dict_valued_state_named_value(name, f
     states.widgets.append(WidgetState(id=comp.proto.id, json_value=json.dumps({name: {"v": 0.5, "n": 1}})))
     at._run(states)
     assert at.session_state["called"] is fires if "called" in at.session_state else not fires
+
+
+def test_an_installed_package_carries_every_file_bpviz_reads():
+    """``pip install .`` (the Dockerfile) copies .py files only, unless pyproject's package-data names the others."""
+    import fnmatch
+    import tomllib
+
+    root = Path(live_slider.__file__).resolve().parents[2]
+    data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    for path in (root / "bpviz").rglob("*"):
+        if path.is_file() and path.suffix not in (".py", ".pyc"):
+            package = ".".join(path.parent.relative_to(root).parts)
+            assert any(fnmatch.fnmatch(path.name, g) for g in data.get(package, [])), f"{path} is not package data"

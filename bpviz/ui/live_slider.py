@@ -50,9 +50,9 @@ CSS = """
          border-radius: 50%; background: var(--st-primary-color, #ff4b4b); outline: none; }
 .thumb:focus-visible { box-shadow: 0 0 0 0.2rem rgba(255, 75, 75, 0.5); }
 .value { position: absolute; bottom: 1.25rem; transform: translateX(-50%); white-space: nowrap;
-         font-size: 0.875rem; font-family: var(--st-code-font, monospace); color: var(--st-primary-color, #ff4b4b); }
-.ends { display: flex; justify-content: space-between; font-size: 0.75rem; opacity: 0.6;
-        font-family: var(--st-code-font, monospace); }
+         font-size: 0.875rem; color: var(--st-primary-color, #ff4b4b); }
+.ends { display: flex; justify-content: space-between; font-size: 0.75rem; opacity: 0.6; visibility: hidden; }
+.live:hover .ends, .live:focus-within .ends { visibility: visible; }  /* like Streamlit's: the ends on hover */
 """
 GRID_PLACES_MAX = 10
 

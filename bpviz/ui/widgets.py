@@ -14,6 +14,7 @@ from ..i18n import t
 from ..ids import ParamRef
 from ..naming import names_for
 from ..walkthrough import Step
+from . import live_figure
 from .computed import Computed
 from .navigation import presenter_controls, spec_of
 from .sidebar import focus_sliders
@@ -102,7 +103,7 @@ def network_chart(app: AppState, comp: Computed, step: Step | None, key: str, mo
     spec = network_spec(app.scenario, comp.trace, comp.grads, step, mode=mode, decimals=app.decimals,
                         sample=comp.sample, lang=app.lang, large=app.present,
                         height=PRESENT_GRAPH_HEIGHT if app.present else None)
-    st.plotly_chart(Prebuilt(spec), key=key, config=PLOT_CONFIG)
+    live_figure.live_figure(spec, key=key, config=PLOT_CONFIG)
 
 
 class Prebuilt(go.Figure):

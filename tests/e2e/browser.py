@@ -30,11 +30,13 @@ def f4(x: float) -> str:
 # ---------------------------------------------------------------- waiting and reading
 
 
+# a chart: Streamlit's, or bpviz's live figure (bpviz/ui/live_figure.js), which Plotly draws in place
+CHARTS = ':is([data-testid="stPlotlyChart"], [data-testid="bpvizFigure"])'
 _SIGNATURE = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   const main = document.querySelector('[data-testid="stMain"]');
   const side = document.querySelector('[data-testid="stSidebar"]');
-  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+  const charts = [...document.querySelectorAll('CHARTS')];
   return {
     state: app ? app.getAttribute('data-test-script-state') : 'none',
     status: document.querySelectorAll('[data-testid="stStatusWidget"]').length,
@@ -43,7 +45,7 @@ _SIGNATURE = """() => {
     charts: charts.length,
     text: (main ? main.innerText : '') + '|' + (side ? side.innerText : ''),
   };
-}"""
+}""".replace("CHARTS", CHARTS)
 
 
 def settle(page, timeout: float = 60.0) -> None:
@@ -136,8 +138,14 @@ def figure_meta(page, chart_key: str) -> dict:
     return page.evaluate(f"() => document.querySelector('.st-key-{chart_key} .js-plotly-plot').layout.meta")
 
 
+def slider_thumb(page, key: str):
+    """The focusable thumb of the slider with this key: a live slider's (bpviz/ui/live_slider.js, in its shadow
+    root, which Playwright's CSS selectors pierce) or a Streamlit slider's range input."""
+    return page.locator(f".st-key-{key} [role=slider], .st-key-{key} input[type=range]").first
+
+
 def slider_text(page, key: str) -> str:
-    return page.locator(f".st-key-{key} input[type=range]").get_attribute("aria-valuetext")
+    return slider_thumb(page, key).get_attribute("aria-valuetext")
 
 
 def table_text(page, table) -> str:

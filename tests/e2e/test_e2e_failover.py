@@ -16,7 +16,7 @@ from bpviz import engine
 from bpviz.config import preset
 
 from ..deploy_util import two_replicas
-from .browser import assert_healthy, f4, settle, slider_text, wait_for
+from .browser import assert_healthy, f4, settle, slider_text, slider_thumb, wait_for
 from .test_e2e_lecture import open_url, press_and_wait, shown_numbers, step_box, walk_sequence
 
 pytestmark = [pytest.mark.e2e, pytest.mark.deploy]
@@ -49,7 +49,7 @@ def e_total(page) -> str:
 
 def move_w5(page, presses: int) -> None:
     """Press ArrowRight on the sidebar's w5 slider, one rerun at a time (as a lecturer at the keyboard)."""
-    thumb = page.locator(f".st-key-{W5} input[type=range]")
+    thumb = slider_thumb(page, W5)
     start = float(slider_text(page, W5))
     for n in range(1, presses + 1):
         thumb.focus()

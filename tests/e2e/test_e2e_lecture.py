@@ -24,7 +24,7 @@ from bpviz.ui.navigation import WALK
 from bpviz.ui.state import MAX_DECIMALS, MIN_DECIMALS
 from bpviz.walkthrough import build_walkthrough
 
-from .browser import assert_healthy, f4, katex, screenshot, settle, slider_text, wait_for
+from .browser import CHARTS, assert_healthy, f4, katex, screenshot, settle, slider_text, slider_thumb, wait_for
 from .conftest import ARTIFACTS, ROOT, free_port
 
 pytestmark = pytest.mark.e2e
@@ -71,7 +71,7 @@ def same_link(a: str, b: str) -> bool:
 
 def shown_numbers(page) -> list[str]:
     """What a student compares: the formulas, and every slider in the sidebar."""
-    sliders = page.eval_on_selector_all('[data-testid="stSidebar"] input[type=range]',
+    sliders = page.eval_on_selector_all('[data-testid="stSidebar"] :is([role=slider], input[type=range])',
                                         "els => els.map(e => e.getAttribute('aria-valuetext'))")
     return katex(page) + sliders
 
@@ -82,7 +82,7 @@ def shown_numbers(page) -> list[str]:
 def test_a_share_link_opens_the_same_step_and_numbers_in_another_browser(page_factory, server_url):
     teacher = page_factory(1280, 800)
     open_url(teacher, server_url + "/backward")
-    thumb = teacher.locator(".st-key-sb_w_1_0_0 input[type=range]")
+    thumb = slider_thumb(teacher, "sb_w_1_0_0")
     for n in range(1, 6):  # w5: 0.40 → 0.45 by keyboard, as a lecturer would
         thumb.focus()
         teacher.keyboard.press("ArrowRight")
@@ -168,24 +168,24 @@ def test_after_a_server_restart_the_page_comes_back_from_its_url(page_factory, o
 # ---------------------------------------------------------------- presentation mode
 
 
-STEP_DRAWN_JS = """() => !!document.querySelector('[data-testid="stMain"] [data-testid="stPlotlyChart"] .main-svg')
-  && !!document.querySelector('.st-key-formula .katex')"""
+STEP_DRAWN_JS = """() => !!document.querySelector('[data-testid="stMain"] CHARTS .main-svg')
+  && !!document.querySelector('.st-key-formula .katex')""".replace("CHARTS", CHARTS)
 FIT_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   const header = document.querySelector('[data-testid="stHeader"]').getBoundingClientRect().bottom;
   const row = main.querySelector('[data-testid="stSelectbox"]').getBoundingClientRect();
-  const graph = main.querySelector('[data-testid="stPlotlyChart"]').getBoundingClientRect();
+  const graph = main.querySelector('CHARTS').getBoundingClientRect();
   const formula = [...document.querySelectorAll('.st-key-formula [data-testid="stMarkdownContainer"]')];
   const katex = document.querySelector('.st-key-formula .katex');
   const text = main.querySelector('[data-testid="stMarkdownContainer"] p:not(:has(.katex))')
             || main.querySelector('[data-testid="stWidgetLabel"] p');
-  const graphFonts = [...main.querySelectorAll('[data-testid="stPlotlyChart"] svg text')]
+  const graphFonts = [...main.querySelectorAll('CHARTS svg text')]
       .map(t => parseFloat(getComputedStyle(t).fontSize)).filter(x => x > 0);
   return {header, rowTop: row.top, graphBottom: graph.bottom, height: innerHeight,
           cut: Math.max(0, ...formula.map(e => e.scrollWidth - e.clientWidth)),
           formulaPx: parseFloat(getComputedStyle(katex).fontSize),
           textPx: text ? parseFloat(getComputedStyle(text).fontSize) : 0, graphMinPx: Math.min(...graphFonts)};
-}"""
+}""".replace("CHARTS", CHARTS)
 
 
 def check_projected_screen(page, width: int, where: str) -> None:

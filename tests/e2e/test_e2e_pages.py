@@ -37,6 +37,7 @@ from .browser import (
     scroll_to_top,
     settle,
     slider_text,
+    slider_thumb,
     table_text,
     wait_for,
 )
@@ -179,14 +180,14 @@ def test_fast_key_presses_on_a_slider_are_all_kept(page_factory, server_url):
     page = page_factory(1280, 800)
     open_app(page, server_url)
     go(page, server_url, "backward", "Backward pass")
-    thumb = page.locator(".st-key-sb_w_1_0_0 input[type=range]")
+    thumb = slider_thumb(page, "sb_w_1_0_0")
     thumb.focus()
     for _ in range(PRESSES):
         page.keyboard.press("ArrowRight")
         page.wait_for_timeout(PRESS_GAP_MS)
     settle(page)
     final = f4(0.40 + 0.01 * PRESSES)
-    assert slider_text(page, "sb_w_1_0_0") == final and thumb.input_value() == "0.5"
+    assert slider_text(page, "sb_w_1_0_0") == final and thumb.get_attribute("aria-valuenow") == "0.5"
     assert slider_text(page, "focus_sb_w_1_0_0") == final
 
 
@@ -196,7 +197,7 @@ def test_slider_by_keyboard_updates_numbers_and_graph(page_factory, server_url):
     go(page, server_url, "backward", "Backward pass")
     assert slider_text(page, "sb_w_1_0_0") == "0.4000"
     before = annotations(page, "backward_graph")
-    thumb = page.locator(".st-key-sb_w_1_0_0 input[type=range]")
+    thumb = slider_thumb(page, "sb_w_1_0_0")
     for n in (1, 2, 3):
         thumb.focus()
         page.keyboard.press("ArrowRight")
