@@ -2,17 +2,26 @@
 
 ``benchmarks/load.py --scenario ratio`` runs the same slider moves against this app and against app.py; the ratio of
 their reply times is what bpviz itself adds to Streamlit's own cost of a rerun (protocol, widget handling, deltas).
-The widgets have the keys, kinds and ranges of the real sidebar for the seed network (``bpviz/ui/sidebar.py``), without
-callbacks; the text shows w5, which the load test checks.
+The widgets have the keys, kinds and ranges of the real sidebar for the seed network (``bpviz/ui/sidebar.py``):
+Streamlit widgets without callbacks, the live sliders (bpviz/ui/live_slider.py) with one that keeps the value; the
+text shows w5, which the load test checks.
 """
 
 import streamlit as st
+
+from bpviz.ui import live_slider
 
 SEED = {  # the seed network's values, as the real sidebar shows them
     "sb_x_0_0": 0.05, "sb_x_0_1": 0.10, "sb_t_0_0": 0.01, "sb_t_0_1": 0.99,
     "sb_w_0_0_0": 0.15, "sb_w_0_0_1": 0.20, "sb_b_0_0": 0.35, "sb_w_0_1_0": 0.25, "sb_w_0_1_1": 0.30, "sb_b_0_1": 0.35,
     "sb_w_1_0_0": 0.40, "sb_w_1_0_1": 0.45, "sb_b_1_0": 0.60, "sb_w_1_1_0": 0.50, "sb_w_1_1_1": 0.55, "sb_b_1_1": 0.60,
 }
+
+
+
+def keep(value: float, key: str) -> None:
+    st.session_state[f"value_{key}"] = value
+
 
 st.set_page_config(page_title="bare", layout="wide")
 with st.sidebar:
@@ -24,7 +33,8 @@ with st.sidebar:
     st.slider("Decimals shown", 1, 8, 4, key="sb_decimals")
     for key, value in SEED.items():
         low = 0.0 if key.startswith("sb_t_") else -1.0
-        st.slider(key, min_value=low, max_value=1.0, value=value, step=0.01, key=key, format="%.4f")
+        value = st.session_state.setdefault(f"value_{key}", value)
+        live_slider.live_slider(key, key, value, live_slider.Grid(low, 1.0, 0.01), keep, (key,), decimals=4)
     st.slider("Learning rate", min_value=0.01, max_value=2.0, value=0.5, step=0.01, key="sb_lr", format="%.4f")
     # the three drawers, drawn closed as the real sidebar draws them (their content only while open)
     with st.expander("Share this view", key="sb_share_box", on_change="rerun") as box:
@@ -38,4 +48,5 @@ with st.sidebar:
         if box.open:
             st.button("Prepare the worked solution", key="sb_handout_prepare")
 st.button("QR code", key="share_qr")
-st.text(f"w5 = {st.session_state['sb_w_1_0_0']:.4f}")
+st.text(f"w5 = {st.session_state['value_sb_w_1_0_0']:.4f}")
+live_slider.run_done()

@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import local_script_runner as _lsr
 
 from bpviz.ui import navigation, state
+from tests.apptest_util import live
 
 REPEATS = 30
 TARGETS_MS = {"seed": 30.0, DEEP: 150.0}  # median of a warm rerun
@@ -103,9 +104,9 @@ def open_page(net: str, page_file: str) -> tuple[AppTest, float, float]:
 
 def change_weight(at: AppTest, key: str, value: float) -> float:
     """Move the slider, rerun; the rerun's wall time (s). Checks the value reached the scenario."""
-    at.slider(key=key).set_value(value)
+    slider = live(at, key).set_value(value)  # a live slider's report, as its browser half sends it
     t0 = time.perf_counter()
-    at.run()
+    slider.run()
     elapsed = time.perf_counter() - t0
     _check(at, key)
     s = at.session_state[state.STATE_KEY].scenario

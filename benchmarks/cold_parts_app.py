@@ -5,11 +5,11 @@ Each part adds one kind of element that bpviz's pages show, as they show it, so 
 against the floor is what that kind costs the browser (the first element of a kind loads its code on demand):
 
 * ``style``: bpviz's style block (``st.html``);
-* ``sidebar``: a toggle, a selectbox and 16 sliders in the sidebar;
+* ``sidebar``: a toggle, a selectbox, two Streamlit sliders and 16 live sliders in the sidebar;
 * ``metrics``: three ``st.metric`` with help;
 * ``stepper``: the step selectbox and a button;
 * ``formula``: a display formula (KaTeX);
-* ``network``: the seed's network chart in place of the three points.
+* ``network``: the seed's network chart, as a live figure, in place of the three points.
 """
 
 import plotly.graph_objects as go
@@ -18,8 +18,9 @@ import streamlit as st
 from bpviz import engine
 from bpviz.config import preset
 from bpviz.figures.network import network_spec
+from bpviz.ui import live_figure, live_slider
 from bpviz.ui.boundary import STYLE
-from bpviz.ui.widgets import PLOT_CONFIG, Prebuilt
+from bpviz.ui.widgets import PLOT_CONFIG
 
 SLIDERS = 16
 METRICS = 3
@@ -34,8 +35,11 @@ if "sidebar" in parts:
     with st.sidebar:
         st.toggle("Presentation mode", key="present")
         st.selectbox("Example", ["seed", "xor_2_2_1"], key="preset")
+        st.slider("Decimals shown", 1, 8, 4, key="decimals")
         for i in range(SLIDERS):
-            st.slider(f"w{i + 1}", -1.0, 1.0, 0.4, 0.01, key=f"w{i}", format="%.4f")
+            live_slider.live_slider(f"w{i + 1}", f"w{i}", 0.4, live_slider.Grid(-1.0, 1.0, 0.01), lambda v: None,
+                                    decimals=4)
+        st.slider("Learning rate η", 0.01, 2.0, 0.5, 0.01, key="lr", format="%.4f")
 if "metrics" in parts:
     for column in st.columns(METRICS):
         column.metric("E total", "0.2984", help="the loss")
@@ -48,6 +52,8 @@ if "network" in parts:
     seed = preset("seed")
     trace = engine.forward(seed)
     spec = network_spec(seed, trace, engine.backward(seed, trace), None, mode="gradients")
-    st.plotly_chart(Prebuilt(spec), key="network", config=PLOT_CONFIG)
+    live_figure.live_figure(spec, key="network", config=PLOT_CONFIG)
 else:
     st.plotly_chart(go.Figure(go.Scatter(x=[0, 1, 2], y=[1, 3, 2])), key="floor")
+if "sidebar" in parts:
+    live_slider.run_done()

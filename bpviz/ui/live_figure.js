@@ -26,9 +26,15 @@ export default function (component) {
     div.dataset.testid = "bpvizFigure";
     parentElement.appendChild(div);
     s = parentElement.__bpvizFigure = { div, shown: null, pending: null, drawing: false };
-    new ResizeObserver(() => {
-      if (window.Plotly && s.div._fullLayout) window.Plotly.Plots.resize(s.div);
-    }).observe(div);
+    // the column's width changes (sidebar folded, window resized): Plotly fits the figure to it. Not while the
+    // chart is detached or hidden (a page switch): Plotly refuses that with a rejected promise
+    const fit = new ResizeObserver(() => {
+      if (!div.isConnected) return fit.disconnect();
+      if (window.Plotly && div._fullLayout && div.offsetParent !== null) {
+        window.Plotly.Plots.resize(div).catch(() => {});
+      }
+    });
+    fit.observe(div);
   }
   s.pending = data;
   draw(s);

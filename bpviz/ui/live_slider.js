@@ -173,6 +173,7 @@ export default function (component) {
   if (!s) s = parentElement.__bpvizLive = build(parentElement);
   s.send = setStateValue;
   s.d = data;
+  if (s.inflight !== null && performance.now() - s.sentAt > ACK_TIMEOUT_MS) s.inflight = null; // no word: give up
   // the app's value, unless the user's own is still on its way (dragging, or sent and not yet drawn)
   if (!s.dragging && s.inflight === null && s.timer === null) s.local = null;
   paint(s);

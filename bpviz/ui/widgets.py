@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from .. import engine, gradcheck, numbers
@@ -104,21 +103,6 @@ def network_chart(app: AppState, comp: Computed, step: Step | None, key: str, mo
                         sample=comp.sample, lang=app.lang, large=app.present,
                         height=PRESENT_GRAPH_HEIGHT if app.present else None)
     live_figure.live_figure(spec, key=key, config=PLOT_CONFIG)
-
-
-class Prebuilt(go.Figure):
-    """A figure already in Plotly's JSON form, for ``st.plotly_chart``, which reads a figure only through
-    ``to_dict()``: Plotly's objects behind ``.data`` and ``.layout`` are never built (they stay empty).
-
-    Why: on a slider move the seed's network figure spent ~4 ms of ~6 in go.Figure and its deep copy back to a
-    dict, and Plotly's default template (7 KB of 19) went out with every rerun although Streamlit's theme replaces
-    it in the browser."""
-
-    def __init__(self, spec: dict) -> None:  # no super().__init__(): even an empty go.Figure costs 0.4 ms
-        object.__setattr__(self, "_spec", spec)
-
-    def to_dict(self) -> dict:
-        return self._spec
 
 
 def page_header(script: str, caption: str, app: AppState, comp: Computed | None = None) -> None:

@@ -25,11 +25,19 @@ MOVES, DRAG_MS = 20, 2000  # the issue's drag: 20 moves over 2 s
 START, END = 0.40, 0.90
 MIN_SHOWN = 8  # distinct E total values the page must show during that drag
 FRAMES = 6  # frames of the drag in assets/live_drag.png
-FRAME_CLIP = {"x": 400, "y": 60, "width": 820, "height": 480}  # metrics, formula and its slider at 1280×800
+# a frame: the step's heading, formula and slider, and the network under them (the page scrolled to the heading)
+FRAME_REGION = """() => {
+  const h = [...document.querySelectorAll('h3, h4')].find(e => e.innerText.startsWith('Backward:'));
+  h.scrollIntoView();
+  const top = h.getBoundingClientRect();
+  const graph = document.querySelector('.st-key-backward_graph').getBoundingClientRect();
+  return {x: top.left - 8, y: top.top - 4, width: graph.right - top.left + 16, height: graph.bottom - top.top + 8};
+}"""
 STRIP = ASSETS / "live_drag.png"
 
 # every animation frame: (page clock, E total shown, top of the graph, the graph's DOM node is still the one marked
-# before the drag, number of faded (stale) elements)
+# before the drag, elements visibly faded: Streamlit marks the elements of a running script stale and fades them
+# after 0.5 s; the hidden key-only buttons do not count)
 RECORD = """() => {
   const rec = window.__rec = []; window.__stop = false;
   const graph = document.querySelector('.st-key-backward_graph .js-plotly-plot');
@@ -39,11 +47,12 @@ RECORD = """() => {
     const g = document.querySelector('.st-key-backward_graph .js-plotly-plot');
     rec.push([performance.now(), m && m.querySelector('[data-testid="stMetricValue"]').innerText.trim(),
               g ? Math.round(g.getBoundingClientRect().top) : null, !!(g && g.__marked),
-              document.querySelectorAll('[data-stale="true"]').length]);
+              [...document.querySelectorAll('[data-stale="true"]')]
+                .filter(e => e.checkVisibility() && parseFloat(getComputedStyle(e).opacity) < FADED).length]);
     if (!window.__stop) requestAnimationFrame(tick);
   };
   tick();
-}"""
+}""".replace("FADED", "0.8")
 
 
 def loss_with_w5(w5: float) -> str:
@@ -67,9 +76,9 @@ def backward_page(page_factory, server_url):
     return page
 
 
-def drag(page, key: str, frames: list | None = None) -> tuple[float, float]:
+def drag(page, key: str, frames: list | None = None, clip: dict | None = None) -> tuple[float, float]:
     """Mouse down on the thumb at START, MOVES moves to END over DRAG_MS, mouse up; (down, up) on the page clock.
-    With ``frames``, a screenshot of the formula's region every MOVES / FRAMES moves (in place of that pause)."""
+    With ``frames``, a screenshot of ``clip`` every MOVES / FRAMES moves (in place of that pause)."""
     box = page.locator(f".st-key-{key} .track").bounding_box()
     x_of = lambda v: box["x"] + box["width"] * (v + 1) / 2  # noqa: E731  (the range is -1 .. 1)
     y = box["y"] + box["height"] / 2
@@ -79,7 +88,7 @@ def drag(page, key: str, frames: list | None = None) -> tuple[float, float]:
     for i in range(1, MOVES + 1):
         page.mouse.move(x_of(START + (END - START) * i / MOVES), y)
         if frames is not None and i % (MOVES // FRAMES) == 0:
-            frames.append(page.screenshot(clip=FRAME_CLIP))
+            frames.append(page.screenshot(clip=clip))
         else:
             page.wait_for_timeout(DRAG_MS / MOVES)  # the drag's pace (the stimulus), not a wait for the page
     up = page.evaluate("performance.now()")
@@ -163,10 +172,11 @@ def test_frames_of_a_drag_for_the_readme(page_factory, server_url):
 
     page = backward_page(page_factory, server_url)
     frames: list[bytes] = []
-    drag(page, FOCUS_W5, frames)
+    clip = page.evaluate(FRAME_REGION)
+    drag(page, FOCUS_W5, frames, clip)
     wait_for(page, lambda: metrics(page).get("E total") == loss_with_w5(END), f"E total for w5 = {END}")
     settle(page)
-    frames.append(page.screenshot(clip=FRAME_CLIP))
+    frames.append(page.screenshot(clip=clip))
     assert len({hash(f) for f in frames}) >= 3  # the frames differ: the page moved during the drag
     images = [Image.open(BytesIO(f)).convert("RGB") for f in frames[-FRAMES:]]
     scale, cols = 0.5, 3
