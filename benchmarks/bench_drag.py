@@ -66,7 +66,7 @@ def wait_shown(page, loss: str) -> None:
 def record_start(page, key: str) -> None:
     """Every animation frame: (page clock ms, the thumb's value, the E total shown)."""
     page.evaluate("""(key) => { const rec = window.__rec = []; window.__stop = false;
-      const thumb = () => document.querySelector('.st-key-' + key + ' [data-testid="stBidiComponentIsolated"]')
+      const thumb = () => document.querySelector('.st-key-' + key + ' .stBidiComponent div')
         ?.shadowRoot?.querySelector('[role=slider]');
       const eTotal = """ + E_TOTAL + """;
       const tick = () => { const t = thumb();
@@ -85,11 +85,9 @@ def drag(page, key: str) -> dict:
     page.mouse.move(x_of(START), y)
     down = page.evaluate("performance.now()")
     page.mouse.down()
-    t0 = time.perf_counter()
     for i in range(1, MOVES + 1):
         page.mouse.move(x_of(START + (END - START) * i / MOVES), y)
-        # the drag's pace (the stimulus), not a wait for the page: move i at i/MOVES of DRAG_MS
-        page.wait_for_timeout(max(0.0, t0 * 1000 + DRAG_MS * i / MOVES - time.perf_counter() * 1000))
+        page.wait_for_timeout(DRAG_MS / MOVES)  # the drag's pace (the stimulus), not a wait for the page
     up = page.evaluate("performance.now()")
     page.mouse.up()
     final = thumb_value(page, key)

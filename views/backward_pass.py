@@ -6,11 +6,9 @@ from bpviz.i18n import t
 from bpviz.ui import boundary, navigation, state, widgets
 from bpviz.ui.computed import Computed
 from bpviz.ui.state import AppState
-from bpviz.walkthrough import Step
 
 
-def live(app: AppState, comp: Computed) -> Step:
-    """What follows a dragged slider: header and metrics, the step, its formula and sliders, the network."""
+def body(app: AppState, comp: Computed) -> None:
     widgets.page_header(__file__, t(
         "The error flows back from the loss to every parameter by the chain rule: each gradient is a product of "
         "local derivatives, and a hidden weight collects one term per output path.", app.lang), app, comp)
@@ -18,11 +16,6 @@ def live(app: AppState, comp: Computed) -> Step:
     widgets.formula_with_sliders(app, step)
     # the graph right under the formula (so both fit on a projected screen); the factor table follows
     widgets.network_chart(app, comp, step, key="backward_graph", mode="gradients")
-    return step
-
-
-def body(app: AppState, comp: Computed) -> None:
-    step = widgets.live_view(live, comp)
     st.caption(t("Edges show ∂E/∂w, neurons show δ = ∂E/∂net; on a hidden weight's step, each path is drawn in its "
                  "colour in the formula, with the weights it multiplies by. Hover for full precision.", app.lang))
     widgets.render_factors(step, app)

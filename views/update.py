@@ -6,7 +6,6 @@ from bpviz.i18n import t
 from bpviz.ui import boundary, navigation, notice, state, widgets
 from bpviz.ui.computed import Computed
 from bpviz.ui.state import AppState
-from bpviz.walkthrough import Step
 
 ACTIONS = (2, 1, 1)  # Apply | Undo | Reset
 NUMBERS_BUTTONS = (3, 2)  # E now, E after | the buttons: 8 decimals fit a metric beside the sidebar at 1280 px
@@ -29,8 +28,7 @@ def _actions(app: AppState, comp: Computed) -> None:
     notice.message_here(app, "update")  # e.g. a step too large to apply, under its button
 
 
-def live(app: AppState, comp: Computed) -> Step:
-    """What follows a dragged slider: header, the step, its formula and sliders, E before and after, the network."""
+def body(app: AppState, comp: Computed) -> None:
     widgets.page_header(__file__, t(
         "Gradient descent moves every parameter a small step against its gradient; the learning rate η sets the "
         "step size. Apply the step to continue from the new weights.", app.lang), app)
@@ -41,11 +39,6 @@ def live(app: AppState, comp: Computed) -> Step:
     widgets.network_chart(app, comp, step, key="update_graph")
     if app.present:  # the formula and the graph first, on one projected screen
         _actions(app, comp)
-    return step
-
-
-def body(app: AppState, comp: Computed) -> None:
-    step = widgets.live_view(live, comp)
     # the step's notes; why a step cannot be applied is already under the metrics (loss_before_after)
     widgets.render_factors(step, app, shown=(comp.walkthrough.update_problem,))
     widgets.parameter_table(app, comp)

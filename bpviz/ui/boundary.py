@@ -47,14 +47,6 @@ ERROR_DETAIL_CHARS = 200
 def main() -> None:
     """The entry script's work (``app.py``): page config, styles, the state (from the URL when a session starts), the
     page list; then the page; then the URL follows what is shown (a share link at every moment)."""
-    st.session_state[state.FULL_RUN_KEY] = True
-    try:
-        _main()
-    finally:
-        st.session_state[state.FULL_RUN_KEY] = False
-
-
-def _main() -> None:
     app = state.open_link(link.from_query)
     # before st.navigation: after it, the page's own icon (":material/home:") became the favicon first, fetched
     # from Google's font server, which a classroom without internet cannot reach

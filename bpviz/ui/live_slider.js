@@ -33,9 +33,9 @@ function build(root) {
   const ends = el("div", "ends", box);
   const lo = el("span", "", ends);
   const hi = el("span", "", ends);
-  const s = { box, label, help, track, fill, thumb, shown, lo, hi, d: null, rect: null, local: null, dragging: false,
+  const s = { box, label, help, track, fill, thumb, shown, lo, hi, d: null, local: null, dragging: false,
               want: null, sent: null, sentAt: 0, lastSend: 0, nonce: Date.now() * 1000, inflight: null,
-              sentFinal: true, timer: null, send: null };
+              timer: null, send: null };
   wire(s, root);
   return s;
 }
@@ -72,28 +72,26 @@ function paint(s) {
   s.box.classList.toggle("dragging", s.dragging);
 }
 
-// final: a release or a key press (the whole page follows); false: a move of a drag (the live view follows)
-function send(s, v, final) {
+function send(s, v) {
   clearTimeout(s.timer);
   s.timer = null;
   s.nonce += 1;
   s.inflight = s.nonce;
   s.sent = v;
-  s.sentFinal = final;
   s.sentAt = s.lastSend = performance.now();
-  s.send("move", { v: v, n: s.nonce, f: final });
+  s.send("move", { v: v, n: s.nonce });
 }
 
 // send the newest value when the throttle and the value in flight allow it (else try again later)
 function pump(s) {
   clearTimeout(s.timer);
   s.timer = null;
-  if (s.want === null || (s.want === s.sent && (s.dragging || s.sentFinal))) return;
+  if (s.want === null || s.want === s.sent) return;
   const now = performance.now();
   const waitThrottle = s.lastSend + THROTTLE_MS - now;
   const waitAck = s.inflight !== null ? s.sentAt + ACK_TIMEOUT_MS - now : 0;
   const wait = Math.max(waitThrottle, waitAck);
-  if (wait <= 0) send(s, s.want, !s.dragging);
+  if (wait <= 0) send(s, s.want);
   else s.timer = setTimeout(() => pump(s), wait);
 }
 
@@ -101,12 +99,12 @@ function setLocal(s, v, final) {
   s.local = v;
   s.want = v;
   paint(s);
-  if (final) send(s, v, true);
+  if (final) send(s, v);
   else pump(s);
 }
 
 function fromPointer(s, e) {
-  const r = s.rect; // taken at pointerdown: reading it on every move would force a layout while the page redraws
+  const r = s.track.getBoundingClientRect();
   const frac = r.width > 0 ? Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)) : 0;
   return clamp(s, onGrid(s, Math.round((frac * (s.d.max - s.d.min)) / s.d.step)));
 }
@@ -128,11 +126,10 @@ function key(s, e) {
   setLocal(s, clamp(s, onGrid(s, j)), false);
 }
 
-// let go: the value under the thumb, as a final report, even when the last move already sent it
 function release(s) {
   if (!s.dragging) return;
   s.dragging = false;
-  setLocal(s, s.local, true);
+  setLocal(s, s.local, s.local !== s.sent);
 }
 
 function wire(s, root) {
@@ -140,7 +137,6 @@ function wire(s, root) {
     if (e.button !== 0) return;
     e.preventDefault();
     s.track.setPointerCapture(e.pointerId);
-    s.rect = s.track.getBoundingClientRect();
     s.thumb.focus();
     s.dragging = true;
     setLocal(s, fromPointer(s, e), false);
@@ -152,8 +148,8 @@ function wire(s, root) {
   s.track.addEventListener("pointercancel", () => release(s));
   s.track.addEventListener("lostpointercapture", () => release(s));
   s.thumb.addEventListener("keydown", (e) => key(s, e));
-  s.thumb.addEventListener("keyup", () => {
-    if (s.want !== null && !s.dragging && (s.want !== s.sent || !s.sentFinal)) send(s, s.want, true); // a held key
+  s.thumb.addEventListener("keyup", (e) => {
+    if (s.want !== null && s.want !== s.sent && !s.dragging) send(s, s.want); // a held key's last value, now
   });
   const onDone = (e) => {
     if (!root.isConnected) {
@@ -176,14 +172,9 @@ export default function (component) {
   let s = parentElement.__bpvizLive;
   if (!s) s = parentElement.__bpvizLive = build(parentElement);
   s.send = setStateValue;
-  const same = s.d !== null && JSON.stringify(s.d) === JSON.stringify(data);
   s.d = data;
   if (s.inflight !== null && performance.now() - s.sentAt > ACK_TIMEOUT_MS) s.inflight = null; // no word: give up
   // the app's value, unless the user's own is still on its way (dragging, or sent and not yet drawn)
-  if (!s.dragging && s.inflight === null && s.timer === null && s.local !== null) {
-    s.local = null;
-    paint(s);
-  } else if (!same) {
-    paint(s); // every run draws every slider again: only a changed one is painted again
-  }
+  if (!s.dragging && s.inflight === null && s.timer === null) s.local = null;
+  paint(s);
 }

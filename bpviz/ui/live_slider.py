@@ -2,15 +2,12 @@
 
 Built on ``st.components.v2.component`` (inline HTML/CSS/JS that ships with Streamlit, no frontend build). The
 browser half, ``live_slider.js``, is fixed code: the label, the range and the value reach it as data and are
-written as text. It reports a state ``move``, ``{"v": value, "n": nonce, "f": final}``. The nonce makes every
-report a change, so moving back to a value reported before still counts. ``f`` is false for the moves of a drag
-and true for a release or a key press: a slider inside the live view (a fragment, ``widgets.live_view``) redraws
-only that part of the page while it is dragged, and the whole page when it is let go.
-
-During a drag the browser half sends the next value only when the app has drawn the run that applied the last one
-(:func:`run_done`, drawn at the end of every run, says which reports were applied), and never more often than every
-60 ms. So a drag never queues reruns behind each other, the page keeps up at the speed of a rerun, and the value on
-release is always sent last. Keyboard: arrows (one step), PageUp and PageDown (ten), Home and End.
+written as text. It reports a state ``move``, ``{"v": value, "n": nonce}``; the nonce makes every report a change,
+so moving back to a value reported before still counts. During a drag it sends the next value only when the app has
+drawn the run that applied the last one (:func:`run_done`, drawn at the end of every run, says which reports were
+applied), and never more often than every 60 ms. So a drag never queues reruns behind each other, the page keeps up
+at the speed of a rerun, and the value on release is always sent last. Keyboard: arrows (one step), PageUp and
+PageDown (ten), Home and End.
 
 Values are checked here, not trusted: a report that is not a finite number is ignored, one out of range clamped
 (:func:`read_value`).
@@ -118,14 +115,6 @@ def _reported(key: str, grid: Grid, change: Callable[..., None], args: tuple) ->
     value = read_value(raw, grid)
     if value is not None:
         change(value, *args)
-    if not isinstance(raw, dict) or raw.get("f") is not False:
-        state.whole_page()  # a release, a key press: the whole page follows (a drag's moves redraw the live view)
-
-
-def reported(key: str, grid: Grid) -> float | None:
-    """The value the slider with this key reported last (None: none yet, or not a value), read from the widget's
-    state, as a script without callbacks reads it (benchmarks/bare_app.py)."""
-    return read_value(_report(st.session_state.get(key)), grid)
 
 
 def _report(held: Any) -> Any:
@@ -145,13 +134,7 @@ def live_slider(label: str, key: str, value: float, grid: Grid, change: Callable
     _slider(key=key, data=data, on_move_change=lambda: _reported(key, grid, change, args))
 
 
-def run_done(*, fragment: bool = False) -> None:
-    """Tell the page's live sliders that this run has been drawn, and which of their reports it applied.
-
-    ``fragment``: at the end of the live view (``widgets.live_view``), whose own reruns do not reach the end of the
-    page; in a whole-page run it tells nothing (the end of the page does, once everything is drawn)."""
-    if fragment:
-        _done(key="bpviz_run_done_live", data={"acks": {} if state.in_full_run() else dict(_acks())}, height=0)
-        return
+def run_done() -> None:
+    """Tell the page's live sliders that this run has been drawn, and which of their reports it applied."""
     with st.sidebar:
         _done(key="bpviz_run_done", data={"acks": dict(_acks())}, height=0)

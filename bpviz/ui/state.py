@@ -435,12 +435,7 @@ def on_click(key: str, action: Callable[..., None], *args: Any) -> dict[str, Any
     held = _bindings().held
     if key in held:
         held[key].change, held[key].args, held[key].click = action, args, True
-    return {"key": key, "on_click": _clicked, "args": (action, args)}
-
-
-def _clicked(action: Callable[..., None], args: tuple) -> None:
-    action(*args)
-    whole_page()
+    return {"key": key, "on_click": action, "args": args}
 
 
 def _forward_widget(key: str, change: Callable[..., None], args: tuple) -> None:
@@ -448,22 +443,6 @@ def _forward_widget(key: str, change: Callable[..., None], args: tuple) -> None:
     if any(widget_value(key) == v for v, _ in _recent(key)):
         return  # the browser's copy from before seed_widget's last assignments, not the user's (see there)
     change(widget_value(key), *args)
-    whole_page()
-
-
-def whole_page() -> None:
-    """In a widget's callback, as its last call (``st.rerun`` ends the callback): the run that answers it draws the
-    whole page, also for a widget inside the live view (a fragment, ``widgets.live_view``, which Streamlit would
-    otherwise run alone). Outside a fragment it changes nothing: Streamlit reruns the page once either way."""
-    st.rerun()
-
-
-FULL_RUN_KEY = "bpviz_full_run"  # True while the entry script runs (a fragment's own rerun does not run it)
-
-
-def in_full_run() -> bool:
-    """Whether this run draws the whole page (not a fragment's rerun alone)."""
-    return bool(st.session_state.get(FULL_RUN_KEY))
 
 
 def acted() -> None:

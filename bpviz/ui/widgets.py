@@ -4,8 +4,6 @@ outputs and the loss, the finite-difference check, the before/after metrics and 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import TypeVar
 
 import streamlit as st
 
@@ -15,8 +13,8 @@ from ..i18n import t
 from ..ids import ParamRef
 from ..naming import names_for
 from ..walkthrough import Step
-from . import live_figure, live_slider, state
-from .computed import Computed, compute
+from . import live_figure
+from .computed import Computed
 from .navigation import presenter_controls, spec_of
 from .sidebar import focus_sliders
 from .state import AppState
@@ -25,7 +23,6 @@ FACTOR_COLUMNS = 4  # symbol = general = numbers = value
 FACTOR_ROW_GAP = "14pt"
 TABLE_ROW_PX, TABLE_MAX_ROWS, TABLE_BORDER_PX = 35, 25, 3
 PLOT_CONFIG = {"displayModeBar": False}
-T = TypeVar("T")
 
 
 def fmt(x: float, decimals: int) -> str:
@@ -68,31 +65,6 @@ def render_formula(step: Step, compact: bool = False) -> None:
         for latex in (symbolic, step.latex_intermediate, step.latex_numeric):
             if latex:
                 st.markdown(inline_math(latex))
-
-
-def live_view(render: Callable[[AppState, Computed], T], comp: Computed) -> T:
-    """Draw ``render(app, comp)``: the part of a walkthrough page that follows a dragged slider (header and metrics,
-    step navigator, formula with its sliders, network); returns what ``render`` returns.
-
-    It is a fragment: while the slider beside the formula is dragged, Streamlit reruns and the browser redraws only
-    this part, about twice as often as the whole page on a 2-core machine (the sidebar and the notes under the graph
-    follow when the slider is let go). Every other control in it asks for the whole page (``state.whole_page``).
-    """
-    return _live_view(render, comp)
-
-
-@st.fragment
-def _live_view(render: Callable[[AppState, Computed], T], comp: Computed) -> T:
-    app = state.get()
-    if state.in_full_run():  # inside the page's run and its error boundary
-        result = render(app, comp)
-    else:  # a rerun of this part alone: its arguments are those of the last full run
-        try:
-            result = render(app, compute(app))
-        except Exception:  # the whole page shows what went wrong, inside the page's error boundary
-            state.whole_page()
-    live_slider.run_done(fragment=True)
-    return result
 
 
 def formula_with_sliders(app: AppState, step: Step) -> None:

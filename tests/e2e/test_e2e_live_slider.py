@@ -7,7 +7,6 @@ writes assets/live_drag.png, frames of a drag for the README (motion does not sh
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -86,13 +85,12 @@ def drag(page, key: str, frames: list | None = None, clip: dict | None = None) -
     page.mouse.move(x_of(START), y)
     down = page.evaluate("performance.now()")
     page.mouse.down()
-    t0 = time.perf_counter()
     for i in range(1, MOVES + 1):
         page.mouse.move(x_of(START + (END - START) * i / MOVES), y)
         if frames is not None and i % (MOVES // FRAMES) == 0:
             frames.append(page.screenshot(clip=clip))
-        # the drag's pace (the stimulus), not a wait for the page: move i at i/MOVES of DRAG_MS
-        page.wait_for_timeout(max(0.0, (t0 + DRAG_MS / 1000 * i / MOVES - time.perf_counter()) * 1000))
+        else:
+            page.wait_for_timeout(DRAG_MS / MOVES)  # the drag's pace (the stimulus), not a wait for the page
     up = page.evaluate("performance.now()")
     page.mouse.up()
     return down, up
