@@ -3,8 +3,9 @@
 ``benchmarks/load.py --scenario ratio`` runs the same slider moves against this app and against app.py; the ratio of
 their reply times is what bpviz itself adds to Streamlit's own cost of a rerun (protocol, widget handling, deltas).
 The widgets have the keys, kinds and ranges of the real sidebar for the seed network (``bpviz/ui/sidebar.py``):
-Streamlit widgets without callbacks, the live sliders (bpviz/ui/live_slider.py) with one that keeps the value; the
-text shows w5, which the load test checks.
+Streamlit widgets without callbacks, and the live sliders (bpviz/ui/live_slider.py), whose reported value the script
+reads (also in a reconnected tab's first run, where Streamlit runs no callbacks); the text shows w5, which the load
+test checks.
 """
 
 import streamlit as st
@@ -19,10 +20,11 @@ SEED = {  # the seed network's values, as the real sidebar shows them
 
 
 
-def keep(value: float, key: str) -> None:
-    st.session_state[f"value_{key}"] = value
+def ignore(value: float) -> None:
+    """The slider's callback: nothing to do, the script reads the reported value."""
 
 
+values: dict[str, float] = {}
 st.set_page_config(page_title="bare", layout="wide")
 with st.sidebar:
     st.toggle("Presentation mode", key="sb_present")
@@ -32,9 +34,10 @@ with st.sidebar:
     c2.button("Undo", key="sb_undo_sb")
     st.slider("Decimals shown", 1, 8, 4, key="sb_decimals")
     for key, value in SEED.items():
-        low = 0.0 if key.startswith("sb_t_") else -1.0
-        value = st.session_state.setdefault(f"value_{key}", value)
-        live_slider.live_slider(key, key, value, live_slider.Grid(low, 1.0, 0.01), keep, (key,), decimals=4)
+        grid = live_slider.Grid(0.0 if key.startswith("sb_t_") else -1.0, 1.0, 0.01)
+        live_slider.live_slider(key, key, st.session_state.get(f"shown_{key}", value), grid, ignore, decimals=4)
+        reported = live_slider.reported(key, grid)  # after drawing: a new session knows the widget only then
+        values[key] = st.session_state[f"shown_{key}"] = value if reported is None else reported
     st.slider("Learning rate", min_value=0.01, max_value=2.0, value=0.5, step=0.01, key="sb_lr", format="%.4f")
     # the three drawers, drawn closed as the real sidebar draws them (their content only while open)
     with st.expander("Share this view", key="sb_share_box", on_change="rerun") as box:
@@ -48,5 +51,5 @@ with st.sidebar:
         if box.open:
             st.button("Prepare the worked solution", key="sb_handout_prepare")
 st.button("QR code", key="share_qr")
-st.text(f"w5 = {st.session_state['value_sb_w_1_0_0']:.4f}")
+st.text(f"w5 = {values['sb_w_1_0_0']:.4f}")
 live_slider.run_done()

@@ -1,14 +1,15 @@
 """Live sliders in a real browser: how the page follows a dragged thumb, beside key presses and the floor.
 
 Run: ``python benchmarks/bench_drag.py [--rounds 3] [--json out.json]`` (needs Debian's chromium). Starts
-``streamlit run app.py`` and, as the floor, ``benchmarks/live_floor_app.py`` (Streamlit with the same live slider and
+``streamlit run app.py`` (through deploy/replica.py, which turns on TCP_NODELAY, as deploy/serve.py runs it for a
+class) and, as the floor, ``benchmarks/live_floor_app.py`` (Streamlit with the same live slider and
 one metric), each on a free local port. In every round, in a fresh Chromium context at 1280×800:
 
 * drag: mouse down on the w5 thumb (Backward pass: the slider beside the formula; floor: its only slider), 20 moves
-  over 2 s from w5 = 0.40 to 0.90, mouse up. A recorder on the page notes, every animation frame, the thumb's value
-  and the "E total" shown. Reported: E total values shown during the drag (per second), the lag from the moment the
-  thumb reached a value to the moment the page showed the engine's E total for it (p50, p95), and the time from
-  release until the final value is shown;
+  over 2 s from w5 = 0.40 to 0.90, mouse up. A recorder on the page notes every change of the thumb's value and of
+  the "E total" shown (MutationObservers: the recorder costs the page next to nothing). Reported: E total values
+  shown during the drag (per second), the lag from the moment the thumb reached a value to the moment the page
+  showed the engine's E total for it (p50, p95), and the time from release until the final value is shown;
 * keys: ten ArrowRight presses on the same thumb, each timed until the engine's E total for the new w5 is shown.
 
 Both apps run in the same rounds, in alternating order, so their ratio holds steadier than either number.
@@ -64,15 +65,20 @@ def wait_shown(page, loss: str) -> None:
 
 
 def record_start(page, key: str) -> None:
-    """Every animation frame: (page clock ms, the thumb's value, the E total shown)."""
-    page.evaluate("""(key) => { const rec = window.__rec = []; window.__stop = false;
-      const thumb = () => document.querySelector('.st-key-' + key + ' .stBidiComponent div')
-        ?.shadowRoot?.querySelector('[role=slider]');
-      const eTotal = """ + E_TOTAL + """;
-      const tick = () => { const t = thumb();
-        rec.push([performance.now(), t ? Number(t.getAttribute('aria-valuenow')) : null, eTotal()]);
-        if (!window.__stop) requestAnimationFrame(tick); };
-      tick(); }""", key)
+    """(page clock ms, the thumb's value, the E total shown) at every change of either, noted by MutationObservers
+    (no layout read per frame: a recorder must not slow the page it measures)."""
+    page.evaluate("""(key) => { const rec = window.__rec = [];
+      const thumb = document.querySelector('.st-key-' + key + ' [data-testid="stBidiComponentIsolated"]')
+        .shadowRoot.querySelector('[role=slider]');
+      const main = document.querySelector('[data-testid="stMain"]');
+      const eTotal = () => { const m = [...main.querySelectorAll('[data-testid="stMetric"]')]
+        .find(e => e.textContent.includes('E total'));
+        return m ? m.querySelector('[data-testid="stMetricValue"]').textContent.trim() : null; };
+      const note = () => rec.push([performance.now(), Number(thumb.getAttribute('aria-valuenow')), eTotal()]);
+      window.__observers = [new MutationObserver(note), new MutationObserver(note)];
+      window.__observers[0].observe(thumb, {attributes: true, attributeFilter: ['aria-valuenow']});
+      window.__observers[1].observe(main, {subtree: true, childList: true, characterData: true});
+      note(); }""", key)
 
 
 def drag(page, key: str) -> dict:
@@ -85,14 +91,16 @@ def drag(page, key: str) -> dict:
     page.mouse.move(x_of(START), y)
     down = page.evaluate("performance.now()")
     page.mouse.down()
+    t0 = time.perf_counter()
     for i in range(1, MOVES + 1):
         page.mouse.move(x_of(START + (END - START) * i / MOVES), y)
-        page.wait_for_timeout(DRAG_MS / MOVES)  # the drag's pace (the stimulus), not a wait for the page
+        # the drag's pace (the stimulus), not a wait for the page: move i at i/MOVES of DRAG_MS
+        page.wait_for_timeout(max(0.0, t0 * 1000 + DRAG_MS * i / MOVES - time.perf_counter() * 1000))
     up = page.evaluate("performance.now()")
     page.mouse.up()
     final = thumb_value(page, key)
     wait_shown(page, loss_text(final))
-    page.evaluate("window.__stop = true")
+    page.evaluate("window.__observers.forEach(o => o.disconnect())")
     return {"down": down, "up": up, "final": final, "rec": page.evaluate("window.__rec")}
 
 

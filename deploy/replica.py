@@ -9,20 +9,15 @@ asyncio set TCP_NODELAY on every TCP stream socket, then runs Streamlit's own co
 
 from __future__ import annotations
 
-import socket
 import sys
 from collections.abc import Sequence
 
 
 def enable_nodelay() -> None:
     """Make asyncio set TCP_NODELAY on TCP sockets whatever protocol number they were created with."""
-    from asyncio import base_events
+    from bpviz.ui import nodelay
 
-    def _set_nodelay(sock: socket.socket) -> None:
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    base_events._set_nodelay = _set_nodelay  # selector_events calls base_events._set_nodelay(sock) per connection
+    nodelay.enable()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -55,10 +55,23 @@ def test_asyncio_leaves_nagle_on_for_a_protocol_0_listener_and_enable_nodelay_tu
 
     import replica
 
-    original = base_events._set_nodelay
+    from bpviz.ui import nodelay
+
+    before = base_events._set_nodelay  # already replaced if this process imported the app (an AppTest did)
+    base_events._set_nodelay = nodelay.ASYNCIO_SET_NODELAY or before  # asyncio's own
     try:
         assert _nodelay_of_an_accepted_socket() == 0  # the defect: Nagle's algorithm stays on
         replica.enable_nodelay()
         assert _nodelay_of_an_accepted_socket() != 0  # the launcher's fix
     finally:
-        base_events._set_nodelay = original
+        base_events._set_nodelay = before
+
+
+def test_the_app_turns_nagle_off_for_streamlit_run_too():
+    """`streamlit run app.py` (the README's command) gets the fix when the app is first imported."""
+    from asyncio import base_events
+
+    import bpviz.ui.boundary  # noqa: F401  (what app.py imports)
+    from bpviz.ui import nodelay
+
+    assert base_events._set_nodelay is nodelay._set_nodelay

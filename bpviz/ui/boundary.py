@@ -9,7 +9,7 @@ import streamlit as st
 
 from ..config import clip
 from ..i18n import t
-from . import link, live_slider, navigation, notice, state
+from . import link, live_slider, navigation, nodelay, notice, state
 from .computed import Computed, compute
 from .sidebar import sidebar
 from .state import AppState
@@ -42,6 +42,8 @@ PRESENT_STYLE = ("<style>"
                  ".st-key-formula .katex{font-size:clamp(28px,2.15vw,46px)}"
                  "</style>")
 ERROR_DETAIL_CHARS = 200
+
+nodelay.enable()  # `streamlit run app.py` without Nagle's 40 ms per rerun, from the second connection on
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ function build(root) {
   const ends = el("div", "ends", box);
   const lo = el("span", "", ends);
   const hi = el("span", "", ends);
-  const s = { box, label, help, track, fill, thumb, shown, lo, hi, d: null, local: null, dragging: false,
+  const s = { box, label, help, track, fill, thumb, shown, lo, hi, d: null, rect: null, local: null, dragging: false,
               want: null, sent: null, sentAt: 0, lastSend: 0, nonce: Date.now() * 1000, inflight: null,
               timer: null, send: null };
   wire(s, root);
@@ -104,7 +104,7 @@ function setLocal(s, v, final) {
 }
 
 function fromPointer(s, e) {
-  const r = s.track.getBoundingClientRect();
+  const r = s.rect; // taken at pointerdown: reading it on every move would force a layout while the page redraws
   const frac = r.width > 0 ? Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)) : 0;
   return clamp(s, onGrid(s, Math.round((frac * (s.d.max - s.d.min)) / s.d.step)));
 }
@@ -137,6 +137,7 @@ function wire(s, root) {
     if (e.button !== 0) return;
     e.preventDefault();
     s.track.setPointerCapture(e.pointerId);
+    s.rect = s.track.getBoundingClientRect();
     s.thumb.focus();
     s.dragging = true;
     setLocal(s, fromPointer(s, e), false);
@@ -172,9 +173,14 @@ export default function (component) {
   let s = parentElement.__bpvizLive;
   if (!s) s = parentElement.__bpvizLive = build(parentElement);
   s.send = setStateValue;
+  const same = s.d !== null && JSON.stringify(s.d) === JSON.stringify(data);
   s.d = data;
   if (s.inflight !== null && performance.now() - s.sentAt > ACK_TIMEOUT_MS) s.inflight = null; // no word: give up
   // the app's value, unless the user's own is still on its way (dragging, or sent and not yet drawn)
-  if (!s.dragging && s.inflight === null && s.timer === null) s.local = null;
-  paint(s);
+  if (!s.dragging && s.inflight === null && s.timer === null && s.local !== null) {
+    s.local = null;
+    paint(s);
+  } else if (!same) {
+    paint(s); // every run draws every slider again: only a changed one is painted again
+  }
 }

@@ -117,6 +117,12 @@ def _reported(key: str, grid: Grid, change: Callable[..., None], args: tuple) ->
         change(value, *args)
 
 
+def reported(key: str, grid: Grid) -> float | None:
+    """The value the slider with this key reported last (None: none yet, or not a value), read from the widget's
+    state, as a script without callbacks reads it (benchmarks/bare_app.py)."""
+    return read_value(_report(st.session_state.get(key)), grid)
+
+
 def _report(held: Any) -> Any:
     """The last report in what Streamlit holds under the widget's key (a mapping of the component's states)."""
     return held.get(STATE) if hasattr(held, "get") else None
