@@ -1,8 +1,8 @@
 """Live sliders in a real browser: how the page follows a dragged thumb, beside key presses and the floor.
 
 Run: ``python benchmarks/bench_drag.py [--rounds 3] [--json out.json]`` (needs Debian's chromium). Starts
-``streamlit run app.py`` (through deploy/replica.py, which turns on TCP_NODELAY, as deploy/serve.py runs it for a
-class) and, as the floor, ``benchmarks/live_floor_app.py`` (Streamlit with the same live slider and
+``streamlit run app.py`` (the app turns TCP_NODELAY on for every connection after the first: one untimed visit per
+app comes first) and, as the floor, ``benchmarks/live_floor_app.py`` (Streamlit with the same live slider and
 one metric), each on a free local port. In every round, in a fresh Chromium context at 1280×800:
 
 * drag: mouse down on the w5 thumb (Backward pass: the slider beside the formula; floor: its only slider), 20 moves
@@ -173,6 +173,8 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
+                for label in TARGETS:  # warm-up, not counted: imports, caches, the first connection
+                    one_round(browser, label, urls[label], TARGETS[label][2], {})
                 for r in range(rounds):
                     order = list(TARGETS) if r % 2 == 0 else list(reversed(TARGETS))
                     for label in order:
