@@ -201,3 +201,29 @@ def test_frames_of_a_drag_for_the_readme(page_factory, server_url):
     for i, im in enumerate(images):
         strip.paste(im.resize((w, h), Image.LANCZOS), ((i % cols) * w, (i // cols) * h))
     strip.save(STRIP, optimize=True)
+
+
+def test_a_finger_drags_the_slider_on_a_phone(browser, server_url):
+    """375 px wide with a touch screen: a finger on the track (touch events, as a phone sends them) moves w5 and the
+    numbers follow; the page does not scroll instead (the track claims the gesture: touch-action none)."""
+    context = browser.new_context(viewport={"width": 375, "height": 800}, has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(server_url + "/backward")
+        wait_for(page, lambda: metrics(page).get("E total") == loss_with_w5(START), "the Backward page")
+        track = page.locator(f".st-key-{FOCUS_W5} .track")
+        track.scroll_into_view_if_needed()
+        box = track.bounding_box()
+        x_of = lambda v: box["x"] + box["width"] * (v + 1) / 2  # noqa: E731
+        y = box["y"] + box["height"] / 2
+        cdp = context.new_cdp_session(page)
+        touch = lambda kind, x: cdp.send("Input.dispatchTouchEvent", {  # noqa: E731
+            "type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+        touch("touchStart", x_of(START))
+        for i in range(1, 6):
+            touch("touchMove", x_of(START + (0.70 - START) * i / 5))
+        touch("touchEnd", x_of(0.70))
+        wait_for(page, lambda: metrics(page).get("E total") == loss_with_w5(0.70), "E total for w5 = 0.70")
+        assert slider_thumb(page, FOCUS_W5).get_attribute("aria-valuenow") == "0.7"
+    finally:
+        context.close()
