@@ -90,6 +90,7 @@ def read_value(raw: Any, grid: Grid) -> float | None:
 
 
 def nonce(raw: Any) -> int | None:
+    """The report's nonce (the browser half's count of its reports), or None when it has none."""
     n = raw.get("n") if isinstance(raw, dict) else None
     return n if isinstance(n, int) and not isinstance(n, bool) else None
 
