@@ -57,9 +57,21 @@ CSS = """
 GRID_PLACES_MAX = 10
 
 
+def step_places(step: float) -> int:
+    """Decimals of a step (2 for 0.01): a multiple of the step written with these is exact."""
+    return min(GRID_PLACES_MAX, max(0, -math.floor(math.log10(step) + 1e-9)))
+
+
+def on_grid(v: float, step: float) -> float:
+    """``v`` exactly on the multiples of ``step`` (0.15, not 0.15000000000000002) when within 1e-9 of one, else
+    ``v`` as it is (a trained weight, 0.3589164797, stays)."""
+    snapped = round(round(v / step) * step, step_places(step))
+    return float(snapped) if abs(v - snapped) < 1e-9 else float(v)
+
+
 @dataclass(frozen=True)
 class Grid:
-    """A slider's range and step: values lo, lo + step, ..., hi."""
+    """A slider's range and step: the multiples of step from lo to hi (both on the grid)."""
 
     lo: float
     hi: float
@@ -68,13 +80,11 @@ class Grid:
     @property
     def places(self) -> int:
         """Decimals of the step (2 for 0.01): a grid value written with these is exact."""
-        return min(GRID_PLACES_MAX, max(0, -math.floor(math.log10(self.step) + 1e-9)))
+        return step_places(self.step)
 
     def snap(self, v: float) -> float:
-        """``v`` clamped into the range; exactly on the grid (0.15, not 0.15000000000000002) when within 1e-9 of it."""
-        v = min(self.hi, max(self.lo, v))
-        on = round(self.lo + round((v - self.lo) / self.step) * self.step, self.places)
-        return float(on) if abs(v - on) < 1e-9 else float(v)
+        """``v`` clamped into the range, then :func:`on_grid`."""
+        return on_grid(min(self.hi, max(self.lo, v)), self.step)
 
 
 def read_value(raw: Any, grid: Grid) -> float | None:

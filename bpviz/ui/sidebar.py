@@ -37,8 +37,7 @@ HANDOUT_FILES = (("markdown", "md", "text/markdown", "Markdown"), ("latex", "tex
 
 def snap(v: float) -> float:
     """Values a slider reports land exactly on the 0.01 grid when they are meant to (0.15, not 0.15000000000000002)."""
-    snapped = round(v / GRID) * GRID
-    return float(round(snapped, 10)) if abs(v - snapped) < 1e-9 else float(v)
+    return live_slider.on_grid(v, GRID)
 
 
 def slider_range(value: float, lo: float, hi: float) -> tuple[float, float]:
@@ -61,8 +60,6 @@ def _snapped(change):
     return call
 
 
-_set_parameter = _snapped(state.set_parameter)
-_set_sample_value = _snapped(state.set_sample_value)
 _set_learning_rate = _snapped(state.set_learning_rate)
 
 
@@ -72,7 +69,8 @@ def _places(decimals: int) -> int:
 
 def _live(label: str, key: str, value: float, bounds: tuple[float, float], change, args: tuple, decimals: int,
           help_text: str | None = None) -> None:
-    """A parameter's, an input's or a target's slider: the page follows its thumb while it is dragged."""
+    """A parameter's, an input's or a target's slider: the page follows its thumb while it is dragged (its values
+    reach ``change`` already on the grid)."""
     grid = live_slider.Grid(*slider_range(float(value), *bounds), GRID)
     live_slider.live_slider(label, key, value, grid, change, args, decimals=_places(decimals), help_text=help_text)
 
@@ -205,7 +203,7 @@ def _data_sliders(app: AppState, nm: Names) -> None:
         help_text = None if field_name == "inputs" else t("Target (true value) of output {name}", lang,
                                                           name=nm.node(s.n_layers, k))
         _live(label, data_key(field_name, sample, k), getattr(s, field_name)[sample, k], (lo, 1.0),
-              _set_sample_value, (field_name, sample, k), app.decimals, help_text=help_text)
+              state.set_sample_value, (field_name, sample, k), app.decimals, help_text=help_text)
 
 
 def _parameter_sliders(app: AppState, nm: Names) -> None:
@@ -226,10 +224,10 @@ def _parameter_sliders(app: AppState, nm: Names) -> None:
         for k in range(s.layers[l]):
             ref = Weight(l, j, k)
             _live(f"{nm.param(ref)} ({nm.neuron(ref.source)} → {nm.neuron(ref.target)})", param_key(ref),
-                  s.weights[l][j, k], PARAM_RANGE, _set_parameter, (ref,), app.decimals)
+                  s.weights[l][j, k], PARAM_RANGE, state.set_parameter, (ref,), app.decimals)
         ref = Bias(l, j)
         _live(f"{nm.param(ref)} ({nm.neuron(ref.target)})", param_key(ref), s.biases[l][j], PARAM_RANGE,
-              _set_parameter, (ref,), app.decimals)
+              state.set_parameter, (ref,), app.decimals)
 
 
 def _choose_neuron(neuron: Neuron) -> None:
@@ -246,7 +244,7 @@ def focus_sliders(app: AppState, step) -> None:
     subject = step.id.subject
     if isinstance(subject, (Weight, Bias)):
         _live(nm.param(subject), f"focus_{param_key(subject)}", subject.read(s.weights, s.biases), PARAM_RANGE,
-              _set_parameter, (subject,), d)
+              state.set_parameter, (subject,), d)
         return
     if isinstance(subject, (LossShare, TotalLoss)):
         field_name, ks = "targets", [subject.output] if isinstance(subject, LossShare) else range(s.layers[-1])
@@ -257,4 +255,4 @@ def focus_sliders(app: AppState, step) -> None:
         labels = [nm.node(0, k) for k in range(s.layers[0])]
     for k in list(ks)[:MAX_FOCUS_SLIDERS]:
         _live(labels[k], f"focus_{data_key(field_name, sample, k)}", getattr(s, field_name)[sample, k], (lo, 1.0),
-              _set_sample_value, (field_name, sample, k), d)
+              state.set_sample_value, (field_name, sample, k), d)
