@@ -113,6 +113,15 @@ def start_server(log: Path, script: str = "app.py") -> tuple[subprocess.Popen, s
     raise RuntimeError(f"streamlit did not answer in 90 s; see {log}")
 
 
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop a server from :func:`start_server`: politely, then for good after 15 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def bench_page(browser, url: str, title: str, with_formula: bool, presses: int) -> list[Row]:
     """Open ``title`` through its sidebar link in a fresh session (the seed), then time ``presses`` arrow keys."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -185,11 +194,7 @@ def main() -> None:
             finally:
                 browser.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
     finish(rows, args.json, "Browser (bench_browser.py)")
 
 

@@ -18,16 +18,16 @@ Both apps run in the same rounds, in alternating order, so their ratio holds ste
 from __future__ import annotations
 
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from _common import CHROMIUM, CHROMIUM_ARGS, Row, arguments, finish, machine_line, row, seed_scenario
-from bench_browser import start_server
+from bench_browser import start_server, stop_server
 
 from bpviz import engine
 from bpviz.ui import widgets
+from tests.e2e.browser import drag_thumb
 
 VIEWPORT = {"width": 1280, "height": 800}
 MOVES, DRAG_MS = 20, 2000
@@ -40,7 +40,6 @@ TARGETS = {  # label -> (script, page path, key of the slider to drag)
     "floor: live slider + one metric": ("benchmarks/live_floor_app.py", "", "sb_w_1_0_0"),
 }
 THUMB = ".st-key-{key} [role=slider]"
-TRACK = ".st-key-{key} .track"
 E_TOTAL = """() => { const m = [...document.querySelectorAll('[data-testid="stMetric"]')]
   .find(e => e.innerText.includes('E total'));
   return m ? m.querySelector('[data-testid="stMetricValue"]').innerText.trim() : null; }"""
@@ -83,21 +82,8 @@ def record_start(page, key: str) -> None:
 
 def drag(page, key: str) -> dict:
     """One drag of w5 from START to END; the recorder's view of it."""
-    box = page.locator(TRACK.format(key=key)).bounding_box()
-    lo, hi = -1.0, 1.0
-    x_of = lambda v: box["x"] + box["width"] * (v - lo) / (hi - lo)  # noqa: E731
-    y = box["y"] + box["height"] / 2
     record_start(page, key)
-    page.mouse.move(x_of(START), y)
-    down = page.evaluate("performance.now()")
-    page.mouse.down()
-    t0 = time.perf_counter()
-    for i in range(1, MOVES + 1):
-        page.mouse.move(x_of(START + (END - START) * i / MOVES), y)
-        # the drag's pace (the stimulus), not a wait for the page: move i at i/MOVES of DRAG_MS
-        page.wait_for_timeout(max(0.0, t0 * 1000 + DRAG_MS * i / MOVES - time.perf_counter() * 1000))
-    up = page.evaluate("performance.now()")
-    page.mouse.up()
+    down, up = drag_thumb(page, key, START, END, moves=MOVES, duration_ms=DRAG_MS)
     final = thumb_value(page, key)
     wait_shown(page, loss_text(final))
     page.evaluate("window.__observers.forEach(o => o.disconnect())")
@@ -184,11 +170,7 @@ def main() -> None:
                 browser.close()
     finally:
         for proc in procs:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_server(proc)
     finish(rows(results), args.json, f"Dragging w5 ({MOVES} moves over {DRAG_MS / 1000:g} s), bench_drag.py")
 
 

@@ -194,3 +194,26 @@ def screenshot(page, name: str) -> Path:
     path = ASSETS / name
     path.write_bytes(data)
     return path
+
+
+def drag_thumb(page, key: str, start: float, end: float, *, moves: int, duration_ms: float,
+               lo: float = -1.0, hi: float = 1.0, each=None) -> tuple[float, float]:
+    """Drag the live slider with this key from ``start`` to ``end`` (its range ``lo`` .. ``hi``): mouse down, ``moves``
+    moves paced on the clock over ``duration_ms``, mouse up. ``each(i)`` runs after move i (a screenshot, say).
+    Returns (down, up) on the page's clock (``performance.now()``)."""
+    box = page.locator(f".st-key-{key} .track").bounding_box()
+    x_of = lambda v: box["x"] + box["width"] * (v - lo) / (hi - lo)  # noqa: E731
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(x_of(start), y)
+    down = page.evaluate("performance.now()")
+    page.mouse.down()
+    t0 = time.perf_counter()
+    for i in range(1, moves + 1):
+        page.mouse.move(x_of(start + (end - start) * i / moves), y)
+        if each is not None:
+            each(i)
+        # the drag's pace (the stimulus), not a wait for the page: move i at i/moves of the duration
+        page.wait_for_timeout(max(0.0, (t0 + duration_ms / 1000 * i / moves - time.perf_counter()) * 1000))
+    up = page.evaluate("performance.now()")
+    page.mouse.up()
+    return down, up

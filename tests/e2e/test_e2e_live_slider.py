@@ -7,7 +7,6 @@ writes assets/live_drag.png, frames of a drag for the README (motion does not sh
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,7 +15,7 @@ from bpviz import engine
 from bpviz.config import preset
 from bpviz.ui import link
 
-from .browser import ASSETS, f4, go, metrics, open_app, settle, slider_text, slider_thumb, wait_for
+from .browser import ASSETS, drag_thumb, f4, go, metrics, open_app, settle, slider_text, slider_thumb, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -91,24 +90,13 @@ def backward_page(page_factory, server_url):
 
 
 def drag(page, key: str, frames: list | None = None, clip: dict | None = None) -> tuple[float, float]:
-    """Mouse down on the thumb at START, MOVES moves to END over DRAG_MS, mouse up; (down, up) on the page clock.
-    With ``frames``, a screenshot of ``clip`` every MOVES / FRAMES moves (in place of that pause)."""
-    box = page.locator(f".st-key-{key} .track").bounding_box()
-    x_of = lambda v: box["x"] + box["width"] * (v + 1) / 2  # noqa: E731  (the range is -1 .. 1)
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(x_of(START), y)
-    down = page.evaluate("performance.now()")
-    page.mouse.down()
-    t0 = time.perf_counter()
-    for i in range(1, MOVES + 1):
-        page.mouse.move(x_of(START + (END - START) * i / MOVES), y)
+    """The issue's drag (START to END, MOVES moves over DRAG_MS); (down, up) on the page clock. With ``frames``, a
+    screenshot of ``clip`` every MOVES / FRAMES moves."""
+    def shoot(i: int) -> None:
         if frames is not None and i % (MOVES // FRAMES) == 0:
             frames.append(page.screenshot(clip=clip))
-        # the drag's pace (the stimulus), not a wait for the page: move i at i/MOVES of DRAG_MS
-        page.wait_for_timeout(max(0.0, (t0 + DRAG_MS / 1000 * i / MOVES - time.perf_counter()) * 1000))
-    up = page.evaluate("performance.now()")
-    page.mouse.up()
-    return down, up
+
+    return drag_thumb(page, key, START, END, moves=MOVES, duration_ms=DRAG_MS, each=shoot)
 
 
 def test_a_drag_shows_the_numbers_while_the_thumb_moves(page_factory, server_url):
