@@ -11,7 +11,10 @@ the size of what was summed to get it: max|E|, or, for a loss computed from the 
 output layer when that is larger, since E = log-sum-exp(z) − z_k can be tiny while its terms are not; plus what
 the rounding of every net carries into E: a net z = Σ w·a + b is rounded to an ulp of the size of its terms, not
 of its value, so  S_nets = mean over samples of Σ |δ| · (Σ |w·a| + |b|)  over every neuron, which is large where
-big terms cancel, e.g. z = 10⁶·tanh(−9) + 10⁶ ≈ 0.03). Where they do not agree, there is a reason:
+big terms cancel, e.g. z = 10⁶·tanh(−9) + 10⁶ ≈ 0.03; and each activation a = f(z) is rounded to an ulp of |a|,
+which adds Σ |∂E/∂a| · |a| (all but the output of a loss computed from the logits, which never reads a): large
+where an output sits a hair from its target, e.g. σ(17) = 1 − 4e-8 next to t = 1). Where they do not agree, there
+is a reason:
 
 - ``kink``: the stencil crosses (or sits on) the kink of a ReLU or leaky ReLU, where the derivative is not defined
   (backprop takes the right-hand slope at exactly 0 as PyTorch does; finite differences average both sides);
@@ -53,13 +56,15 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-
 
 
 def net_rounding(scenario: Scenario, trace: Trace, grads: Gradients) -> float:
-    """S_nets: how much the rounding of every net can move E, in units of ε (see the module docstring)."""
+    """S_nets: how much the rounding of every net and activation can move E, in units of ε (module docstring)."""
     acts = trace.a
     total = 0.0
     with np.errstate(over="ignore", invalid="ignore"):
         for l, (w, b) in enumerate(zip(scenario.weights, scenario.biases)):
             terms = np.abs(acts[l]) @ np.abs(w).T + np.abs(b)  # (samples, width): Σ|w·a| + |b|
             total += float((np.abs(grads.dE_dz[l + 1]) * terms).sum(axis=1).mean())
+        for l in range(1, scenario.n_layers + 1 - Model.of(scenario).fused):  # each a = f(z) is rounded too
+            total += float((np.abs(grads.dE_da[l]) * np.abs(acts[l])).sum(axis=1).mean())
     return total
 
 
