@@ -105,10 +105,8 @@ def analyse(d: dict) -> tuple[int, list[float], float]:
         reached = [first_at[v] for v, loss in GRID_LOSS.items() if loss == e and first_at.get(v, 1e18) <= t]
         if reached:
             lags.append((t - max(reached)) / 1000)
-    final_loss = loss_text(d["final"])
-    final_at = next(t for t, e in shown if e == final_loss and t >= d["up"] - 1e-9) if any(
-        e == final_loss for _, e in shown) else float("nan")
-    return len({e for _, e in during}), lags, (final_at - d["up"]) / 1000
+    final_at = shown[-1][0] if shown and shown[-1][1] == loss_text(d["final"]) else float("nan")
+    return len({e for _, e in during}), lags, max(0.0, final_at - d["up"]) / 1000  # 0: shown before the release
 
 
 def presses(page, key: str) -> list[float]:
