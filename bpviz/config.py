@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .functions import ACTIVATION_NAMES, ACTIVATIONS, LOSS_NAMES, LOSSES
+from .i18n import N_, Message  # noqa: F401 (N_ marks the reasons below for the extractor)
 
 UPDATE_ORDERS = ("simultaneous", "output_first")
 
@@ -45,12 +46,19 @@ class ScenarioError(ValueError):
     """A scenario document is invalid; ``path`` names the field, ``reason`` says what was wrong.
 
     Both are one line whatever the document holds: the path (it may be a key from the document) is clipped to
-    ``MAX_ECHO`` characters, control characters in either are escaped."""
+    ``MAX_ECHO`` characters, control characters in either are escaped. ``reason`` is a :class:`Message`, so the UI
+    shows it in the reader's language (``text(lang)``); ``str()`` is English. Field names stay as in the JSON."""
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str, reason: str | Message) -> None:
         self.path = clip(path)
-        self.reason = clip(reason, None)
-        super().__init__(f"{self.path}: {self.reason}" if self.path else self.reason)
+        self.message = reason if isinstance(reason, Message) else Message(reason)
+        self.reason = clip(self.message.text(), None)
+        super().__init__(self.text())
+
+    def text(self, lang: str = "en") -> str:
+        """"path: reason" in ``lang``."""
+        reason = clip(self.message.text(lang), None)
+        return f"{self.path}: {reason}" if self.path else reason
 
 
 @dataclass(frozen=True, eq=False)

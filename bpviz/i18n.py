@@ -1,11 +1,36 @@
-"""The one translation function every user-facing string goes through (the interface is English only)."""
+"""The one translation function every user-facing string goes through: gettext catalogues managed with Babel.
+
+English is the source language and the message id: ``t("Learning rate", lang)``. Chinese comes from the compiled
+catalogue ``bpviz/locale/zh/LC_MESSAGES/bpviz.mo`` (source: ``bpviz.po`` beside it). The extractor sees every call
+``t("…")``, ``tn("…", "…", n)`` and ``N_("…")`` whose first argument is a literal (a test rejects any other form);
+``python -m bpviz.catalogue extract|update|compile`` keeps the catalogue in step (README, "Translations"). A
+changed English text becomes a *fuzzy* entry on update, which a test rejects until it is translated again.
+
+``N_`` marks a literal that is translated later, where the language is known (a page title in a table, the reason
+in a validation error): ``Message(N_("expected {n} entries"), n=3).text(lang)``.
+"""
 
 from __future__ import annotations
 
-LANGUAGES = ("en",)
+import gettext
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
 
-# language -> {English source string: translation}. English needs no catalogue.
-CATALOGUES: dict[str, dict[str, str]] = {"en": {}}
+LANGUAGES = ("en", "zh")
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}  # each in its own language: how a reader finds theirs
+DOMAIN = "bpviz"
+LOCALE_DIR = Path(__file__).parent / "locale"
+KEYWORDS = {"t": None, "tn": (1, 2), "N_": None}  # for Babel's extractor: function -> the message argument(s)
+
+
+@cache
+def catalogue(lang: str) -> gettext.NullTranslations:
+    """The compiled catalogue of ``lang`` (English and unknown languages: the source text itself)."""
+    if lang == "en" or lang not in LANGUAGES:
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang])
 
 
 def t(text: str, /, lang: str = "en", **values: object) -> str:
@@ -13,5 +38,40 @@ def t(text: str, /, lang: str = "en", **values: object) -> str:
 
     ``text`` is positional-only, so a placeholder may itself be called ``{text}``.
     """
-    translated = CATALOGUES.get(lang, {}).get(text, text)
+    translated = catalogue(lang).gettext(text)
     return translated.format(**values) if values else translated
+
+
+def tn(singular: str, plural: str, n: int, /, lang: str = "en", **values: object) -> str:
+    """The form of a counted message that fits ``n`` (``{n}`` is filled in): "1 sample" / "3 samples"."""
+    return catalogue(lang).ngettext(singular, plural, n).format(n=n, **values)
+
+
+def N_(text: str) -> str:  # noqa: N802 (gettext's name for it, which the extractor and readers know)
+    """Mark ``text`` for the extractor; it is translated later, by ``t(text, lang)`` where the language is known."""
+    return text
+
+
+@dataclass(frozen=True)
+class Message:
+    """A sentence translated where it is shown: a marked template (``N_``) and the values for its placeholders."""
+
+    template: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __init__(self, template: str, /, **values: Any) -> None:
+        object.__setattr__(self, "template", template)
+        object.__setattr__(self, "values", values)
+
+    def text(self, lang: str = "en") -> str:
+        return t(self.template, lang, **self.values)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def pick_language(locale: str | None) -> str:
+    """The interface language for a browser locale such as "zh-CN" or "en-GB": its language if we have it, else
+    English."""
+    code = (locale or "").replace("_", "-").split("-")[0].lower()
+    return code if code in LANGUAGES else "en"
