@@ -15,7 +15,7 @@ import numpy as np
 
 from .config import MAX_NEURONS, Scenario, ScenarioError, loss_pairing_problem, validate
 from .functions import ACTIVATIONS, LOSS_NAMES, LOSSES
-from .i18n import t
+from .i18n import N_, Message, t
 
 INITIALISERS = ("seed", "uniform", "xavier", "he", "zeros")
 
@@ -53,7 +53,8 @@ def initial_parameters(layers: Sequence[int], init: str = "seed", rng_seed: int 
     """
     layers = [int(n) for n in layers]
     if init not in INITIALISERS:
-        raise ScenarioError("init", f"unknown initialiser {init!r}; choose one of {', '.join(INITIALISERS)}")
+        raise ScenarioError("init", Message(N_("unknown initialiser {value}; choose one of {choices}"),
+                                            value=repr(init), choices=", ".join(INITIALISERS)))
     if init == "seed":
         return _seed_like(layers)
     rng = np.random.default_rng(rng_seed)
@@ -174,7 +175,7 @@ def pairing_options(output_activation: str, n_outputs: int, lang: str = "en") ->
     options = []
     for loss in LOSS_NAMES:
         problem = loss_pairing_problem(loss, output_activation, n_outputs)
-        options.append(PairingOption(loss, problem is None, None if problem is None else t(problem, lang)))
+        options.append(PairingOption(loss, problem is None, None if problem is None else problem.text(lang)))
     return options
 
 

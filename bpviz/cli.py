@@ -22,6 +22,7 @@ import numpy as np
 
 from . import engine, gradcheck, numbers
 from .config import MAX_DOCUMENT_BYTES, Scenario, ScenarioError, clip, load_json, preset, preset_names, validate
+from .i18n import LANGUAGES, N_, Message, t, tn
 from .naming import names_for
 from .walkthrough import update_problem
 
@@ -38,21 +39,21 @@ def _read_source(path: str) -> bytes:
         with open(path, "rb") as fh:
             return fh.read(MAX_DOCUMENT_BYTES + 1)
     except FileNotFoundError:
-        raise ScenarioError(path, "no such file") from None
+        raise ScenarioError(path, Message(N_("no such file"))) from None
     except IsADirectoryError:
-        raise ScenarioError(path, "is a directory, not a JSON file") from None
-    except OSError as exc:
-        raise ScenarioError(path, f"cannot read: {exc.strerror or exc}") from None
+        raise ScenarioError(path, Message(N_("is a directory, not a JSON file"))) from None
+    except OSError as exc:  # the system's own words (strerror) stay as they are
+        raise ScenarioError(path, Message(N_("cannot read: {error}"), error=str(exc.strerror or exc))) from None
 
 
 def load_scenario(path: str | None, preset_name: str | None) -> Scenario:
     """The scenario named on the command line: a preset, or a JSON file / stdin."""
     if preset_name is not None and path is not None:
-        raise ScenarioError("FILE", "give either a scenario file or --preset, not both")
+        raise ScenarioError("FILE", Message(N_("give either a scenario file or --preset, not both")))
     if preset_name is not None:
         return preset(preset_name)
     if path is None:
-        raise ScenarioError("FILE", "give a scenario file, '-' for stdin, or --preset NAME")
+        raise ScenarioError("FILE", Message(N_("give a scenario file, '-' for stdin, or --preset NAME")))
     return load_json(_read_source(path))
 
 
@@ -60,11 +61,11 @@ def _unbatch(arr: np.ndarray, batched: bool) -> Any:
     return arr.tolist() if batched else arr[0].tolist()
 
 
-def compute(scenario: Scenario) -> dict[str, Any]:
+def compute(scenario: Scenario, lang: str = "en") -> dict[str, Any]:
     """Forward values, loss, gradients, the scenario after one step and the gradient check, as JSON-able data.
 
     ``forward.z`` and ``forward.a`` list the non-input layers (layer 1 .. L); with several samples each entry has a
-    sample axis.
+    sample axis. Keys and codes stay English; sentences (``why``, why a part is missing) are in ``lang``.
     """
     trace = engine.forward(scenario)
     grads = engine.backward(scenario, trace)
@@ -83,11 +84,12 @@ def compute(scenario: Scenario) -> dict[str, Any]:
             "weights": [g.tolist() for g in grads.dE_dW],
             "biases": [g.tolist() for g in grads.dE_db],
         },
-        "updated": _updated(scenario, trace, names),
+        "updated": _updated(scenario, trace, names, lang),
         "gradient_check": {
             "max_relative_error": check.max_relative_error,
             "agrees": check.agrees,  # every gradient within the stated tolerance (README: "Gradient check")
-            "explained": [{"parameter": names.param(ref), "reason": reason, "why": gradcheck.verdict(check, i)}
+            "explained": [{"parameter": names.param(ref), "reason": reason,
+                           "why": gradcheck.verdict(check, i, lang)}
                           for i, (ref, reason) in enumerate(zip(check.refs, check.reasons)) if reason != "agree"],
         },
     }
@@ -97,33 +99,36 @@ class _Warned(dict):
     """A JSON object that also carries warnings for the ``warnings`` list (why a part is null)."""
 
 
-def _updated(scenario: Scenario, trace, names) -> Any:
+def _updated(scenario: Scenario, trace, names, lang: str = "en") -> Any:
     """The scenario after one step, or why there is none (the step overflows, or the validator refuses it)."""
     update = engine.step(scenario, trace=trace)
-    problem = update_problem(update, names)
+    problem = update_problem(update, names, lang=lang)
     if problem is None:
         try:
             return validate(update.after.to_dict()).to_dict()
         except ScenarioError as exc:
-            problem = f"the updated scenario is not valid: {exc} (a smaller learning rate keeps it in range)"
+            problem = t("the updated scenario is not valid: {error} (a smaller learning rate keeps it in range)",
+                        lang, error=exc.text(lang))
     return _Warned(reason=problem)
 
 
-def strict(data: Any, path: str = "") -> tuple[Any, list[str]]:
+def strict(data: Any, path: str = "", lang: str = "en") -> tuple[Any, list[str]]:
     """``data`` with every non-finite number (and every part that could not be computed) as null, and a warning
-    naming each such place: JSON as RFC 8259 has it."""
+    naming each such place (in ``lang``; the places keep their JSON names): JSON as RFC 8259 has it."""
     if isinstance(data, _Warned):
         return None, [f"{path or '(result)'}: {data['reason']}"]
     if isinstance(data, float) and not math.isfinite(data):
-        return None, [f"{path}: {numbers.non_finite(data)} (beyond float64)"]
+        return None, [t("{path}: {value} (beyond float64)", lang, path=path,
+                        value=numbers.non_finite(data, lang=lang))]
     if isinstance(data, dict):
-        pairs = [(k, strict(v, f"{path}.{k}" if path else str(k))) for k, v in data.items()]
+        pairs = [(k, strict(v, f"{path}.{k}" if path else str(k), lang)) for k, v in data.items()]
         return {k: v for k, (v, _) in pairs}, [w for _, (_, ws) in pairs for w in ws]
     if isinstance(data, list):
-        items = [strict(v, f"{path}[{i}]") for i, v in enumerate(data)]
+        items = [strict(v, f"{path}[{i}]", lang) for i, v in enumerate(data)]
         warnings = [w for _, ws in items for w in ws]
+        more = len(warnings) - MAX_WARNINGS
         return [v for v, _ in items], warnings[:MAX_WARNINGS] + (
-            [f"{path}: and {len(warnings) - MAX_WARNINGS:,} more"] if len(warnings) > MAX_WARNINGS else [])
+            [tn("{path}: and {n:,} more", "{path}: and {n:,} more", more, lang, path=path)] if more > 0 else [])
     return data, []
 
 
@@ -137,16 +142,31 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"error: {clip(message, None)} (bpviz --help)\n")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="bpviz", description="Backpropagation, step by step.")
+def _language(argv: list[str] | None) -> str:
+    """The ``--lang`` of a command line, read before the parser is built so that its help is in that language
+    (English when there is none or it is not one of LANGUAGES: the parser then says what is wrong)."""
+    pre = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    pre.add_argument("--lang")
+    try:
+        known, _ = pre.parse_known_args(argv)
+    except (argparse.ArgumentError, SystemExit):
+        return "en"
+    return known.lang if known.lang in LANGUAGES else "en"
+
+
+def _parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The command line parser, its help in ``lang`` (argparse's own words, such as "usage:", stay English)."""
+    parser = _Parser(prog="bpviz", description=t("Backpropagation, step by step.", lang))
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (
-        ("compute", "print forward values, loss, gradients and the updated parameters as JSON"),
-        ("explain", "print the complete worked solution (every step) as Markdown or LaTeX"),
+        ("compute", t("print forward values, loss, gradients and the updated parameters as JSON", lang)),
+        ("explain", t("print the complete worked solution (every step) as Markdown or LaTeX", lang)),
     ):
         p = sub.add_parser(name, help=help_text)
-        p.add_argument("file", nargs="?", help="scenario JSON file, or - for stdin")
-        p.add_argument("--preset", choices=preset_names(), help="use a built-in scenario instead of a file")
+        p.add_argument("file", nargs="?", help=t("scenario JSON file, or - for stdin", lang))
+        p.add_argument("--preset", choices=preset_names(), help=t("use a built-in scenario instead of a file", lang))
+        p.add_argument("--lang", choices=LANGUAGES, default="en",
+                       help=t("language of the messages, warnings and the handout", lang))
         if name == "explain":
             p.add_argument("--format", choices=("markdown", "latex"), default="markdown")
             p.add_argument("--decimals", type=int, default=4, choices=range(1, 11), metavar="1..10")
@@ -155,25 +175,27 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bpviz`` console script; returns the exit status."""
-    args = _parser().parse_args(argv)  # argparse itself exits 2 with a usage line on bad flags
+    args = _parser(_language(argv)).parse_args(argv)  # argparse itself exits 2 with a usage line on bad flags
+    lang = args.lang
     status = 0
     try:
         scenario = load_scenario(args.file, args.preset)
         if args.command == "compute":
             with np.errstate(all="ignore"):  # nothing on stderr: what overflowed is in "warnings"
-                result, warnings = strict(compute(scenario))
+                result, warnings = strict(compute(scenario, lang), lang=lang)
             if warnings:
                 result["warnings"], status = warnings, EXIT_INCOMPLETE
             out = json.dumps(result, indent=2, allow_nan=False)
         else:
             from .explain import render
 
-            out = render(scenario, fmt=args.format, decimals=args.decimals)
-    except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+            out = render(scenario, fmt=args.format, decimals=args.decimals, lang=lang)
+    except ScenarioError as exc:  # "error:" stays English in every language, as argparse's own: scripts look for it
+        print(f"error: {exc.text(lang)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as exc:  # never a traceback for a user: one line, and a distinct status
-        print(f"error: internal error ({type(exc).__name__}: {clip(exc)}); please report it with your scenario file",
+        error = f"{type(exc).__name__}: {clip(exc)}"
+        print("error: " + t("internal error ({error}); please report it with your scenario file", lang, error=error),
               file=sys.stderr)
         return EXIT_INTERNAL
     sys.stdout.write(out if out.endswith("\n") else out + "\n")

@@ -41,12 +41,16 @@ import sympy as sp
 from . import engine, symbolic
 from .config import Scenario
 from .functions import ACTIVATIONS
+from .i18n import N_
 from .ids import PARAM_TYPES, Bias, Net, Neuron, One, Out, OutGrad, ParamRef, Quantity, Target, Weight
 from .naming import sub, sup
 
 MAX_FULL_NODES = 64  # every 2-2-2 fits (seed: 53, sigmoid+bce: 63); beyond that one screen gets unreadable
 
 LEAF_KINDS = ("input", "target", "weight", "bias", "activation", "net")
+# a leaf's kind in words, for the figure's hover (the kinds themselves are identifiers): t(KIND_NAMES[kind], lang)
+KIND_NAMES = {"input": N_("input"), "target": N_("target"), "weight": N_("weight"), "bias": N_("bias"),
+              "activation": N_("activation"), "net": N_("net")}
 
 
 # ---------------------------------------------------------------- public data

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .functions import ACTIVATION_NAMES, ACTIVATIONS, LOSS_NAMES, LOSSES
-from .i18n import N_, Message  # noqa: F401 (N_ marks the reasons below for the extractor)
+from .i18n import N_, Message
 
 UPDATE_ORDERS = ("simultaneous", "output_first")
 
@@ -141,10 +141,10 @@ class Scenario:
 SHOW_CHARS = 40  # a bad value, as an error message quotes it
 
 
-def _show(value: Any) -> str:
-    """A short, JSON-like rendering of a bad value for an error message (a huge number shortened too)."""
+def _show(value: Any) -> str | Message:
+    """A short, JSON-like rendering of a bad value for an error message (a huge number in words, a Message)."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** (SHOW_CHARS - 2):
-        return f"a whole number of {len(str(abs(value))):,} digits"
+        return Message(N_("a whole number of {digits} digits"), digits=f"{len(str(abs(value))):,}")
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
@@ -154,41 +154,47 @@ def _show(value: Any) -> str:
 
 def _number(value: Any, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScenarioError(path, f"expected a finite number, got {_show(value)}")
+        raise ScenarioError(path, Message(N_("expected a finite number, got {value}"), value=_show(value)))
     try:
         x = float(value)
     except OverflowError:
-        raise ScenarioError(path, "number too large") from None
+        raise ScenarioError(path, Message(N_("number too large"))) from None
     if not math.isfinite(x):
-        raise ScenarioError(path, f"expected a finite number, got {_show(value)}")
+        raise ScenarioError(path, Message(N_("expected a finite number, got {value}"), value=_show(value)))
     if abs(x) > MAX_ABS_NUMBER:
-        raise ScenarioError(path, f"|value| must be at most {MAX_ABS_NUMBER:g}, got {x:g}")
+        raise ScenarioError(path, Message(N_("|value| must be at most {limit}, got {value}"),
+                                          limit=f"{MAX_ABS_NUMBER:g}", value=f"{x:g}"))
     return x
 
 
-def _list(value: Any, path: str, length: int | None = None, what: str = "a list") -> list:
+def _list(value: Any, path: str, length: int | None = None, expected: str = N_("expected a list, got {value}"),
+          **values: Any) -> list:
+    """``value`` if it is a list (of ``length`` entries); ``expected`` (marked with N_) says what was expected,
+    its ``{value}`` is the bad value, ``values`` fill its other placeholders."""
     if not isinstance(value, list):
-        raise ScenarioError(path, f"expected {what}, got {_show(value)}")
+        raise ScenarioError(path, Message(expected, value=_show(value), **values))  # marked with N_ by the caller
     if length is not None and len(value) != length:
-        raise ScenarioError(path, f"expected {length} entries, got {len(value)}")
+        raise ScenarioError(path, Message(N_("expected {length} entries, got {count}"), length=length,
+                                          count=len(value)))
     return value
 
 
 def _vector(value: Any, path: str, length: int) -> np.ndarray:
-    items = _list(value, path, length, what=f"a list of {length} numbers")
+    items = _list(value, path, length, N_("expected a list of {size} numbers, got {value}"), size=length)
     return np.array([_number(v, f"{path}[{i}]") for i, v in enumerate(items)], dtype=np.float64)
 
 
 def _samples(value: Any, path: str, width: int) -> tuple[np.ndarray, bool]:
     """One sample (a list of numbers) or a list of samples; returns (array (n, width), batched)."""
-    items = _list(value, path, what="a list of numbers or a list of samples")
+    items = _list(value, path, expected=N_("expected a list of numbers or a list of samples, got {value}"))
     if items and all(isinstance(v, list) for v in items):
         if len(items) > MAX_SAMPLES:
-            raise ScenarioError(path, f"at most {MAX_SAMPLES} samples, got {len(items)}")
+            raise ScenarioError(path, Message(N_("at most {limit} samples, got {count}"), limit=MAX_SAMPLES,
+                                              count=len(items)))
         rows = [_vector(v, f"{path}[{i}]", width) for i, v in enumerate(items)]
         return np.array(rows, dtype=np.float64).reshape(len(rows), width), True
     if not items:
-        raise ScenarioError(path, "expected at least one sample")
+        raise ScenarioError(path, Message(N_("expected at least one sample")))
     return _vector(items, path, width).reshape(1, width), False
 
 
@@ -198,51 +204,58 @@ def _samples(value: Any, path: str, width: int) -> tuple[np.ndarray, bool]:
 def validate(doc: Any) -> Scenario:
     """Check a parsed scenario document and return a :class:`Scenario`; raise :class:`ScenarioError` if bad."""
     if not isinstance(doc, dict):
-        raise ScenarioError("(document)", f"expected a JSON object, got {_show(doc)}")
+        raise ScenarioError("(document)", Message(N_("expected a JSON object, got {value}"), value=_show(doc)))
     for key in doc:
         if key not in REQUIRED_KEYS and key not in OPTIONAL_KEYS:
-            raise ScenarioError(str(key), "unknown key")
+            raise ScenarioError(str(key), Message(N_("unknown key")))
     for key in REQUIRED_KEYS:
         if key not in doc:
-            raise ScenarioError(key, "missing (required)")
+            raise ScenarioError(key, Message(N_("missing (required)")))
 
     layers_raw = _list(doc["layers"], "layers")
     if not 2 <= len(layers_raw) <= MAX_HIDDEN_LAYERS + 2:
-        raise ScenarioError(
-            "layers", f"expected 2 to {MAX_HIDDEN_LAYERS + 2} layers (0 to {MAX_HIDDEN_LAYERS} hidden), "
-            f"got {len(layers_raw)}"
-        )
+        raise ScenarioError("layers", Message(
+            N_("expected 2 to {most} layers (0 to {hidden} hidden), got {count}"),
+            most=MAX_HIDDEN_LAYERS + 2, hidden=MAX_HIDDEN_LAYERS, count=len(layers_raw),
+        ))
     layers: list[int] = []
     for i, n in enumerate(layers_raw):
         if isinstance(n, bool) or not isinstance(n, int):
-            raise ScenarioError(f"layers[{i}]", f"expected a whole number, got {_show(n)}")
+            raise ScenarioError(f"layers[{i}]", Message(N_("expected a whole number, got {value}"), value=_show(n)))
         if not 1 <= n <= MAX_NEURONS:
-            raise ScenarioError(f"layers[{i}]", f"expected 1 to {MAX_NEURONS} neurons, got {_show(n)}")
+            raise ScenarioError(f"layers[{i}]", Message(N_("expected 1 to {most} neurons, got {value}"),
+                                                        most=MAX_NEURONS, value=_show(n)))
         layers.append(n)
     n_weight_layers = len(layers) - 1
 
-    acts = _list(doc["activations"], "activations", n_weight_layers, what="a list of activation names")
+    acts = _list(doc["activations"], "activations", n_weight_layers,
+                 N_("expected a list of activation names, got {value}"))
     for i, a in enumerate(acts):
         if a not in ACTIVATION_NAMES:
-            raise ScenarioError(
-                f"activations[{i}]", f"unknown activation {_show(a)}; choose one of {', '.join(ACTIVATION_NAMES)}"
-            )
+            raise ScenarioError(f"activations[{i}]", Message(
+                N_("unknown activation {value}; choose one of {choices}"), value=_show(a),
+                choices=", ".join(ACTIVATION_NAMES),
+            ))
         record = ACTIVATIONS[a]
         last = i == n_weight_layers - 1
         if record.output_only and not last:
-            raise ScenarioError(f"activations[{i}]", f"{a} is only allowed on the output layer")
+            raise ScenarioError(f"activations[{i}]", Message(N_("{activation} is only allowed on the output layer"),
+                                                             activation=a))
         if layers[i + 1] < record.min_units:
-            what = "outputs" if last else "neurons"
-            raise ScenarioError(f"activations[{i}]", f"{a} needs at least {record.min_units} {what}")
+            needs = (N_("{activation} needs at least {count} outputs") if last
+                     else N_("{activation} needs at least {count} neurons"))
+            raise ScenarioError(f"activations[{i}]", Message(needs, activation=a, count=record.min_units))  # N_ above
 
     loss = doc["loss"]
     if loss not in LOSS_NAMES:
-        raise ScenarioError("loss", f"unknown loss {_show(loss)}; choose one of {', '.join(LOSS_NAMES)}")
+        raise ScenarioError("loss", Message(N_("unknown loss {value}; choose one of {choices}"), value=_show(loss),
+                                            choices=", ".join(LOSS_NAMES)))
 
     weights_raw = _list(doc["weights"], "weights", n_weight_layers)
     weights = []
     for l, w in enumerate(weights_raw):
-        rows = _list(w, f"weights[{l}]", layers[l + 1], what=f"a list of {layers[l + 1]} rows")
+        rows = _list(w, f"weights[{l}]", layers[l + 1], N_("expected a list of {size} rows, got {value}"),
+                     size=layers[l + 1])
         weights.append(np.array([_vector(r, f"weights[{l}][{j}]", layers[l]) for j, r in enumerate(rows)]))
     biases_raw = _list(doc["biases"], "biases", n_weight_layers)
     biases = [_vector(b, f"biases[{l}]", layers[l + 1]) for l, b in enumerate(biases_raw)]
@@ -250,22 +263,25 @@ def validate(doc: Any) -> Scenario:
     inputs, batched_in = _samples(doc["inputs"], "inputs", layers[0])
     targets, batched_t = _samples(doc["targets"], "targets", layers[-1])
     if batched_in != batched_t:
-        raise ScenarioError("targets", "inputs and targets must both be one sample or both be lists of samples")
+        raise ScenarioError("targets", Message(
+            N_("inputs and targets must both be one sample or both be lists of samples")))
     if inputs.shape[0] != targets.shape[0]:
-        raise ScenarioError(
-            "targets", f"expected one target per sample ({inputs.shape[0]}), got {targets.shape[0]}"
-        )
+        raise ScenarioError("targets", Message(N_("expected one target per sample ({samples}), got {count}"),
+                                               samples=inputs.shape[0], count=targets.shape[0]))
 
     lr = _number(doc["learning_rate"], "learning_rate")
     if not 0 < lr <= MAX_LEARNING_RATE:
-        raise ScenarioError("learning_rate", f"must be in (0, {MAX_LEARNING_RATE:g}], got {lr:g}")
+        raise ScenarioError("learning_rate", Message(N_("must be in (0, {most}], got {value}"),
+                                                     most=f"{MAX_LEARNING_RATE:g}", value=f"{lr:g}"))
 
     train_biases = doc.get("train_biases", OPTIONAL_KEYS["train_biases"])
     if not isinstance(train_biases, bool):
-        raise ScenarioError("train_biases", f"expected true or false, got {_show(train_biases)}")
+        raise ScenarioError("train_biases", Message(N_("expected true or false, got {value}"),
+                                                    value=_show(train_biases)))
     order = doc.get("update_order", OPTIONAL_KEYS["update_order"])
     if order not in UPDATE_ORDERS:
-        raise ScenarioError("update_order", f"expected one of {', '.join(UPDATE_ORDERS)}, got {_show(order)}")
+        raise ScenarioError("update_order", Message(N_("expected one of {choices}, got {value}"),
+                                                    choices=", ".join(UPDATE_ORDERS), value=_show(order)))
 
     _check_loss_pairing(loss, acts[-1], layers[-1], targets)
 
@@ -284,8 +300,9 @@ def validate(doc: Any) -> Scenario:
     )
 
 
-def loss_pairing_problem(loss: str, output_activation: str, n_outputs: int) -> str | None:
-    """Why ``loss`` cannot follow ``output_activation`` (None when the pairing is fine). Used by the UI too."""
+def loss_pairing_problem(loss: str, output_activation: str, n_outputs: int) -> Message | None:
+    """Why ``loss`` cannot follow ``output_activation`` (None when the pairing is fine; ``.text(lang)`` to show
+    it). Used by the UI too."""
     return LOSSES[loss].pairing_problem(output_activation, n_outputs)
 
 
@@ -300,21 +317,23 @@ def _check_loss_pairing(loss: str, out_act: str, n_out: int, targets: np.ndarray
         if bad.size:
             s, k = (int(i) for i in bad[0])
             raise ScenarioError(f"targets[{s}][{k}]" if targets.shape[0] > 1 else f"targets[{k}]",
-                                f"{loss} needs targets in [{lo:g}, {hi:g}], got {targets[s, k]:g}")
+                                Message(N_("{loss} needs targets in [{low}, {high}], got {value}"), loss=loss,
+                                        low=f"{lo:g}", high=f"{hi:g}", value=f"{targets[s, k]:g}"))
     if record.targets_sum_to_one:
         sums = targets.sum(axis=1)
         bad_rows = np.flatnonzero(np.abs(sums - 1.0) > 1e-6)
         if bad_rows.size:
             s = int(bad_rows[0])
             raise ScenarioError(f"targets[{s}]" if targets.shape[0] > 1 else "targets",
-                                f"{loss} needs targets that sum to 1, got {sums[s]:g}")
+                                Message(N_("{loss} needs targets that sum to 1, got {value}"), loss=loss,
+                                        value=f"{sums[s]:g}"))
 
 
 # ---------------------------------------------------------------- parsing text
 
 
 def _reject_constant(name: str) -> float:
-    raise ScenarioError("(document)", f"{name} is not allowed: every number must be finite")
+    raise ScenarioError("(document)", Message(N_("{name} is not allowed: every number must be finite"), name=name))
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -338,35 +357,40 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     doc: dict[str, Any] = {}
     for key, value in pairs:
         if key in doc:
-            raise ScenarioError(key, "given twice (each key at most once)")
+            raise ScenarioError(key, Message(N_("given twice (each key at most once)")))
         doc[key] = value
     return doc
+
+
+_TOO_LARGE = Message(N_("too large: at most {limit} bytes"), limit=f"{MAX_DOCUMENT_BYTES:,}")
+_TOO_DEEP = Message(N_("nested too deeply (at most {limit} levels)"), limit=MAX_NESTING)
 
 
 def parse_json(text: str | bytes) -> Any:
     """Parse scenario text safely (size-capped, no NaN/Infinity, bounded nesting); raise ScenarioError."""
     if isinstance(text, bytes):
         if len(text) > MAX_DOCUMENT_BYTES:
-            raise ScenarioError("(document)", f"too large: at most {MAX_DOCUMENT_BYTES:,} bytes")
+            raise ScenarioError("(document)", _TOO_LARGE)
         try:
             text = text.decode("utf-8-sig")  # a byte-order mark, as Windows editors write, is accepted
         except UnicodeDecodeError:
-            raise ScenarioError("(document)", "not UTF-8 text") from None
+            raise ScenarioError("(document)", Message(N_("not UTF-8 text"))) from None
     text = text.removeprefix("\ufeff")
     if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
-        raise ScenarioError("(document)", f"too large: at most {MAX_DOCUMENT_BYTES:,} bytes")
+        raise ScenarioError("(document)", _TOO_LARGE)
     try:
         doc = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
     except ScenarioError:
         raise
     except RecursionError:
-        raise ScenarioError("(document)", f"nested too deeply (at most {MAX_NESTING} levels)") from None
-    except json.JSONDecodeError as exc:
-        raise ScenarioError("(document)", f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise ScenarioError("(document)", _TOO_DEEP) from None
+    except json.JSONDecodeError as exc:  # the parser's own words (exc.msg) stay English
+        raise ScenarioError("(document)", Message(N_("invalid JSON: {error} at line {line} column {column}"),
+                                                  error=exc.msg, line=exc.lineno, column=exc.colno)) from None
     except ValueError as exc:  # e.g. an integer literal with thousands of digits
-        raise ScenarioError("(document)", f"invalid JSON: {exc}") from None
+        raise ScenarioError("(document)", Message(N_("invalid JSON: {error}"), error=str(exc))) from None
     if _depth(doc, MAX_NESTING) > MAX_NESTING:
-        raise ScenarioError("(document)", f"nested too deeply (at most {MAX_NESTING} levels)")
+        raise ScenarioError("(document)", _TOO_DEEP)
     return doc
 
 
@@ -466,5 +490,6 @@ def preset_names() -> list[str]:
 def preset(name: str) -> Scenario:
     """A built-in scenario by name (``seed`` is the worked example)."""
     if name not in PRESET_DOCUMENTS:
-        raise ScenarioError("preset", f"unknown preset {_show(name)}; choose one of {', '.join(PRESET_DOCUMENTS)}")
+        raise ScenarioError("preset", Message(N_("unknown preset {value}; choose one of {choices}"),
+                                              value=_show(name), choices=", ".join(PRESET_DOCUMENTS)))
     return validate(copy.deepcopy(PRESET_DOCUMENTS[name]))

@@ -14,12 +14,16 @@ from functools import lru_cache
 
 from . import engine
 from .config import preset
+from .i18n import N_
 from .training import train
 
 
 @dataclass(frozen=True)
 class ReferenceCheck:
-    """One published figure and the app's value under the same convention."""
+    """One published figure and the app's value under the same convention.
+
+    ``what`` and ``source`` are English texts marked with ``N_``: translated where shown, ``t(check.what, lang)``.
+    """
 
     what: str
     source: str
@@ -33,6 +37,9 @@ class ReferenceCheck:
     def agrees(self) -> bool:
         tol = 0.5 * 10.0 ** (-self.published_digits) * (1 + 1e-9)
         return all(abs(a - p) <= tol for a, p in zip(self.app, self.published, strict=True))
+
+
+MAZUR = N_("Matt Mazur, A Step by Step Backpropagation Example")
 
 
 def _seed(train_biases: bool, update_order: str):
@@ -49,16 +56,15 @@ def reference_checks() -> tuple[ReferenceCheck, ...]:
     mazur_run = train(_seed(False, "output_first"), 10_000)
     seed_after = engine.step(_seed(True, "simultaneous")).after
     return (
-        ReferenceCheck("E after one step", "Matt Mazur, A Step by Step Backpropagation Example", False, "output_first",
-                       (0.291027924,), 9, (_loss_after_one_step(False, "output_first"),)),
-        ReferenceCheck("outputs after 10,000 steps", "Matt Mazur, A Step by Step Backpropagation Example", False,
-                       "output_first", (0.015912196, 0.984065734), 9,
+        ReferenceCheck(N_("E after one step"), MAZUR, False, "output_first", (0.291027924,), 9,
+                       (_loss_after_one_step(False, "output_first"),)),
+        ReferenceCheck(N_("outputs after 10,000 steps"), MAZUR, False, "output_first", (0.015912196, 0.984065734), 9,
                        tuple(float(v) for v in engine.forward(mazur_run.final).outputs[0])),
-        ReferenceCheck("E after one step", "PyTorch: loss.backward(); optim.SGD(lr=0.5).step()", True, "simultaneous",
-                       (0.280471447,), 9, (_loss_after_one_step(True, "simultaneous"),)),
-        ReferenceCheck("w5, w6, w7, w8 after one step", "the worked example's printed state_dict (4 decimals)", True,
-                       "simultaneous", (0.3589, 0.4087, 0.5113, 0.5614), 4,
+        ReferenceCheck(N_("E after one step"), N_("PyTorch: loss.backward(); optim.SGD(lr=0.5).step()"), True,
+                       "simultaneous", (0.280471447,), 9, (_loss_after_one_step(True, "simultaneous"),)),
+        ReferenceCheck(N_("w5, w6, w7, w8 after one step"), N_("the worked example's printed state_dict (4 decimals)"),
+                       True, "simultaneous", (0.3589, 0.4087, 0.5113, 0.5614), 4,
                        tuple(float(v) for v in seed_after.weights[1].ravel())),
-        ReferenceCheck("E before any step", "the worked example (E_total = 0.2984)", True, "simultaneous",
+        ReferenceCheck(N_("E before any step"), N_("the worked example (E_total = 0.2984)"), True, "simultaneous",
                        (0.2984,), 4, (engine.loss_value(preset("seed")),)),
     )

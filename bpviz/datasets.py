@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .config import MAX_SAMPLES, Scenario, ScenarioError
+from .i18n import N_, Message
 
 DATASET_NAMES = ("xor", "and", "or", "two_moons", "circles")
 DEFAULT_SIZES = {"xor": 4, "and": 4, "or": 4, "two_moons": 100, "circles": 100}
@@ -89,12 +90,13 @@ def with_dataset(scenario: Scenario, name: str, n: int | None = None, seed: int 
     ([1, 0] for class 0, [0, 1] for class 1), which suits softmax + cross_entropy.
     """
     if scenario.layers[0] != 2:
-        raise ScenarioError("layers[0]", f"the data sets have 2 inputs, but this network has {scenario.layers[0]}")
+        raise ScenarioError("layers[0]", Message(N_("the data sets have 2 inputs, but this network has {count}"),
+                                                 count=scenario.layers[0]))
     if scenario.layers[-1] not in (1, 2):
-        raise ScenarioError(
-            f"layers[{len(scenario.layers) - 1}]",
-            f"the data sets have 2 classes: use 1 output (the class) or 2 (one-hot), not {scenario.layers[-1]}",
-        )
+        raise ScenarioError(f"layers[{len(scenario.layers) - 1}]", Message(
+            N_("the data sets have 2 classes: use 1 output (the class) or 2 (one-hot), not {count}"),
+            count=scenario.layers[-1],
+        ))
     X, T = dataset(name, n, seed)
     if scenario.layers[-1] == 2:
         T = np.column_stack([1.0 - T[:, 0], T[:, 0]])

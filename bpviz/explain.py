@@ -11,7 +11,7 @@ import re
 
 from . import engine
 from .config import Scenario
-from .i18n import t
+from .i18n import N_, t, tn
 from .naming import SUBSCRIPTS, SUPERSCRIPTS
 from .symbolic import format_number
 from .walkthrough import PHASES, Step, build_walkthrough
@@ -19,11 +19,12 @@ from .walkthrough import PHASES, Step, build_walkthrough
 FORMATS = ("markdown", "latex")
 
 _PHASE_TITLES = {
-    "forward": "Forward pass",
-    "loss": "Loss",
-    "backward": "Backward pass (chain rule)",
-    "update": "Update (gradient descent)",
+    "forward": N_("Forward pass"),
+    "loss": N_("Loss"),
+    "backward": N_("Backward pass (chain rule)"),
+    "update": N_("Update (gradient descent)"),
 }
+_CJK_FONTS = {"zh": "gbsn"}  # LaTeX: a language pdflatex can only set with the CJK package, and its font
 
 
 def render(scenario: Scenario, fmt: str = "markdown", decimals: int = 4, lang: str = "en") -> str:
@@ -34,7 +35,7 @@ def render(scenario: Scenario, fmt: str = "markdown", decimals: int = 4, lang: s
     grads = engine.backward(scenario, trace)
     wt = build_walkthrough(scenario, trace, grads, decimals=decimals, lang=lang)
     summary = _summary(scenario, lang)
-    sections: list[tuple[str, list[Step]]] = [(t(_PHASE_TITLES[p], lang), []) for p in PHASES]
+    sections: list[tuple[str, list[Step]]] = [(t(_PHASE_TITLES[p], lang), []) for p in PHASES]  # marked with N_ above
     for step in wt:
         sections[PHASES.index(step.phase)][1].append(step)
     writer = _markdown if fmt == "markdown" else _latex
@@ -52,17 +53,18 @@ def _summary(sc: Scenario, lang: str) -> list[str]:
         t("Update order: {order}", lang, order=sc.update_order),
     ]
     if sc.n_samples > 1:
-        lines.append(t("{n} samples; every step shows sample 1, gradients and updates use the mean over all "
-                       "samples.", lang, n=sc.n_samples))
+        lines.append(tn("{n} sample; every step shows sample 1, gradients and updates use the mean over all "
+                        "samples.", "{n} samples; every step shows sample 1, gradients and updates use the mean "
+                        "over all samples.", sc.n_samples, lang))
     return lines
 
 
-def _factor_lines(step: Step, decimals: int) -> list[tuple[str | None, list[str]]]:
+def _factor_lines(step: Step, decimals: int, lang: str = "en") -> list[tuple[str | None, list[str]]]:
     """[(path heading or None, [factor equations])] of a backward step (the same cells as the app's table)."""
     out = []
     for n, term in enumerate(step.factors, start=1):
         heading = f"{n}" if len(step.factors) > 1 else None
-        out.append((heading, [" = ".join(f.cells(decimals)) for f in term]))
+        out.append((heading, [" = ".join(f.cells(decimals, lang)) for f in term]))
     return out
 
 
@@ -85,7 +87,7 @@ def _markdown(title: str, summary: list[str], sections, decimals: int, lang: str
             out += [f"$$ {step.latex_numeric} $$", ""]
             if step.factors:
                 out += [t("Local derivatives (general form, then with numbers):", lang), ""]
-                for path, eqs in _factor_lines(step, decimals):
+                for path, eqs in _factor_lines(step, decimals, lang):
                     if path:
                         out += [f"*{t('Path {n}', lang, n=path)}*", ""]
                     out += [f"- $ {eq} $" for eq in eqs] + [""]
@@ -123,9 +125,11 @@ def _display(latex: str) -> str:
 
 
 def _latex(title: str, summary: list[str], sections, decimals: int, lang: str) -> str:
+    cjk = _CJK_FONTS.get(lang)  # Chinese text: pdflatex sets it inside a CJK environment (package CJKutf8)
     out = [
         r"\documentclass[10pt]{article}",
         r"\usepackage[utf8]{inputenc}",
+        *([r"\usepackage{CJKutf8}"] if cjk else []),
         r"\usepackage{amsmath}",
         r"\usepackage{xcolor}",  # the paths of a hidden weight's chain, each in its colour
         r"\usepackage[margin=2cm]{geometry}",
@@ -134,6 +138,7 @@ def _latex(title: str, summary: list[str], sections, decimals: int, lang: str) -
         r"\title{" + _tex_text(title) + "}",
         r"\date{}",
         r"\begin{document}",
+        *([r"\begin{CJK}{UTF8}{" + cjk + "}"] if cjk else []),
         r"\maketitle",
         r"\begin{itemize}",
     ]
@@ -153,11 +158,13 @@ def _latex(title: str, summary: list[str], sections, decimals: int, lang: str) -
             out.append(_display(step.latex_numeric))
             if step.factors:
                 out.append(_tex_text(t("Local derivatives (general form, then with numbers):", lang)))
-                for path, eqs in _factor_lines(step, decimals):
+                for path, eqs in _factor_lines(step, decimals, lang):
                     if path:
                         out.append(r"\textit{" + _tex_text(t("Path {n}", lang, n=path)) + "}")
                     out.append("\\begin{align*}\n" + " \\\\\n".join(eqs) + "\n\\end{align*}")
             for note in step.notes:
                 out.append(r"\begin{quote}\small " + _tex_text(note) + r"\end{quote}")
+    if cjk:
+        out.append(r"\end{CJK}")
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from .i18n import N_, Message
+
 LEAKY_SLOPE = 0.01  # leaky_relu: f(z) = LEAKY_SLOPE · z for z ≤ 0 (PyTorch's default negative_slope)
 LOG_FLOOR = -100.0  # PyTorch's BCELoss clamps log(.) at -100 (only the outputs form of bce/cross_entropy uses it)
 
@@ -139,7 +141,7 @@ class Fused:
     share: Callable[[np.ndarray, np.ndarray], np.ndarray]
     dE_dz: Callable[[np.ndarray, np.ndarray], np.ndarray]
     expr: Callable[[sp.Expr, list[sp.Expr], sp.Expr, int], sp.Expr]
-    pytorch: str  # the PyTorch loss this equals
+    pytorch: str  # the PyTorch loss this equals (marked with N_ where it has words: show it with t(pytorch, lang))
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ class Loss:
     share: Callable[[np.ndarray, np.ndarray], np.ndarray]
     dE_do: Callable[[np.ndarray, np.ndarray], np.ndarray]
     expr: Callable[[sp.Expr, sp.Expr, int], sp.Expr]  # SymPy share(o_k, t_k, K)
-    pytorch: str
+    pytorch: str  # marked with N_ where it has words: show it with t(pytorch, lang)
     requires: str | None = None
     min_outputs: int = 1
     target_range: tuple[float, float] | None = None  # closed range the targets must lie in
@@ -166,15 +168,19 @@ class Loss:
         """Whether the loss is computed from the logits (its fused form) after this output activation."""
         return self.fused is not None and self.fused.activation == activation
 
-    def pairing_problem(self, output_activation: str, n_outputs: int) -> str | None:
-        """Why this loss cannot follow ``output_activation`` with ``n_outputs`` outputs (None when it can)."""
+    def pairing_problem(self, output_activation: str, n_outputs: int) -> Message | None:
+        """Why this loss cannot follow ``output_activation`` with ``n_outputs`` outputs (None when it can;
+        ``.text(lang)`` to show it)."""
         if self.requires is not None and output_activation != self.requires:
             rng = ACTIVATIONS[self.requires].output_range
-            values = f" (values in ({rng[0]:g}, {rng[1]:g}))" if rng else ""
-            return (f"{self.name} needs {self.requires} outputs{values}, but the output activation is "
-                    f"{output_activation}")
+            if rng:
+                return Message(N_("{loss} needs {requires} outputs (values in ({low}, {high})), but the output "
+                                  "activation is {activation}"), loss=self.name, requires=self.requires,
+                               low=f"{rng[0]:g}", high=f"{rng[1]:g}", activation=output_activation)
+            return Message(N_("{loss} needs {requires} outputs, but the output activation is {activation}"),
+                           loss=self.name, requires=self.requires, activation=output_activation)
         if n_outputs < self.min_outputs:
-            return f"{self.name} needs at least {self.min_outputs} outputs"
+            return Message(N_("{loss} needs at least {count} outputs"), loss=self.name, count=self.min_outputs)
         return None
 
 
@@ -195,19 +201,19 @@ LOSSES: dict[str, Loss] = {
         # −(1/K) Σ [t log o + (1−t) log(1−o)]  →  dE/do = (o − t) / (o(1−o) K);  from z: dE/dz = (σ(z) − t)/K
         Loss("bce", lambda o, t: -(t * _clamped_log(o) + (1.0 - t) * _clamped_log(1.0 - o)) / o.shape[-1],
              lambda o, t: _quotient(o - t, o * (1.0 - o)) / o.shape[-1],
-             lambda o, t, K: -(t * sp.log(o) + (1 - t) * sp.log(1 - o)) / K, pytorch="BCELoss() on the outputs",
+             lambda o, t, K: -(t * sp.log(o) + (1 - t) * sp.log(1 - o)) / K, pytorch=N_("BCELoss() on the outputs"),
              requires="sigmoid", target_range=(0.0, 1.0),
              fused=Fused("sigmoid", _bce_logits, lambda o, t: (o - t) / o.shape[-1],
                          lambda z, zs, t, K: (sp.log(1 + sp.exp(z)) - z * t) / K,
-                         pytorch="BCEWithLogitsLoss() on the output layer's net")),
+                         pytorch=N_("BCEWithLogitsLoss() on the output layer's net"))),
         # −Σ t log o  →  dE/do = −t/o;  from z: −Σ t·log_softmax(z), dE/dz = o·Σt − t (= o − t: targets sum to 1)
         Loss("cross_entropy", lambda o, t: -t * _clamped_log(o), lambda o, t: _quotient(-t, o),
-             lambda o, t, K: -t * sp.log(o), pytorch="NLLLoss() on log of the outputs",
+             lambda o, t, K: -t * sp.log(o), pytorch=N_("NLLLoss() on log of the outputs"),
              requires="softmax", min_outputs=2, target_range=(0.0, 1.0), targets_sum_to_one=True,
              fused=Fused("softmax", lambda z, t: -t * _log_softmax(z),
                          lambda o, t: o * t.sum(axis=-1, keepdims=True) - t,
                          lambda z, zs, t, K: -t * (z - sp.log(sp.Add(*[sp.exp(v) for v in zs]))),
-                         pytorch="CrossEntropyLoss() on the output layer's net (probability targets)")),
+                         pytorch=N_("CrossEntropyLoss() on the output layer's net (probability targets)"))),
     )
 }
 

@@ -270,7 +270,8 @@ def verdict(check: GradientCheck, i: int, lang: str = "en") -> str:
                  lang, node=names.neuron(n), act=act, kink=ACTIVATIONS[act].kink)
     if reason == BENDS and check.fine_h and check.fine_h[i] is not None:
         return t("the loss bends sharply within ±2h = ±{span} (a saturated unit's net moves across its curve); with "
-                 "the smaller step h = {fine:.1e} the two agree", lang, span=f"{2 * check.h:g}", fine=check.fine_h[i])
+                 "the smaller step h = {fine:.1e} the two agree", lang, span=format(2 * check.h, "g"),
+                 fine=check.fine_h[i])
     if reason == BENDS:
         return t("the loss bends at a scale finite differences cannot resolve in float64: a step small enough to "
                  "follow the bend is lost in the rounding of E", lang)

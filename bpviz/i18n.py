@@ -64,7 +64,9 @@ class Message:
         object.__setattr__(self, "values", values)
 
     def text(self, lang: str = "en") -> str:
-        return t(self.template, lang, **self.values)
+        """The sentence in ``lang``; a value that is itself a Message is put in the same language."""
+        values = {k: v.text(lang) if isinstance(v, Message) else v for k, v in self.values.items()}
+        return t(self.template, lang, **values)
 
     def __str__(self) -> str:
         return self.text()

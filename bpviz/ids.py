@@ -20,18 +20,24 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
+from .i18n import N_, Message
+
 
 def _ints(text: str, tag: str, n: int) -> tuple[int, ...]:
-    """The ``n`` whole numbers after ``tag:`` in ``text`` ("w:1:0:0" -> (1, 0, 0)); ValueError otherwise."""
+    """The ``n`` whole numbers after ``tag:`` in ``text`` ("w:1:0:0" -> (1, 0, 0)); ValueError otherwise.
+
+    Every ValueError of this module carries a :class:`~bpviz.i18n.Message` (``exc.args[0]``), so a page can say
+    what was wrong in the reader's language; ``str(exc)`` is English."""
     parts = text.split(":")
     if len(parts) != n + 1 or parts[0] != tag:
-        raise ValueError(f"expected {tag}:{':'.join(['<n>'] * n)}, got {text!r}")
+        raise ValueError(Message(N_("expected {form}, got {value}"), form=f"{tag}:{':'.join(['<n>'] * n)}",
+                                 value=repr(text)))
     try:
         values = tuple(int(p) for p in parts[1:])
     except ValueError:
-        raise ValueError(f"expected whole numbers in {text!r}") from None
+        raise ValueError(Message(N_("expected whole numbers in {value}"), value=repr(text))) from None
     if any(v < 0 for v in values) or any(p != str(v) for p, v in zip(parts[1:], values)):
-        raise ValueError(f"expected plain non-negative whole numbers in {text!r}")
+        raise ValueError(Message(N_("expected plain non-negative whole numbers in {value}"), value=repr(text)))
     return values
 
 
@@ -145,7 +151,7 @@ def parse_param(text: str) -> ParamRef:
     for cls in PARAM_TYPES:
         if text.startswith(cls.TAG + ":"):
             return cls.parse(text)
-    raise ValueError(f"expected a parameter such as w:1:0:0 or b:0:1, got {text!r}")
+    raise ValueError(Message(N_("expected a parameter such as w:1:0:0 or b:0:1, got {value}"), value=repr(text)))
 
 
 def parameter_refs(layers: tuple[int, ...]) -> list[ParamRef]:
@@ -236,7 +242,7 @@ class TotalLoss:
     @classmethod
     def parse(cls, text: str) -> TotalLoss:
         if text != cls.TAG:
-            raise ValueError(f"expected {cls.TAG!r}, got {text!r}")
+            raise ValueError(Message(N_("expected {form}, got {value}"), form=repr(cls.TAG), value=repr(text)))
         return cls()
 
 
@@ -309,12 +315,12 @@ class StepId:
         try:
             phase = Phase(phase_text)
         except ValueError:
-            raise ValueError(f"unknown phase in step {text!r}") from None
+            raise ValueError(Message(N_("unknown phase in step {value}"), value=repr(text))) from None
         tag = rest.partition(":")[0]
         for kind in _SUBJECTS:
             if tag == kind.TAG:
                 return cls(phase, kind.parse(rest))
-        raise ValueError(f"unknown step {text!r}")
+        raise ValueError(Message(N_("unknown step {value}"), value=repr(text)))
 
     def __str__(self) -> str:
         return self.format()

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 
+from .i18n import N_, t
+
 LARGE = 1e5
 MIN_SIGNIFICANT = 3
 MAX_FIXED_PLACES = 6
@@ -38,36 +40,36 @@ def _parts(x: float, decimals: int) -> tuple[str, str | None]:
     return f"{x:.{n}f}", None
 
 
-OVERFLOW, UNDEFINED = "overflow", "undefined"
+OVERFLOW, UNDEFINED = N_("overflow"), N_("undefined")  # English; shown through non_finite(x, lang=...)
 
 
-def non_finite(x: float, minus: str = "-") -> str:
-    """The words for a value float64 cannot hold."""
+def non_finite(x: float, minus: str = "-", lang: str = "en") -> str:
+    """The words for a value float64 cannot hold, in ``lang``."""
     if math.isnan(x):
-        return UNDEFINED
-    return OVERFLOW if x > 0 else minus + OVERFLOW
+        return t(UNDEFINED, lang)  # marked with N_ above
+    return t(OVERFLOW, lang) if x > 0 else minus + t(OVERFLOW, lang)  # marked with N_ above
 
 
-def exact(x: float) -> str:
+def exact(x: float, lang: str = "en") -> str:
     """Full precision (hover texts): Python's shortest round-tripping repr, or the words for a non-finite value."""
     x = float(x)
-    return repr(x) if math.isfinite(x) else non_finite(x)
+    return repr(x) if math.isfinite(x) else non_finite(x, lang=lang)
 
 
-def text(x: float, decimals: int = 4, minus: str = "-") -> str:
+def text(x: float, decimals: int = 4, minus: str = "-", lang: str = "en") -> str:
     """Plain text (tables, metrics, Plotly labels); ``minus="−"`` for the typographic minus sign."""
     x = float(x)
     if not math.isfinite(x):
-        return non_finite(x, minus)
+        return non_finite(x, minus, lang)
     digits, power = _parts(x, decimals)
     digits = digits.replace("-", minus)
     return digits if power is None else f"{digits}e{int(power):+03d}"
 
 
-def latex(x: float, decimals: int = 4) -> str:
+def latex(x: float, decimals: int = 4, lang: str = "en") -> str:
     r"""LaTeX (formulas): the same rule, scientific numbers as ``4.39 \times 10^{-5}``."""
     x = float(x)
     if not math.isfinite(x):
-        return rf"\text{{{non_finite(x)}}}"
+        return rf"\text{{{non_finite(x, lang=lang)}}}"
     digits, power = _parts(x, decimals)
     return digits if power is None else rf"{digits} \times 10^{{{power}}}"

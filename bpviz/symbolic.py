@@ -141,14 +141,15 @@ class Factor:
     value: float
     general_expr: sp.Expr | None = field(default=None, compare=False, repr=False)  # the sympy form behind it
 
-    def cells(self, decimals: int) -> tuple[str, ...]:
+    def cells(self, decimals: int, lang: str = "en") -> tuple[str, ...]:
         """The factor's row: symbol = general form = with numbers = value, without a cell that only repeats the
-        one before it (∂net/∂w5 = out_h1 = 0.5933, not "= 0.5933 = 0.5933"; ∂net/∂b = 1, not "1 = 1 = 1.0000")."""
+        one before it (∂net/∂w5 = out_h1 = 0.5933, not "= 0.5933 = 0.5933"; ∂net/∂b = 1, not "1 = 1 = 1.0000").
+        ``lang``: the language of the words for a value float64 cannot hold."""
         cells = [self.symbol_latex, self.general_latex]
         if self.numeric_latex != self.general_latex:
             cells.append(self.numeric_latex)
         if not _is_number(cells[-1]):
-            cells.append(format_number(self.value, decimals))
+            cells.append(format_number(self.value, decimals, lang))
         return tuple(cells)
 
 
@@ -190,14 +191,15 @@ class ChainRule:
 # ---------------------------------------------------------------- numbers
 
 
-def format_number(x: float, decimals: int = 4) -> str:
-    """A number in a formula (:func:`bpviz.numbers.latex`: 0.1500, 1, 4.386 \\times 10^{-5})."""
-    return latex_number(x, decimals)
+def format_number(x: float, decimals: int = 4, lang: str = "en") -> str:
+    """A number in a formula (:func:`bpviz.numbers.latex`: 0.1500, 1, 4.386 \\times 10^{-5}; ``lang``: the
+    language of the words for a value float64 cannot hold)."""
+    return latex_number(x, decimals, lang)
 
 
-def substituted(x: float, decimals: int = 4) -> str:
+def substituted(x: float, decimals: int = 4, lang: str = "en") -> str:
     """A number as it goes into a formula: negative and scientific numbers parenthesised."""
-    text = format_number(x, decimals)
+    text = format_number(x, decimals, lang)
     return rf"\left({text}\right)" if text.startswith("-") or "times" in text else text
 
 
@@ -695,13 +697,14 @@ def forms(architecture: tuple) -> Forms:
 
 class Numbers:
     """The numbers of one scenario and sample, read from the engine's records (nothing is recomputed here
-    except the activation derivatives, which come from the activation records' own ``da_dz``)."""
+    except the activation derivatives, which come from the activation records' own ``da_dz``). ``lang``: the
+    language of the words for a value float64 cannot hold."""
 
-    def __init__(self, scenario, trace, grads, sample: int = 0, decimals: int = 4) -> None:
+    def __init__(self, scenario, trace, grads, sample: int = 0, decimals: int = 4, lang: str = "en") -> None:
         if not 0 <= sample < scenario.n_samples:
             raise IndexError(f"sample {sample} out of range (the scenario has {scenario.n_samples})")
         self.scenario, self.trace, self.grads = scenario, trace, grads
-        self.s, self.decimals = sample, decimals
+        self.s, self.decimals, self.lang = sample, decimals, lang
         self._fprime: dict[int, object] = {}
         self._jac = None
         self._text: dict[tuple, str] = {}
@@ -730,11 +733,12 @@ class Numbers:
         text = self._text.get(key)
         if text is None:
             x = self.num(src)
-            text = self._text[key] = format_number(x, self.decimals) if bare else substituted(x, self.decimals)
+            text = self._text[key] = (format_number(x, self.decimals, self.lang) if bare
+                                      else substituted(x, self.decimals, self.lang))
         return text
 
     def fmt(self, x: float) -> str:
-        return format_number(x, self.decimals)
+        return format_number(x, self.decimals, self.lang)
 
 
 _READERS: dict[type, Callable[[Numbers, Quantity], float]] = {
@@ -763,27 +767,28 @@ def chain_rule_from(numbers: Numbers, ref: ParamRef) -> ChainRule:
     )
     # the shown sample's own gradient: δ_j · out_k, or δ_j for a bias (the engine's dE_dW is its mean over samples)
     value = num(Delta(ref.target)) * (num(Out(ref.source)) if ref.source is not None else 1.0)
-    d = numbers.decimals
+    d, lang = numbers.decimals, numbers.lang
     intermediate = ""
     if len(terms) > 1:
         # the sum of the paths on its own line, then the chain with that sum as one number: short lines
-        heads = [r" \cdot ".join(substituted(f.value, d) for f in term[:plan.prefix]) for term in terms]
+        heads = [r" \cdot ".join(substituted(f.value, d, lang) for f in term[:plan.prefix]) for term in terms]
         head_value = math.fsum(math.prod(f.value for f in term[:plan.prefix]) for term in terms)
         intermediate = equation(plan.head_latex, rf"{_sum(heads, INTERMEDIATE_TERMS_PER_LINE)} = "
                                                  rf"{numbers.fmt(head_value)}")
-        rhs = r" \cdot ".join([substituted(head_value, d), *(substituted(f.value, d)
-                                                               for f in terms[0][plan.prefix:])])
+        rhs = r" \cdot ".join([substituted(head_value, d, lang), *(substituted(f.value, d, lang)
+                                                                     for f in terms[0][plan.prefix:])])
     else:
-        rhs = r" \cdot ".join(substituted(f.value, d) for f in terms[0])
+        rhs = r" \cdot ".join(substituted(f.value, d, lang) for f in terms[0])
     numeric = equation(plan.lhs_latex, rf"{rhs} = {numbers.fmt(value)}")
     batch = ref.read(grads.dE_dW, grads.dE_db)
     return ChainRule(ref, plan.lhs_latex, plan.symbolic_latex, terms, numeric, value, plan.general_latex,
                      batch, sc.n_samples, numbers.s, intermediate, plan.short_latex)
 
 
-def chain_rule(scenario, trace, grads, ref: ParamRef, decimals: int = 4, sample: int = 0) -> ChainRule:
+def chain_rule(scenario, trace, grads, ref: ParamRef, decimals: int = 4, sample: int = 0,
+               lang: str = "en") -> ChainRule:
     """∂E/∂p for parameter ``ref`` as a chain of named local derivatives, with sample ``sample``'s numbers.
 
     ``trace`` and ``grads`` are the engine's ``forward`` / ``backward`` results for ``scenario``.
     """
-    return chain_rule_from(Numbers(scenario, trace, grads, sample, decimals), ref)
+    return chain_rule_from(Numbers(scenario, trace, grads, sample, decimals, lang), ref)

@@ -23,13 +23,14 @@ import numpy as np
 from .config import MAX_ABS_NUMBER, Scenario
 from .engine import Model, backpropagate, forward, loss_shares, parameter_refs, propagate
 from .functions import ACTIVATIONS
-from .i18n import t
+from .i18n import N_, t
 from .ids import ParamRef
 from .naming import names_for
 
-COMPLETED = "completed"
-TARGET_REACHED = "target loss reached"
-DIVERGED = "diverged"
+# why a run stopped: TrainResult.reason, and in words (English, marked with N_) shown as t(result.reason, lang)
+COMPLETED = N_("completed")
+TARGET_REACHED = N_("target loss reached")
+DIVERGED = N_("diverged")
 
 LOSS_LIMIT = 1e6  # a loss above this counts as exploded
 PARAM_LIMIT = MAX_ABS_NUMBER  # an update past this would make the scenario invalid: stop before it
@@ -241,7 +242,7 @@ def _explain_divergence(final: Scenario, losses: np.ndarray, refs: tuple, proble
         parts.append(t(
             "Training stopped at step {step}: the loss reached {loss} (it was {start} at step 0), beyond {limit}, "
             "so it has exploded.",
-            lang, step=step, loss=_fmt(loss_value), start=_fmt(losses[0]), limit=f"{LOSS_LIMIT:g}",
+            lang, step=step, loss=_fmt(loss_value), start=_fmt(losses[0]), limit=format(LOSS_LIMIT, "g"),
         ))
     elif kind == "loss":
         parts.append(t(
@@ -258,7 +259,7 @@ def _explain_divergence(final: Scenario, losses: np.ndarray, refs: tuple, proble
             parts.append(t(
                 "Training stopped after step {last}: step {step} would have set {name} to {value}, beyond ±{limit} "
                 "(the largest number a scenario may hold).",
-                lang, last=last, step=step, name=name, value=_fmt(value), limit=f"{PARAM_LIMIT:g}",
+                lang, last=last, step=step, name=name, value=_fmt(value), limit=format(PARAM_LIMIT, "g"),
             ))
         else:
             parts.append(t(
@@ -278,14 +279,14 @@ def _explain_divergence(final: Scenario, losses: np.ndarray, refs: tuple, proble
             "Likely cause: the learning rate {lr} is too large. Each step overshoots the minimum and lands higher "
             "up the other side, so the error grows from step to step (it was lowest, {best}, at step {at}). "
             "Try a learning rate about ten times smaller, e.g. {smaller}.",
-            lang, lr=f"{lr:g}", best=_fmt(best), at=int(np.argmin(losses)), smaller=f"{lr / 10:g}",
+            lang, lr=format(lr, "g"), best=_fmt(best), at=int(np.argmin(losses)), smaller=format(lr / 10, "g"),
         ))
     elif jump is not None:
         parts.append(t(
             "Likely cause: one update (learning rate {lr} × gradient) would have moved {name} by {jump} at once: "
             "the learning rate is far too large for gradients this big (large inputs make large gradients). "
             "Try a smaller learning rate, or inputs scaled to about ±1.",
-            lang, lr=f"{lr:g}", name=name, jump=_fmt(jump),
+            lang, lr=format(lr, "g"), name=name, jump=_fmt(jump),
         ))
     elif kind == "loss":  # already too large at the start: nothing rose, the numbers themselves are too big
         parts.append(t(
@@ -298,14 +299,14 @@ def _explain_divergence(final: Scenario, losses: np.ndarray, refs: tuple, proble
             "The loss did not blow up, but the weights kept growing: the loss keeps rewarding larger weights "
             "(pushing outputs towards exactly 0 or 1, which a sigmoid or softmax only reaches with infinite "
             "weights), and the learning rate {lr} makes each of those steps big.",
-            lang, lr=f"{lr:g}",
+            lang, lr=format(lr, "g"),
         ))
     share = saturated_fraction(final)
     if share >= 0.25:
         parts.append(t(
             "{pct}% of the sigmoid/tanh activations are saturated (|net| > {net}, where the slope is almost 0), so "
             "their gradients have all but vanished: restart from smaller weights rather than continue from here.",
-            lang, pct=f"{100 * share:.0f}", net=f"{SATURATION_NET:g}",
+            lang, pct=format(100 * share, ".0f"), net=format(SATURATION_NET, "g"),
         ))
     return " ".join(parts)
 

@@ -189,9 +189,6 @@ class Walkthrough:
 
     # ------------------------------------------------------------ building one step
 
-    def _t(self, text: str, **values: object) -> str:
-        return t(text, self.lang, **values)
-
     def _build(self, i: int) -> Step:
         sid = self._ids[i]
         head = dict(index=i, id=sid, title=_titles(self.architecture, self.lang)[i])
@@ -212,7 +209,7 @@ class Walkthrough:
         n = self.scenario.n_samples
         if n == 1:
             return ()
-        return (self._t("Numbers shown for sample {s} of {n}.", s=self.sample + 1, n=n),)
+        return (t("Numbers shown for sample {s} of {n}.", self.lang, s=self.sample + 1, n=n),)
 
     def _net(self, head: dict, neuron: Neuron) -> Step:
         nm, nums = self.names, self.numbers
@@ -238,7 +235,7 @@ class Walkthrough:
         nodes = tuple(Neuron(m, i) for i in range(self.scenario.layers[m])) if whole_layer else (neuron,)
         notes = self._sample_note()
         if whole_layer:
-            notes += (self._t("Softmax uses the net input of every neuron of the layer: the outputs sum to 1."),)
+            notes += (t("Softmax uses the net input of every neuron of the layer: the outputs sum to 1.", self.lang),)
         return Step(
             **head, latex_symbolic=f"{lhs} = {rhs}",
             latex_numeric=f"{lhs} = {tpl.fill(nums.num, nums.sub)} = {nums.fmt(value)}", value=value,
@@ -253,9 +250,9 @@ class Walkthrough:
         notes = self._sample_note()
         if self.forms.fused:
             L = self.scenario.n_layers
-            notes += (self._t("The same function written with {net} (the logits) is what is computed, like "
-                              "PyTorch's {torch}: exact even where {out} rounds to 0 or 1.", net=nm.plain_net(L, k),
-                              out=nm.out_text(L, k), torch=self.loss_record.fused.pytorch),)
+            notes += (t("The same function written with {net} (the logits) is what is computed, like "
+                        "PyTorch's {torch}: exact even where {out} rounds to 0 or 1.", self.lang,
+                        net=nm.plain_net(L, k), out=nm.out_text(L, k), torch=self.loss_record.fused.pytorch),)
         return Step(
             **head, latex_symbolic=f"{lhs} = {rhs}",
             latex_numeric=f"{lhs} = {tpl.fill(nums.num, nums.sub)} = {nums.fmt(value)}", value=value,
@@ -271,8 +268,8 @@ class Walkthrough:
         notes: tuple[str, ...] = ()
         if n > 1:
             symbolic = rf"E_{{total}} = \frac{{1}}{{{n}}} \sum_{{s=1}}^{{{n}}} \left({shares}\right)"
-            notes = (self._t("The total is the mean over the {n} samples; each share here is its mean over the "
-                             "samples.", n=n),)
+            notes = (t("The total is the mean over the {n} samples; each share here is its mean over the "
+                       "samples.", self.lang, n=n),)
         else:
             symbolic = rf"E_{{total}} = {shares}"
         return Step(
@@ -305,25 +302,25 @@ class Walkthrough:
             return ()
         layers = self.scenario.layers
         biases = ", ".join(self.names.param(Bias(l, j)) for l in range(len(layers) - 1) for j in range(layers[l + 1]))
-        return (self._t("Each neuron has its own bias ({biases}), as in PyTorch's nn.Linear; the hand-worked "
-                        "seed shares b1 between the hidden neurons and b2 between the output neurons.",
-                        biases=biases),)
+        return (t("Each neuron has its own bias ({biases}), as in PyTorch's nn.Linear; the hand-worked "
+                  "seed shares b1 between the hidden neurons and b2 between the output neurons.",
+                  self.lang, biases=biases),)
 
     def _backward(self, head: dict, ref: ParamRef) -> Step:
         chain = self.chain(ref)
         notes = self._bias_notes(ref)
         n = self.scenario.n_samples
         if n > 1:
-            notes += (self._t("Shown for sample {s} of {n}; averaged over {n} samples the gradient is {g}.",
-                              s=self.sample + 1, n=n, g=self.numbers.fmt(chain.batch_value)),)
+            notes += (t("Shown for sample {s} of {n}; averaged over {n} samples the gradient is {g}.",
+                        self.lang, s=self.sample + 1, n=n, g=self.numbers.fmt(chain.batch_value)),)
         if self.scenario.n_layers > 2 and ref.target.layer < self.scenario.n_layers:
-            notes += (self._t("The deltas of the next layer were computed in earlier steps (backpropagation "
-                              "reuses them instead of summing over every path)."),)
+            notes += (t("The deltas of the next layer were computed in earlier steps (backpropagation "
+                        "reuses them instead of summing over every path).", self.lang),)
         if self.forms.fused and ref.target.layer >= self.scenario.n_layers - 1:
-            notes += (self._t("The loss is computed from the output nets (the logits), like PyTorch's {torch}, so "
-                              "∂E/∂net of an output is one closed form: ∂E/∂out · ∂out/∂net with the activation's "
-                              "derivative cancelled, exact even where an output rounds to 0 or 1.",
-                              torch=self.loss_record.fused.pytorch),)
+            notes += (t("The loss is computed from the output nets (the logits), like PyTorch's {torch}, so "
+                        "∂E/∂net of an output is one closed form: ∂E/∂out · ∂out/∂net with the activation's "
+                        "derivative cancelled, exact even where an output rounds to 0 or 1.",
+                        self.lang, torch=self.loss_record.fused.pytorch),)
         return Step(
             **head, latex_symbolic=chain.symbolic_latex, latex_numeric=chain.numeric_latex, value=chain.value,
             param=ref, factors=chain.terms, notes=notes, latex_general=chain.general_latex,
@@ -347,16 +344,16 @@ class Walkthrough:
         if self.update_problem and (first or not (math.isfinite(new) and math.isfinite(upd.gradient(ref)))):
             notes += (self.update_problem,)
         if isinstance(ref, Bias) and not upd.train_biases:
-            notes += (self._t("Biases are fixed here (train_biases is false): {param} keeps its value.",
-                              param=nm.param(ref)),)
+            notes += (t("Biases are fixed here (train_biases is false): {param} keeps its value.",
+                        self.lang, param=nm.param(ref)),)
             return Step(**head, latex_symbolic=rf"{{{p}}}^{{+}} = {p}",
                         latex_numeric=rf"{{{p}}}^{{+}} = {nums.fmt(old)}", value=old, param=ref, notes=notes,
                         **self._own(ref))
         if upd.update_order == "output_first" and ref.target.layer < sc.n_layers:
-            notes += (self._t("Update order output_first: this gradient is backpropagated through the "
-                              "already-updated weights of the layers above."),)
+            notes += (t("Update order output_first: this gradient is backpropagated through the "
+                        "already-updated weights of the layers above.", self.lang),)
         if sc.n_samples > 1:
-            notes += (self._t("The gradient is the mean over the {n} samples.", n=sc.n_samples),)
+            notes += (t("The gradient is the mean over the {n} samples.", self.lang, n=sc.n_samples),)
         lr, grad = upd.learning_rate, upd.gradient(ref)
         return Step(
             **head,

@@ -180,8 +180,10 @@ def test_an_installed_package_carries_every_file_bpviz_reads():
     data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     for path in (root / "bpviz").rglob("*"):
         if path.is_file() and path.suffix not in (".py", ".pyc"):
-            package = ".".join(path.parent.relative_to(root).parts)
-            assert any(fnmatch.fnmatch(path.name, g) for g in data.get(package, [])), f"{path} is not package data"
+            rel = path.relative_to(root)  # a glob may reach into a package's subfolders ("locale/*/LC_MESSAGES/*.mo")
+            assert any(fnmatch.fnmatch(rel.relative_to(Path(*package.split("."))).as_posix(), g)
+                       for package, globs in data.items() if rel.is_relative_to(Path(*package.split(".")))
+                       for g in globs), f"{path} is not package data"
 
 
 def test_an_unchanged_slider_goes_to_the_browser_as_a_hash():

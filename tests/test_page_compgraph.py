@@ -129,7 +129,7 @@ def test_deep_wide_network_uses_one_neuron_mode(at):
     at.session_state["bpviz_app"].scenario = s
     at.run()
     assert_clean(at)
-    assert not at.radio  # no whole-loss choice offered
+    assert not at.main.radio  # no whole-loss choice offered (the sidebar's radio is the language switch)
     assert any("too many operations" in i.value for i in at.info)
     focus = at.selectbox(key="cg_focus")
     assert len(focus.options) == 6 * 8 + 2

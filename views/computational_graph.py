@@ -95,11 +95,11 @@ def _pretty(formula: str) -> str:
     return formula.replace("**2", "²").replace("**", "^").replace("*", "·")
 
 
-def _who(node: compgraph.OpNode) -> str:
+def _who(node: compgraph.OpNode, lang: str = "en") -> str:
     """A node as the student finds it: by name (w5, out_h1, E), or for an unnamed intermediate its id and box."""
     if node.name:
         return f"**{node.name}**"
-    return f"**{node.id}** (the `{node.op}` box)"
+    return t("**{id}** (the `{op}` box)", lang, id=node.id, op=node.op)
 
 
 def _explain_step(app: AppState, graph: compgraph.OpGraph, k: int) -> None:
@@ -112,16 +112,17 @@ def _explain_step(app: AppState, graph: compgraph.OpGraph, k: int) -> None:
     node = graph.node(step.node)
     grads = graph.gradients_after(k)
     st.markdown(t("**Step {k} of {n}**: {who}, defined as {formula}; value {value}, gradient ∂E/∂{id} = {grad}",
-                  lang=lang, k=k, n=graph.n_steps, who=_who(node), formula=_pretty(node.formula),
-                  value=widgets.fmt(node.value, d), id=node.id, grad=widgets.fmt(grads.get(node.id, 0.0), d)))
+                  lang=lang, k=k, n=graph.n_steps, who=_who(node, lang), formula=_pretty(node.formula),
+                  value=widgets.fmt(node.value, d, lang), id=node.id,
+                  grad=widgets.fmt(grads.get(node.id, 0.0), d, lang)))
     lines = []
     for e in step.edges:
         edge = graph.edges[e]
         child = graph.node(edge.child)
         lines.append(t("- to {child}: local derivative {formula} = {local}; passes {grad} × {local} = "
-                       "**{contribution}**", lang=lang, child=_who(child), formula=_pretty(edge.local_formula),
-                       local=widgets.fmt(edge.local, d), grad=widgets.fmt(grads.get(node.id, 0.0), d),
-                       contribution=widgets.fmt(edge.contribution, d)))
+                       "**{contribution}**", lang=lang, child=_who(child, lang), formula=_pretty(edge.local_formula),
+                       local=widgets.fmt(edge.local, d, lang), grad=widgets.fmt(grads.get(node.id, 0.0), d, lang),
+                       contribution=widgets.fmt(edge.contribution, d, lang)))
     st.markdown("\n".join(lines))
     st.caption(t("Unnamed intermediate values are called v1, v2, ...: hover a box in the graph to see its name.",
                  lang))
@@ -136,16 +137,16 @@ def _explain_overflow(app: AppState, graph: compgraph.OpGraph) -> None:
     lang, d = app.lang, app.decimals
     node = graph.node(where.node)
     if where.edge is None:
-        args = ", ".join(widgets.fmt(graph.node(c).value, d) for c in node.children)
+        args = ", ".join(widgets.fmt(graph.node(c).value, d, lang) for c in node.children)
         first = t("In the forward pass {who} = {op}({args}) is {value}: beyond what float64 holds "
-                  "(about ±1.8 × 10³⁰⁸), or not a number at all (∞ − ∞, 0 · ∞).", lang, who=_who(node), op=node.op,
-                  args=args, value=widgets.fmt(node.value, d))
+                  "(about ±1.8 × 10³⁰⁸), or not a number at all (∞ − ∞, 0 · ∞).", lang, who=_who(node, lang),
+                  op=node.op, args=args, value=widgets.fmt(node.value, d, lang))
     else:
         edge = graph.edges[where.edge]
         first = t("In the backward pass {who} passes ∂E/∂{id} × local derivative {local} to {child}, which is "
-                  "{value}: beyond what float64 holds, or not a number (0 · ∞).", lang, who=_who(node), id=node.id,
-                  local=widgets.fmt(edge.local, d), child=_who(graph.node(edge.child)),
-                  value=widgets.fmt(edge.contribution, d))
+                  "{value}: beyond what float64 holds, or not a number (0 · ∞).", lang, who=_who(node, lang),
+                  id=node.id, local=widgets.fmt(edge.local, d, lang), child=_who(graph.node(edge.child), lang),
+                  value=widgets.fmt(edge.contribution, d, lang))
     st.warning(first + " " + t(
         "Every box computed from it says so too. The engine does not build the loss from these elementary "
         "operations: it uses stable closed forms (σ(z) without e^(−z) for large |z|, the loss from the logits, "
@@ -166,8 +167,9 @@ def _leaf_check(app: AppState, comp: Computed, graph: compgraph.OpGraph) -> None
     rows = []
     for ref, g in graph.param_gradients().items():
         e = engine.gradient_of(grads, ref)
-        rows.append({t("parameter", app.lang): nm.param(ref), t("graph", app.lang): widgets.fmt(g, app.decimals),
-                     t("engine", app.lang): widgets.fmt(e, app.decimals),
+        rows.append({t("parameter", app.lang): nm.param(ref),
+                     t("graph", app.lang): widgets.fmt(g, app.decimals, app.lang),
+                     t("engine", app.lang): widgets.fmt(e, app.decimals, app.lang),
                      t("agree", app.lang): _agree(g, e, app.lang)})
     with st.expander(t("Parameter leaves vs the engine's backward pass", app.lang)):
         st.dataframe(rows, hide_index=True, width="stretch")

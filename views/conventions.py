@@ -5,7 +5,7 @@ import streamlit as st
 from bpviz import engine, gradcheck, numbers
 from bpviz.conventions import reference_checks
 from bpviz.functions import LOSSES
-from bpviz.i18n import t
+from bpviz.i18n import N_, t
 from bpviz.naming import names_for
 from bpviz.ui import boundary, state, widgets
 from bpviz.ui.computed import Computed
@@ -15,8 +15,8 @@ from bpviz.walkthrough import update_problem
 ORDERS = engine.UPDATE_ORDERS
 REFERENCE_DECIMALS = 9  # the published figures' precision (Mazur prints 0.291027924)
 # the same words in the control and in both tables (a student should not have to map output_first to "Mazur")
-ORDER_LABELS = {"simultaneous": "simultaneous (PyTorch's optimizer.step())",
-                "output_first": "output layer first (Mazur)"}
+ORDER_LABELS = {"simultaneous": N_("simultaneous (PyTorch's optimizer.step())"),
+                "output_first": N_("output layer first (Mazur)")}
 
 
 def _set_train_biases(value: bool) -> None:
@@ -29,8 +29,8 @@ def _set_update_order(value: str) -> None:
 
 def _convention(train_biases: bool, update_order: str, lang: str) -> str:
     """A convention in words: "biases trained, output layer first (Mazur)"."""
-    return t("biases {b}, {o}", lang=lang, b=t("trained" if train_biases else "fixed", lang=lang),
-             o=t(ORDER_LABELS[update_order], lang=lang))
+    order = t(ORDER_LABELS[update_order], lang=lang)  # marked with N_ in ORDER_LABELS
+    return t("biases trained, {o}", lang=lang, o=order) if train_biases else t("biases fixed, {o}", lang=lang, o=order)
 
 
 def body(app: AppState, comp: Computed) -> None:
@@ -48,7 +48,7 @@ def body(app: AppState, comp: Computed) -> None:
     c1.caption(t("PyTorch trains them; the hand-worked versions keep them fixed.", lang=lang))
     state.seed_widget("conv_update_order", s.update_order)
     c2.radio(t("Update order", lang=lang), ORDERS, horizontal=True,
-             format_func=lambda o: t(ORDER_LABELS[o], lang=lang),
+             format_func=lambda o: t(ORDER_LABELS[o], lang=lang),  # marked with N_ in ORDER_LABELS
              **state.on_widget("conv_update_order", _set_update_order))
     rows, problems = [], []
     for tb in (True, False):
@@ -58,13 +58,15 @@ def body(app: AppState, comp: Computed) -> None:
             current = tb == s.train_biases and order == s.update_order
             problem = update_problem(update, names_for(s.layers), REFERENCE_DECIMALS, lang)
             if problem:
-                problems.append(f"{_convention(tb, order, lang)}: {problem}")
-            rows.append({t("biases", lang=lang): t("trained" if tb else "fixed", lang=lang),
-                         t("update order", lang=lang): t(ORDER_LABELS[order], lang=lang),
-                         t("E after one step", lang=lang): numbers.text(e1, REFERENCE_DECIMALS, minus="−"),
+                problems.append(t("{convention}: {problem}", lang=lang, convention=_convention(tb, order, lang),
+                                  problem=problem))
+            order_label = t(ORDER_LABELS[order], lang=lang)  # marked with N_ in ORDER_LABELS
+            rows.append({t("biases", lang=lang): t("trained", lang=lang) if tb else t("fixed", lang=lang),
+                         t("update order", lang=lang): order_label,
+                         t("E after one step", lang=lang): numbers.text(e1, REFERENCE_DECIMALS, minus="−", lang=lang),
                          t("current", lang=lang): "◀" if current else ""})
     st.markdown(t("**This scenario** (E now = {e}): one step under each convention", lang=lang,
-                  e=numbers.text(comp.trace.loss, REFERENCE_DECIMALS, minus="−")))
+                  e=numbers.text(comp.trace.loss, REFERENCE_DECIMALS, minus="−", lang=lang)))
     st.dataframe(rows, hide_index=True, width="stretch")
     for problem in problems:  # generated text (parameter names, numbers): no user input in it
         st.warning(problem)
@@ -75,7 +77,9 @@ def body(app: AppState, comp: Computed) -> None:
     for c in reference_checks():
         ref_rows.append({
             t("agree", lang=lang): "✓" if c.agrees else "✗",
-            t("published figure", lang=lang): f"{t(c.what, lang=lang)} ({c.source})",
+            t("published figure", lang=lang): t("{what} ({source})", lang=lang,
+                                                 what=t(c.what, lang=lang),  # marked with N_ in bpviz.conventions
+                                                 source=t(c.source, lang=lang)),  # marked with N_ in bpviz.conventions
             t("convention", lang=lang): _convention(c.train_biases, c.update_order, lang),
             t("published", lang=lang): " / ".join(f"{v:.{c.published_digits}f}" for v in c.published),
             t("this app", lang=lang): " / ".join(f"{v:.{c.published_digits}f}" for v in c.app),
@@ -100,7 +104,8 @@ def _losses_in_pytorch(app: AppState, comp: Computed) -> None:
                      "one function and its derivative everywhere. {torch} on the outputs is the same function until "
                      "an output rounds to exactly 0 or 1; there it clamps log at −100 and its slope becomes 0. Here: "
                      "E = {e} from the logits, {e_out} from the outputs.", lang, loss=s.loss,
-                     torch=record.pytorch.split(" ")[0], e=f"{comp.trace.loss:.9g}", e_out=f"{outputs_form:.9g}"))
+                     torch=record.pytorch.split(" ")[0], e=format(comp.trace.loss, ".9g"),
+                     e_out=format(outputs_form, ".9g")))
 
 
 def _gradient_check(app: AppState, comp: Computed) -> None:
@@ -111,7 +116,7 @@ def _gradient_check(app: AppState, comp: Computed) -> None:
     nm = names_for(s.layers)
     st.caption(t("Five-point central differences with h = {h}; they agree when |backprop − estimate| ≤ max(10⁻⁶ × the "
                  "larger of the two, the estimate's own rounding error 1.5 · {ulps} ε · S / h, S the size of the "
-                 "numbers summed to get E); largest relative error {err:.1e}", lang, h=f"{check.h:g}",
+                 "numbers summed to get E); largest relative error {err:.1e}", lang, h=format(check.h, "g"),
                  ulps=gradcheck.ROUNDING_ULPS, err=check.max_relative_error))
     st.dataframe([{t("parameter", lang): nm.param(r), t("backprop", lang): f"{a:.10f}",
                    t("finite differences", lang): f"{n:.10f}", t("relative error", lang): f"{e:.1e}",

@@ -12,7 +12,7 @@ def body(app, comp) -> None:
     if app.present:
         widgets.presenter_bar(app, t("Backpropagation, step by step", lang))
     else:
-        st.markdown(f"## {t('Backpropagation, step by step', lang)}")
+        st.markdown("## " + t("Backpropagation, step by step", lang))
     intro, start = st.columns([3, 2])
     with intro:
         st.markdown(t(
@@ -33,8 +33,9 @@ def body(app, comp) -> None:
         st.markdown(t("**Where to start**", lang))
         for page in PAGES:
             if page.what:
-                st.page_link(page.path, label=t(page.title, lang), icon=":material/arrow_forward:",
-                             help=t(page.what, lang))
+                st.page_link(page.path, label=t(page.title, lang),  # marked with N_ in navigation.PAGES
+                             icon=":material/arrow_forward:",
+                             help=t(page.what, lang))  # marked with N_ in navigation.PAGES
     widgets.network_chart(app, comp, None, key="home_graph")
     widgets.output_metrics(app, comp)
 

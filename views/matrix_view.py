@@ -37,7 +37,7 @@ def body(app: AppState, comp: Computed) -> None:
                        **state.on_widget(KEY, state.show_gradient_of))
     entry = matrix_entry_for(ref, s.layers, lang)
     st.info(t("{entry} = {value}", lang, entry=entry.text,
-              value=widgets.fmt(engine.gradient_of(comp.grads, ref), app.decimals)))
+              value=widgets.fmt(engine.gradient_of(comp.grads, ref), app.decimals, lang)))
     for ms in matrix_steps(s, comp.trace, comp.grads, decimals=app.decimals, sample=comp.sample, lang=lang):
         st.markdown(f"#### {ms.title}")
         st.latex(ms.latex_general)

@@ -5,25 +5,25 @@ import streamlit as st
 from bpviz import builder
 from bpviz.config import MAX_HIDDEN_LAYERS, MAX_NEURONS
 from bpviz.functions import HIDDEN_ACTIVATIONS, output_activations
-from bpviz.i18n import t
+from bpviz.i18n import N_, t
 from bpviz.ui import boundary, notice, state, widgets
 from bpviz.ui.computed import Computed
 from bpviz.ui.state import AppState
 
 PRESET_INFO = {
-    "seed": "The worked example: 2-2-2, sigmoid, ½·Σ(t − out)², η = 0.5 (PyTorch's conventions: biases trained).",
-    "mazur": "The same network with Matt Mazur's conventions: biases fixed, output layer updated first.",
-    "xor_2_2_1": "XOR with 2 hidden neurons: the classic problem a single layer cannot solve.",
-    "xor_2_4_1": "XOR with 4 hidden neurons: more room, trains more reliably.",
-    "softmax_3class": "Three classes: softmax outputs and cross-entropy loss (δ = out − t at the output).",
-    "relu_dead_units": "A ReLU network with dead units: negative net for every sample, so their gradient is 0.",
+    "seed": N_("The worked example: 2-2-2, sigmoid, ½·Σ(t − out)², η = 0.5 (PyTorch's conventions: biases trained)."),
+    "mazur": N_("The same network with Matt Mazur's conventions: biases fixed, output layer updated first."),
+    "xor_2_2_1": N_("XOR with 2 hidden neurons: the classic problem a single layer cannot solve."),
+    "xor_2_4_1": N_("XOR with 4 hidden neurons: more room, trains more reliably."),
+    "softmax_3class": N_("Three classes: softmax outputs and cross-entropy loss (δ = out − t at the output)."),
+    "relu_dead_units": N_("A ReLU network with dead units: negative net for every sample, so their gradient is 0."),
 }
 INIT_INFO = {
-    "seed": "the seed's pattern (0.15, 0.20, 0.25, ... as in the worked example)",
-    "uniform": "uniform on (−1, 1)",
-    "xavier": "Xavier/Glorot uniform: ±√(6 / (fan_in + fan_out))",
-    "he": "He normal: N(0, 2 / fan_in), made for ReLU",
-    "zeros": "all zeros (see what happens to symmetry)",
+    "seed": N_("the seed's pattern (0.15, 0.20, 0.25, ... as in the worked example)"),
+    "uniform": N_("uniform on (−1, 1)"),
+    "xavier": N_("Xavier/Glorot uniform: ±√(6 / (fan_in + fan_out))"),
+    "he": N_("He normal: N(0, 2 / fan_in), made for ReLU"),
+    "zeros": N_("all zeros (see what happens to symmetry)"),
 }
 # the form's fields (options and widget keys alike) and their defaults; hidden layer l adds bld_n_l and bld_act_l
 DEFAULTS = {"bld_inputs": 2, "bld_hidden": 1, "bld_outputs": 2, "bld_out_act": "sigmoid", "bld_loss": "half_sse",
@@ -100,7 +100,8 @@ def _form(app: AppState) -> None:
     i1.selectbox(t("Initial weights", lang), list(INIT_INFO), **_field(app, "bld_init"))
     i2.number_input(t("Random seed", lang), 0, 10_000, **_field(app, "bld_seed"))
     i3.number_input(t("Learning rate η", lang), 0.001, 100.0, step=0.1, format="%.3f", **_field(app, "bld_lr"))
-    st.caption(t("Initial weights: {info}", lang, info=t(INIT_INFO[_value(app.options, "bld_init")], lang)))
+    info = t(INIT_INFO[_value(app.options, "bld_init")], lang)  # marked with N_ in INIT_INFO
+    st.caption(t("Initial weights: {info}", lang, info=info))
     st.button(t("Build network", lang), **state.on_click("bld_build", _build), type="primary", width="stretch")
     notice.message_here(app, "builder")
 
@@ -113,7 +114,7 @@ def body(app: AppState, comp: Computed) -> None:
     s = app.scenario
     st.subheader(t("Current network: {layers}", lang, layers="-".join(map(str, s.layers))))
     st.caption(t("activations: {acts}; loss: {loss}; η = {lr}", lang, acts=", ".join(s.activations),
-                 loss=s.loss, lr=widgets.fmt(s.learning_rate, app.decimals)))
+                 loss=s.loss, lr=widgets.fmt(s.learning_rate, app.decimals, lang)))
     note = builder.symmetry_note(s, lang=lang)
     if note:
         st.warning(note)
@@ -126,7 +127,7 @@ def body(app: AppState, comp: Computed) -> None:
         for name, info in PRESET_INFO.items():
             # the button over its lesson, not beside it: beside, a 1280 px screen cut names to "xor…", "relu…"
             st.button(name, **state.on_click(f"bld_preset_{name}", state.load_preset, name), width="stretch")
-            st.caption(t(info, lang))
+            st.caption(t(info, lang))  # marked with N_ in PRESET_INFO
     with right:
         st.subheader(t("Build your own", lang))
         _form(app)

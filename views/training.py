@@ -34,6 +34,13 @@ def _shown_dataset(app: AppState) -> str:
     return CURRENT_SAMPLES
 
 
+def _data_label(name: str, lang: str) -> str:
+    """A data choice as the selector shows it: a data set by its name, the scenario's own samples in words."""
+    if name == CURRENT_SAMPLES:
+        return t(CURRENT_SAMPLES, lang)  # marked with N_ in bpviz.ui.state
+    return name
+
+
 def body(app: AppState, comp: Computed) -> None:
     s = app.scenario
     lang = app.lang
@@ -45,6 +52,7 @@ def body(app: AppState, comp: Computed) -> None:
     if s.layers[0] == 2 and s.layers[-1] in (1, 2):
         state.seed_widget(DATA_OPTION, _shown_dataset(app))
         c1.selectbox(t("Data", lang), [CURRENT_SAMPLES, *DATASET_NAMES],
+                     format_func=lambda name: _data_label(name, lang),
                      help=t("Replace the scenario's samples by a classic data set (fixed random seed)", lang),
                      **state.on_widget(DATA_OPTION, state.use_dataset, DATA_OPTION))
     else:
@@ -58,8 +66,8 @@ def body(app: AppState, comp: Computed) -> None:
     notice.message_here(app, "training")  # e.g. a data set this network cannot take
     st.caption(t("{n} sample(s), η = {lr}, biases {biases}, update order {order}. Training starts from the current "
                  "weights; it does not change them until you keep the result.", lang=lang, n=s.n_samples,
-                 lr=widgets.fmt(s.learning_rate, app.decimals), biases=t("trained" if s.train_biases else "fixed",
-                                                                       lang=lang), order=s.update_order))
+                 lr=widgets.fmt(s.learning_rate, app.decimals, lang),
+                 biases=t("trained", lang=lang) if s.train_biases else t("fixed", lang=lang), order=s.update_order))
     if run:
         bar = st.progress(0.0, text=t("Training ...", lang=lang))
         result = training.train(s, steps, stop_loss=stop if stop > 0 else None,
@@ -105,18 +113,20 @@ def _summary(app: AppState, result: training.TrainResult) -> None:
         above = int(np.argmax(result.losses > result.losses[0]))
         st.warning(t("Training made the loss worse: E rose above its starting value {start} at step {k} and ends "
                      "at {end} (highest {top}). Each step overshoots the minimum: the learning rate η = {lr} is "
-                     "probably too large; try a smaller one.", lang=lang, start=widgets.fmt(float(result.losses[0]), d),
-                     k=above, end=widgets.fmt(result.final_loss, d), top=widgets.fmt(float(result.losses.max()), d),
-                     lr=f"{result.final.learning_rate:g}"))
+                     "probably too large; try a smaller one.", lang=lang,
+                     start=widgets.fmt(float(result.losses[0]), d, lang), k=above,
+                     end=widgets.fmt(result.final_loss, d, lang), top=widgets.fmt(float(result.losses.max()), d, lang),
+                     lr=format(result.final.learning_rate, "g")))
     a, b, c, keep = st.columns([1, 1, 1, 2], vertical_alignment="center")
-    a.metric(t("Steps run", lang=lang), f"{result.stopped_at:,}", help=t(result.reason, lang=lang))
-    b.metric(t("E at start", lang=lang), widgets.fmt(float(result.losses[0]), d), help=repr(float(result.losses[0])))
-    c.metric(t("E at the end", lang=lang), widgets.fmt(result.final_loss, d), help=repr(result.final_loss),
-             delta=widgets.fmt(result.final_loss - float(result.losses[0]), d), delta_color="inverse")
+    reason = t(result.reason, lang=lang)  # marked with N_ in bpviz.training
+    a.metric(t("Steps run", lang=lang), f"{result.stopped_at:,}", help=reason)
+    b.metric(t("E at start", lang=lang), widgets.fmt(float(result.losses[0]), d, lang),
+             help=repr(float(result.losses[0])))
+    c.metric(t("E at the end", lang=lang), widgets.fmt(result.final_loss, d, lang), help=repr(result.final_loss),
+             delta=widgets.fmt(result.final_loss - float(result.losses[0]), d, lang), delta_color="inverse")
     keep.button(t("Continue from the trained weights", lang=lang), **state.on_click("train_keep", state.keep_trained),
                 help=t("Make the trained network the current scenario (Undo goes back)", lang=lang), width="stretch")
-    st.caption(t("{reason} in {seconds:.2f} s.", lang=lang, reason=t(result.reason, lang=lang).capitalize(),
-                 seconds=result.seconds))
+    st.caption(t("{reason} in {seconds:.2f} s.", lang=lang, reason=reason.capitalize(), seconds=result.seconds))
 
 
 boundary.run_page(body)

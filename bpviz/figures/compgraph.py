@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 
 from .. import numbers
-from ..compgraph import OpEdge, OpGraph
-from ..i18n import t
+from ..compgraph import KIND_NAMES, OpEdge, OpGraph
+from ..i18n import N_, t
 
 # plot-area width (px) the layout is planned for: the main column at 1280×800 with the sidebar open
 NOMINAL_WIDTH = 800
@@ -432,7 +432,8 @@ def _edge_ends(edges: list[OpEdge], centre: float, w: float, other_end: Callable
 def _node_hover(graph: OpGraph, nid: str, grads: dict[str, float], final: frozenset[str],
                 traversed: frozenset[int], decimals: int, lang: str) -> str:
     n = graph.node(nid)
-    lines = [f"<b>{n.name or n.id}</b>" + (f"  ({n.op})" if n.op else f"  ({t(n.kind, lang)})")]
+    what = n.op or t(KIND_NAMES[n.kind], lang)  # marked with N_ in bpviz.compgraph
+    lines = [f"<b>{n.name or n.id}</b>  ({what})"]
     if n.op:
         lines.append(n.formula)
     lines.append(t("data (forward value) = {v}", lang, v=numbers.exact(n.value)))
@@ -463,11 +464,11 @@ def _legend(current: str | None, lang: str) -> list[dict]:
     notes.append({**base, "name": "legend", "yshift": 58,
                   "text": t("Each box: op (a named value's name in blue) or leaf · d = forward value · "
                             "g = gradient ∂E/∂node", lang)})
-    chips = [("not reached", FILL_PENDING, "#888888"), ("accumulating …", FILL_PARTIAL, "#888888"),
-             ("final", FILL_FINAL, "#888888"), ("this step", FILL_CURRENT, EDGE_CURRENT)]
+    chips = [(N_("not reached"), FILL_PENDING, "#888888"), (N_("accumulating …"), FILL_PARTIAL, "#888888"),
+             (N_("final"), FILL_FINAL, "#888888"), (N_("this step"), FILL_CURRENT, EDGE_CURRENT)]
     shift = 0.0
     for label, fill, border in chips:
-        text = t(label, lang)
+        text = t(label, lang)  # marked with N_ in chips above
         notes.append({**base, "name": f"legend {label}", "yshift": 32, "xshift": shift, "text": text,
                       "bgcolor": fill, "bordercolor": border, "borderwidth": 1.5, "borderpad": 3})
         shift += len(text) * 6.4 + 16
@@ -523,7 +524,7 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
     shapes, partial = _boxes(graph, lay, state)
     # plain dicts, one go.Figure at the end without per-property validation (speed)
     traces = [*_edge_lines(graph, lay, state), hover_trace, *_node_traces(graph, lay, state, decimals, lang, scale)]
-    notes = [*_local_labels(graph, lay, state, edge_hover, decimals, scale), *_legend(state.current, lang)]
+    notes = [*_local_labels(graph, lay, state, edge_hover, decimals, scale, lang), *_legend(state.current, lang)]
     return go.Figure(data=traces, layout=_figure_layout(graph, lay, state, shapes, notes, partial, scale, height,
                                                          _title(graph, state, decimals, lang)), _validate=False)
 
@@ -569,7 +570,7 @@ def _edge_hover(graph: OpGraph, lay: GraphLayout, state: _Progress, decimals: in
 
 
 def _local_labels(graph: OpGraph, lay: GraphLayout, state: _Progress, edge_hover: dict[int, str], decimals: int,
-                  scale: float) -> list[dict]:
+                  scale: float, lang: str = "en") -> list[dict]:
     """The local derivative of each current edge, just under the box that receives grad · local; where the labels
     of one row would touch (a wide sum), the number alone (the legend says what red numbers are)."""
     labels = {i: (lay.routes[i][0], fmt(graph.edges[i].local, decimals)) for i in state.current_edges}
@@ -577,7 +578,7 @@ def _local_labels(graph: OpGraph, lay: GraphLayout, state: _Progress, edge_hover
         a != b and abs(pa[1] - pb[1]) < 1 and abs(pa[0] - pb[0]) < (len(va) + len(vb) + 12) * LABEL_CHAR_W / 2 + 6
         for a, (pa, va) in labels.items() for b, (pb, vb) in labels.items())
     return [{"x": xc, "y": yc + 2, "xanchor": "center", "yanchor": "top", "showarrow": False,
-             "text": f"<b>{value if crowded else 'local ' + value}</b>", "name": f"local {i}",
+             "text": "<b>" + (value if crowded else t("local {v}", lang, v=value)) + "</b>", "name": f"local {i}",
              "hovertext": edge_hover[i],  # the label sits over the edge's hover point
              "font": {"size": LABEL_FONT * scale, "color": EDGE_CURRENT}, "bgcolor": LABEL_BACKGROUND, "borderpad": 1}
             for i, ((xc, yc), value) in sorted(labels.items())]

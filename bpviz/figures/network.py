@@ -668,12 +668,11 @@ def _edge(req: _Request, ref: ParamRef, value: float, grad: float, route: str, s
     pname, grad_mode = req.names.param(ref), req.mode == "gradients"
     shown = grad if grad_mode else value
     label = f"∂E/∂{pname} = {_fmt(shown, req.decimals)}" if grad_mode else f"{pname} = {_fmt(shown, req.decimals)}"
-    what = t("weight" if ref.TAG == "w" else "bias", req.lang)
-    hover = (
-        f"<b>{pname}</b>: {route}<br>"
-        f"{what} {pname} = {exact(value)}<br>"
-        f"∂E/∂{pname} = {exact(grad)}"
-    )
+    if ref.TAG == "w":
+        own = t("weight {p} = {v}", req.lang, p=pname, v=exact(value))
+    else:
+        own = t("bias {p} = {v}", req.lang, p=pname, v=exact(value))
+    hover = f"<b>{pname}</b>: {route}<br>" + own + f"<br>∂E/∂{pname} = {exact(grad)}"
     if req.batched:
         mean = ref.read(req.grads.dE_dW, req.grads.dE_db)
         hover += "<br>" + t("(∂E/∂ of sample {s}'s loss; the update uses the mean over the {n} samples: {m})",
@@ -898,7 +897,7 @@ def _label_annotations(edges: list[_Edge], labels: dict, hi: _Highlight, font: f
 def _legend(req: _Request, geo: _Geometry) -> dict:
     """What colours, widths and dotted lines mean, above the plot at the left."""
     lang = req.lang
-    what = t("∂E/∂w", lang) if req.grad_mode else t("weight", lang)
+    what = "∂E/∂w" if req.grad_mode else t("weight", lang)
     legend = (
         f'<span style="color:{POSITIVE_COLOUR}">━━</span> {what} &gt; 0   '
         f'<span style="color:{NEGATIVE_COLOUR}">━━</span> {what} &lt; 0   '
@@ -1010,8 +1009,9 @@ def _node_hover(scenario: Scenario, trace: Trace, grads: Gradients, names: Names
         text += "<br>" + t("(∂E/∂out is beyond float64 where an output rounds to exactly 0 or 1; the loss is computed "
                            "from the net, so δ above is exact)", lang)
     if l == L:
-        text += (f"<br>{t('target', lang)} t{j + 1} = {exact(scenario.targets[sample, j])}"
-                 f"<br>{t('loss share', lang)} = {exact(trace.loss_share[sample, j])}")
+        target = f"t{j + 1}"
+        text += ("<br>" + t("target {label} = {v}", lang, label=target, v=exact(scenario.targets[sample, j]))
+                 + "<br>" + t("loss share = {v}", lang, v=exact(trace.loss_share[sample, j])))
     if scenario.n_samples > 1:
         text += "<br>" + t("sample {s} of {n}", lang, s=sample + 1, n=scenario.n_samples)
     return text

@@ -96,7 +96,7 @@ def loss_curve_figure(result: TrainResult, log_scale: bool = False, lang: str = 
         ))
         fig.add_annotation(
             x=k, y=1, yref="paper", xanchor="right", yanchor="top", showarrow=False,
-            text=t("diverged at step {k}", lang, k=f"{k:,}"), font={"size": 17, "color": DIVERGED_COLOUR},
+            text=t("diverged at step {k}", lang, k=format(k, ",")), font={"size": 17, "color": DIVERGED_COLOUR},
             bgcolor="rgba(255,255,255,0.85)",
         )
     elif result.reason == TARGET_REACHED:
@@ -108,10 +108,10 @@ def loss_curve_figure(result: TrainResult, log_scale: bool = False, lang: str = 
         ))
         fig.add_annotation(
             x=k, y=y[-1], showarrow=True, arrowhead=2, ax=-90, ay=-45, font={"size": 16, "color": "#111"},
-            text=t("target reached at step {k}", lang, k=f"{k:,}"), bgcolor="rgba(255,255,255,0.85)",
+            text=t("target reached at step {k}", lang, k=format(k, ",")), bgcolor="rgba(255,255,255,0.85)",
         )
-    title = t("E over {n} steps: final {e}", lang, n=f"{k:,}", e=f"{losses[-1]:.4g}")
-    _layout(fig, title, t("step", lang), t("loss E", lang) + (t(" (log scale)", lang) if log_scale else ""))
+    title = t("E over {n} steps: final {e}", lang, n=format(k, ","), e=format(losses[-1], ".4g"))
+    _layout(fig, title, t("step", lang), t("loss E (log scale)", lang) if log_scale else t("loss E", lang))
     if log_scale:
         fig.update_yaxes(type="log", exponentformat="power")
     pad = 0.03 * max(k, 1)  # room for the end marker
@@ -173,7 +173,7 @@ def outputs_figure(result: TrainResult, lang: str = "en") -> go.Figure:
                 x=[x[0], x[-1]], y=[target, target], mode="lines", name=t("target {label}", lang, label=label),
                 legendgroup=f"{s}:{k}", showlegend=False, meta={"key": f"target:{s}:{k}"},
                 line={"color": colour, "width": 2, "dash": "dot"},
-                hovertemplate=t("target {label} = {v}", lang, label=label, v=f"{target:g}") + "<extra></extra>",
+                hovertemplate=t("target {label} = {v}", lang, label=label, v=format(target, "g")) + "<extra></extra>",
             ))
             i += 1
     title = t("Outputs over training (dotted: targets)", lang)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from ..config import clip
+from ..config import ScenarioError, clip
 from ..i18n import t
 from . import link, live_slider, navigation, nodelay, notice, state
 from .computed import Computed, compute
@@ -56,7 +56,8 @@ def main() -> None:
                        initial_sidebar_state="collapsed" if app.present else "auto")
     st.html(STYLE)
     page = navigation.navigation(app.lang)
-    st.set_page_config(page_title=f"bpviz · {t(navigation.spec_at(page.url_path).title, app.lang)}")
+    title = t(navigation.spec_at(page.url_path).title, app.lang)  # marked with N_ in navigation.PAGES
+    st.set_page_config(page_title=f"bpviz · {title}")
     if app.goto is not None:
         target, app.goto = app.goto, None
         st.switch_page(target)
@@ -94,6 +95,7 @@ def run_page(body: Callable[[AppState, Computed], None]) -> None:
         st.error(t("Something went wrong on this page. Your scenario is kept: try Undo in the sidebar, or Reset to "
                    "seed, or start again from the worked example with the button below.", app.lang))
         # the exception's text may quote the user's input: plain text, one line, clipped
-        notice.plain_box("page_error", f"{type(exc).__name__}: {clip(str(exc), ERROR_DETAIL_CHARS)}")
+        detail = exc.text(app.lang) if isinstance(exc, ScenarioError) else str(exc)
+        notice.plain_box("page_error", f"{type(exc).__name__}: {clip(detail, ERROR_DETAIL_CHARS)}")
         st.button(t("Start again from the worked example", app.lang),
                   **state.on_click("error_reset", state.reset_everything))

@@ -29,8 +29,8 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import MAX_SAMPLES, SEED_DOCUMENT, ScenarioError, parse_json, validate
-from ..i18n import LANGUAGES, t
+from ..config import MAX_SAMPLES, SEED_DOCUMENT, ScenarioError, clip, parse_json, validate
+from ..i18n import LANGUAGES, N_, t
 from ..ids import Phase, StepId
 from ..walkthrough import step_ids
 from .state import DEFAULT_DECIMALS, MAX_DECIMALS, MIN_DECIMALS, AppState, check_options
@@ -75,7 +75,7 @@ def unpack(text: str, lang: str = "en") -> Any:
     try:
         return parse_json(raw)
     except ScenarioError as exc:
-        raise LinkError(exc.reason) from None
+        raise LinkError(clip(exc.message.text(lang), None)) from None
 
 
 # ---------------------------------------------------------------- state → query
@@ -125,11 +125,11 @@ def from_query(query: Mapping[str, Any]) -> tuple[AppState, list[str]]:
     app.lang = lang if lang in LANGUAGES else "en"  # first: every warning below is in the link's language
     r = _Reader(app)
     if lang != app.lang:
-        r.warn("lang: unknown language {code!r}; choose one of {choices}", code=_short(lang),
+        r.warn(N_("lang: unknown language {code!r}; choose one of {choices}"), code=_short(lang),
                choices=", ".join(LANGUAGES))
     for key in q:
         if key not in QUERY_KEYS:
-            r.warn("the part {key!r} is not part of a bpviz link and was ignored", key=_short(key))
+            r.warn(N_("the part {key!r} is not part of a bpviz link and was ignored"), key=_short(key))
     if "s" in q:
         r.scenario(str(q["s"]))
     elif "big" in q:
@@ -166,28 +166,29 @@ class _Reader:
         self.warnings: list[str] = []
 
     def warn(self, text: str, **values: object) -> None:
-        self.warnings.append(t(text, self.app.lang, **values))
+        """Add a warning: ``text`` is an English template marked with ``N_`` by the caller."""
+        self.warnings.append(t(text, self.app.lang, **values))  # marked with N_ at each call in this module
 
     def scenario(self, text: str) -> None:
         try:
             self.app.scenario = validate(unpack(text, self.app.lang))
         except LinkError as exc:
-            self.warn("s (the scenario): {error}; showing the worked example instead", error=str(exc))
+            self.warn(N_("s (the scenario): {error}; showing the worked example instead"), error=str(exc))
         except ScenarioError as exc:
             field = "scenario" if exc.path == "(document)" else f"scenario.{exc.path}"
-            self.warn("s ({field}): {reason}; showing the worked example instead", field=_short(field),
-                      reason=_short(exc.reason, 200))
+            self.warn(N_("s ({field}): {reason}; showing the worked example instead"), field=_short(field),
+                      reason=_short(clip(exc.message.text(self.app.lang), None), 200))
 
     def too_large(self, text: str) -> None:
         """``big``: the view's scenario did not fit in the link; say so (the seed is shown), never silently."""
         n = _whole(text, 1, MAX_SAMPLES)
         if n is not None:
-            self.warn("big: this view's network ({n:,} samples) was too large for a link, so the link does not hold "
-                      "it; showing the worked example instead. Load its scenario file again (Scenario file, in the "
-                      "sidebar).", n=n)
+            self.warn(N_("big: this view's network ({n:,} samples) was too large for a link, so the link does not "
+                         "hold it; showing the worked example instead. Load its scenario file again (Scenario file, "
+                         "in the sidebar)."), n=n)
         else:
-            self.warn("big: this view's network was too large for a link, so the link does not hold it; showing the "
-                      "worked example instead. Load its scenario file again (Scenario file, in the sidebar).")
+            self.warn(N_("big: this view's network was too large for a link, so the link does not hold it; showing "
+                         "the worked example instead. Load its scenario file again (Scenario file, in the sidebar)."))
 
     def steps(self, text: str) -> None:
         known = step_ids(self.app.scenario.architecture)
@@ -195,10 +196,10 @@ class _Reader:
             try:
                 sid = StepId.parse(part)
             except ValueError:
-                self.warn("st: {step!r} is not a step; the page starts at its first step", step=_short(part))
+                self.warn(N_("st: {step!r} is not a step; the page starts at its first step"), step=_short(part))
                 continue
             if sid not in known:
-                self.warn("st: this network has no step {step}; the page starts at its first step",
+                self.warn(N_("st: this network has no step {step}; the page starts at its first step"),
                           step=_short(part))
                 continue
             self.app.steps[PAGE_OF_PHASE[sid.phase]] = sid
@@ -208,18 +209,18 @@ class _Reader:
         if n is not None:
             self.app.decimals = n
         else:
-            self.warn("d (decimals): expected a whole number from {lo} to {hi}, got {got!r}", lo=MIN_DECIMALS,
+            self.warn(N_("d (decimals): expected a whole number from {lo} to {hi}, got {got!r}"), lo=MIN_DECIMALS,
                       hi=MAX_DECIMALS, got=_short(text))
 
     def options(self, text: str) -> None:
         try:
             options = unpack(text, self.app.lang)
         except LinkError as exc:
-            self.warn("o (display options): {error}; the defaults are used", error=str(exc))
+            self.warn(N_("o (display options): {error}; the defaults are used"), error=str(exc))
             return
         if not isinstance(options, dict):
-            self.warn("o (display options): expected an object; the defaults are used")
+            self.warn(N_("o (display options): expected an object; the defaults are used"))
             return
         self.app.options, problems = check_options(options, self.app.lang)
         for problem in problems:
-            self.warn("o: {problem}; its default is used", problem=problem)
+            self.warn(N_("o: {problem}; its default is used"), problem=problem)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ..i18n import t
+from ..i18n import N_, t
 from ..ids import Phase, StepId
 from . import share, state
 from .computed import Computed
@@ -25,8 +25,8 @@ PRESENT_NAV_COLUMNS = (1, 5, 1, 1, 1)  # ... | leave presentation mode | QR code
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page: its script in ``views/``, its URL path, English title (translated when shown), icon, and the
-    one-line description on the home page ("" for the home page itself)."""
+    """One page: its script in ``views/``, its URL path, English title (marked with ``N_``, translated when shown),
+    icon, and the one-line description on the home page ("" for the home page itself; marked with ``N_`` too)."""
 
     file: str
     url_path: str
@@ -45,22 +45,23 @@ class PageSpec:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("home.py", "", "Home", ":material/home:"),
-    PageSpec("forward_pass.py", "forward", "Forward pass", ":material/arrow_forward:",
-             "from inputs to outputs, neuron by neuron, then the loss"),
-    PageSpec("backward_pass.py", "backward", "Backward pass", ":material/arrow_back:",
-             "the chain rule for every weight, output layer first"),
-    PageSpec("update.py", "update", "Update", ":material/update:", "one gradient-descent step: w⁺ = w − η·∂E/∂w"),
-    PageSpec("network_builder.py", "builder", "Network builder", ":material/construction:",
-             "other sizes, activations, losses; XOR, softmax, dead ReLUs"),
-    PageSpec("computational_graph.py", "graph", "Computational graph", ":material/account_tree:",
-             "the loss as elementary operations, micrograd style"),
-    PageSpec("matrix_view.py", "matrix", "Matrix view", ":material/grid_on:",
-             "the same backward pass with vectors and matrices"),
-    PageSpec("training.py", "training", "Training", ":material/trending_down:",
-             "thousands of steps, the loss curve, the decision boundary"),
-    PageSpec("conventions.py", "conventions", "Conventions and checks", ":material/fact_check:",
-             "why published numbers differ; finite differences"),
+    PageSpec("home.py", "", N_("Home"), ":material/home:"),
+    PageSpec("forward_pass.py", "forward", N_("Forward pass"), ":material/arrow_forward:",
+             N_("from inputs to outputs, neuron by neuron, then the loss")),
+    PageSpec("backward_pass.py", "backward", N_("Backward pass"), ":material/arrow_back:",
+             N_("the chain rule for every weight, output layer first")),
+    PageSpec("update.py", "update", N_("Update"), ":material/update:",
+             N_("one gradient-descent step: w⁺ = w − η·∂E/∂w")),
+    PageSpec("network_builder.py", "builder", N_("Network builder"), ":material/construction:",
+             N_("other sizes, activations, losses; XOR, softmax, dead ReLUs")),
+    PageSpec("computational_graph.py", "graph", N_("Computational graph"), ":material/account_tree:",
+             N_("the loss as elementary operations, micrograd style")),
+    PageSpec("matrix_view.py", "matrix", N_("Matrix view"), ":material/grid_on:",
+             N_("the same backward pass with vectors and matrices")),
+    PageSpec("training.py", "training", N_("Training"), ":material/trending_down:",
+             N_("thousands of steps, the loss curve, the decision boundary")),
+    PageSpec("conventions.py", "conventions", N_("Conventions and checks"), ":material/fact_check:",
+             N_("why published numbers differ; finite differences")),
 )
 
 
@@ -72,8 +73,8 @@ def spec_of(script: str) -> PageSpec:
 
 def navigation(lang: str):
     """``st.navigation`` over :data:`PAGES` with translated titles (drawn at the top of the sidebar)."""
-    pages = [st.Page(p.path, title=t(p.title, lang), icon=p.icon, url_path=p.url_path or None,
-                     default=not p.url_path) for p in PAGES]
+    pages = [st.Page(p.path, title=t(p.title, lang),  # marked with N_ in PAGES above
+                     icon=p.icon, url_path=p.url_path or None, default=not p.url_path) for p in PAGES]
     return st.navigation(pages, position="sidebar")
 
 
@@ -150,7 +151,8 @@ def _where(sequence: list[tuple[str, StepId]], here: int, delta: int, lang: str)
     there = here + delta
     if not 0 <= there < len(sequence) or sequence[there][0] == sequence[here][0]:
         return None
-    return t("Goes on to the {page} page", lang, page=t(spec_at(sequence[there][0]).title, lang))
+    title = t(spec_at(sequence[there][0]).title, lang)  # marked with N_ in PAGES above
+    return t("Goes on to the {page} page", lang, page=title)
 
 
 def _move(sequence: list[tuple[str, StepId]], here: int, delta: int) -> None:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from ..config import preset_names
 from ..functions import targets_bounded
-from ..i18n import t
+from ..i18n import LANGUAGE_NAMES, LANGUAGES, t
 from ..ids import Bias, LossShare, Neuron, ParamRef, TotalLoss, Weight
 from ..naming import Names, names_for
 from . import live_slider, notice, share, state
@@ -100,11 +100,24 @@ def data_key(field_name: str, sample: int, k: int) -> str:
 # ---------------------------------------------------------------- the sidebar
 
 
+def set_lang(value: str) -> None:
+    """The interface language (kept in the share link as ``lang``)."""
+    state.get().lang = value if value in LANGUAGES else "en"
+
+
+def language_switch(app: AppState, key: str) -> None:
+    """English / 中文, each name in its own language; the label in both, so either reader finds it."""
+    state.seed_widget(key, app.lang)
+    st.radio(t("Language · 语言", app.lang), LANGUAGES, format_func=LANGUAGE_NAMES.__getitem__, horizontal=True,
+             **state.on_widget(key, set_lang))
+
+
 def sidebar(app: AppState) -> None:
     """Scenario controls shared by every page."""
     s, lang = app.scenario, app.lang
     nm = names_for(s.layers)
     with st.sidebar:
+        language_switch(app, f"{PREFIX}lang")
         state.seed_widget(f"{PREFIX}present", app.present)
         st.toggle(t("Presentation mode", lang), help=t("Large type for a projector, the sidebar folded away; → and "
                                                         "PageDown step forward, also from a presenter clicker.", lang),

@@ -33,7 +33,7 @@ from ..config import (
 )
 from ..datasets import DATASET_NAMES, with_dataset
 from ..functions import ACTIVATION_NAMES, HIDDEN_ACTIVATIONS, LOSS_NAMES
-from ..i18n import t
+from ..i18n import N_, Message, t
 from ..ids import Neuron, ParamRef, Phase, StepId
 from ..training import TrainResult
 
@@ -47,7 +47,8 @@ DEFAULT_DECIMALS = 4
 MIN_DECIMALS, MAX_DECIMALS = 1, 8
 UNDO_DEPTH = 50
 SEED = "seed"
-CURRENT_SAMPLES = "current samples"  # the training page's data choice that keeps the scenario's own samples
+CURRENT_SAMPLES = N_("current samples")  # the training page's data choice that keeps the scenario's own samples
+# (the value stays English in the state and in links; the training page shows it translated)
 
 # option keys of the sidebar (they are also the widgets' keys)
 PRESET_OPTION = "sb_preset"
@@ -111,14 +112,15 @@ class AppState:
     def from_dict(cls, data: dict[str, Any]) -> AppState:
         """Rebuild from :meth:`to_dict` output; the scenario goes through the one validator."""
         if not isinstance(data, dict):
-            raise ScenarioError("(state)", "expected an object")
+            raise ScenarioError("(state)", Message(N_("expected an object")))
         decimals = data.get("decimals", DEFAULT_DECIMALS)
         if isinstance(decimals, bool) or not isinstance(decimals, int) or not 1 <= decimals <= 10:
-            raise ScenarioError("decimals", f"expected a whole number from 1 to 10, got {decimals!r}")
+            raise ScenarioError("decimals", Message(N_("expected a whole number from 1 to 10, got {got!r}"),
+                                                    got=decimals))
         raw_steps = data.get("steps", {})
         if not isinstance(raw_steps, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                                       for k, v in raw_steps.items()):
-            raise ScenarioError("steps", "expected an object of page names to step ids")
+            raise ScenarioError("steps", Message(N_("expected an object of page names to step ids")))
         steps = {}
         for page, text in raw_steps.items():
             try:
@@ -127,18 +129,18 @@ class AppState:
                 raise ScenarioError(f"steps.{page}", str(exc)) from None
         options = data.get("options", {})
         if not isinstance(options, dict):
-            raise ScenarioError("options", "expected an object")
+            raise ScenarioError("options", Message(N_("expected an object")))
         options, problems = check_options(options)
         if problems:
             raise ScenarioError("options", problems[0])
         present = data.get("present", False)
         if not isinstance(present, bool):
-            raise ScenarioError("present", f"expected true or false, got {present!r}")
+            raise ScenarioError("present", Message(N_("expected true or false, got {got!r}"), got=present))
         try:
             scenario = validate(data.get("scenario"))
         except ScenarioError as exc:  # name the field by its full path in the state
             path = "scenario" if exc.path == "(document)" else f"scenario.{exc.path}"
-            raise ScenarioError(path, exc.reason) from None
+            raise ScenarioError(path, exc.message) from None
         return cls(scenario=scenario, decimals=decimals, lang=str(data.get("lang", "en")), steps=steps,
                    options=dict(options), present=present)
 
@@ -151,11 +153,11 @@ class AppState:
         return min(max(chosen - 1, 0), self.scenario.n_samples - 1)
 
     def say(self, text: str, at: str = "sidebar", **values: object) -> None:
-        """Show ``text`` (translated, ``{placeholders}`` filled) on the next run, at the place ``at`` (where the
-        control that caused it is: the eye is there)."""
+        """Show ``text`` (an English template marked with ``N_`` by the caller; translated, ``{placeholders}``
+        filled) on the next run, at the place ``at`` (where the control that caused it is: the eye is there)."""
         if at not in MESSAGE_PLACES:
             raise ValueError(f"unknown message place {at!r}")
-        self.message, self.message_at = t(text, self.lang, **values), at
+        self.message, self.message_at = t(text, self.lang, **values), at  # marked with N_ at each call of say
 
 
 # ---------------------------------------------------------------- display options: every one the pages keep
@@ -492,7 +494,7 @@ def _try_replace(app: AppState, **changes: Any) -> None:
         app.scenario = app.scenario.replace(**changes)
         app.message = None
     except ScenarioError as exc:
-        app.say("Not applied: {error}", error=str(exc))
+        app.say(N_("Not applied: {error}"), error=exc.text(app.lang))
 
 
 def load_preset(name: str) -> None:
@@ -569,8 +571,8 @@ def load_upload(name: str, data: bytes) -> None:
     try:
         scenario = load_json(data)
     except ScenarioError as exc:
-        app.say("Could not load {name}: {error}. The current scenario is kept.", at="upload", name=name,
-                error=str(exc))
+        app.say(N_("Could not load {name}: {error}. The current scenario is kept."), at="upload", name=name,
+                error=exc.text(app.lang))
         return
     set_scenario(app, scenario, preset_name="")
 
@@ -582,8 +584,9 @@ def apply_update() -> None:
     try:
         new = validate(new.to_dict())  # NaN, inf or |w| > 1e6 after a huge step: explain, do not apply
     except ScenarioError as exc:
-        app.say("The update was not applied: {error}. The learning rate is probably too large for these weights "
-                "(|w| may be at most {limit:g}); try a smaller η.", at="update", error=str(exc), limit=MAX_ABS_NUMBER)
+        app.say(N_("The update was not applied: {error}. The learning rate is probably too large for these weights "
+                   "(|w| may be at most {limit:g}); try a smaller η."), at="update", error=exc.text(app.lang),
+                limit=MAX_ABS_NUMBER)
         return
     set_scenario(app, new)
 
@@ -667,8 +670,8 @@ def use_dataset(name: str, option: str) -> None:
     try:
         set_scenario(app, with_dataset(app.scenario, name))
     except ScenarioError as exc:
-        app.say("Cannot use the {name} data set here: {error}. Load the XOR example in the Network builder for a "
-                "network with 2 inputs.", at="training", name=name, error=str(exc))
+        app.say(N_("Cannot use the {name} data set here: {error}. Load the XOR example in the Network builder for a "
+                   "network with 2 inputs."), at="training", name=name, error=exc.text(app.lang))
         app.options[option] = CURRENT_SAMPLES
     app.train_run = None
 
@@ -687,7 +690,7 @@ def build_network(build: Callable[[], Scenario]) -> None:
     try:
         scenario = build()
     except ScenarioError as exc:
-        app.say("Could not build this network: {error}", at="builder", error=str(exc))
+        app.say(N_("Could not build this network: {error}"), at="builder", error=exc.text(app.lang))
         return
     set_scenario(app, scenario, preset_name="")
     app.steps.clear()

@@ -25,20 +25,21 @@ TABLE_ROW_PX, TABLE_MAX_ROWS, TABLE_BORDER_PX = 35, 25, 3
 PLOT_CONFIG = {"displayModeBar": False}
 
 
-def fmt(x: float, decimals: int) -> str:
-    """A number as every page shows it (:func:`bpviz.numbers.text`)."""
-    return numbers.text(x, decimals)
+def fmt(x: float, decimals: int, lang: str = "en") -> str:
+    """A number as every page shows it (:func:`bpviz.numbers.text`; a value float64 cannot hold in words of
+    ``lang``)."""
+    return numbers.text(x, decimals, lang=lang)
 
 
 # ---------------------------------------------------------------- the step's formula
 
 
-def factor_table_latex(term, decimals: int) -> str:
+def factor_table_latex(term, decimals: int, lang: str = "en") -> str:
     r"""One chain-rule term as aligned rows: symbol = general form (sympy.diff) = with numbers = value, each row
     without the cells that would only repeat (:meth:`bpviz.symbolic.Factor.cells`)."""
     rows = []
     for f in term:
-        cells = [rf"\displaystyle {c}" for c in f.cells(decimals)]
+        cells = [rf"\displaystyle {c}" for c in f.cells(decimals, lang)]
         rows.append(" &=& ".join(cells) + " & &" * (FACTOR_COLUMNS - len(cells)))  # pad to the array's columns
     columns = "r" + "cl" * (FACTOR_COLUMNS - 1)
     return rf"\begin{{array}}{{{columns}}}" + rf" \\[{FACTOR_ROW_GAP}] ".join(rows) + r"\end{array}"
@@ -84,7 +85,7 @@ def render_factors(step: Step, app: AppState, shown: tuple[str | None, ...] = ()
         for term_no, term in enumerate(step.factors, start=1):
             if len(step.factors) > 1:
                 st.caption(t("Path {n} of {total}", app.lang, n=term_no, total=len(step.factors)))
-            st.latex(factor_table_latex(term, app.decimals))
+            st.latex(factor_table_latex(term, app.decimals, app.lang))
     for note in step.notes:
         if note not in shown:
             st.info(note)
@@ -108,7 +109,7 @@ def network_chart(app: AppState, comp: Computed, step: Step | None, key: str, mo
 def page_header(script: str, caption: str, app: AppState, comp: Computed | None = None) -> None:
     """The page's title (from the page list; ``script`` is the view's ``__file__``) and one-line explanation, with
     the outputs and the loss beside them when ``comp`` is given (one row saves screen height)."""
-    title = t(spec_of(script).title, app.lang)
+    title = t(spec_of(script).title, app.lang)  # marked with N_ in navigation.PAGES
     if app.present:  # a projector needs the room: the caption is for a student reading alone
         if not spec_of(script).walk:  # the walkthrough pages' step box names the step, their controls share its row
             presenter_bar(app, title)
@@ -127,7 +128,7 @@ def page_header(script: str, caption: str, app: AppState, comp: Computed | None 
     with title_column:
         st.markdown(f"## {title}")
         st.caption(caption)
-    _show_metrics(rows, columns)
+    _show_metrics(rows, columns, app.lang)
 
 
 PRESENTER_BAR = (7, 1, 1)  # title | leave presentation mode | QR code
@@ -147,7 +148,7 @@ MAX_METRIC_CHARS = 10  # 0.75136507 (8 decimals) is the longest value a metric s
 def output_metrics(app: AppState, comp: Computed) -> None:
     """One line of big numbers: every output (of the sample shown) and the total loss."""
     rows = _metric_rows(app, comp)
-    _show_metrics(rows, st.columns(len(rows)) if _as_metrics(app, rows) else [st.container()])
+    _show_metrics(rows, st.columns(len(rows)) if _as_metrics(app, rows) else [st.container()], app.lang)
 
 
 def _metric_rows(app: AppState, comp: Computed) -> list[tuple[str, float, str]]:
@@ -157,7 +158,7 @@ def _metric_rows(app: AppState, comp: Computed) -> list[tuple[str, float, str]]:
     outs = [(nm.out_text(s.n_layers, k), comp.trace.outputs[comp.sample, k]) for k in range(s.layers[-1])]
     label = (t("E total", app.lang) if s.n_samples == 1
              else t("E total (mean of {n} samples)", app.lang, n=s.n_samples))
-    return [(name, value, fmt(value, app.decimals)) for name, value in [*outs, (label, comp.trace.loss)]]
+    return [(name, value, fmt(value, app.decimals, app.lang)) for name, value in [*outs, (label, comp.trace.loss)]]
 
 
 def _as_metrics(app: AppState, rows: list[tuple[str, float, str]]) -> bool:
@@ -165,11 +166,11 @@ def _as_metrics(app: AppState, rows: list[tuple[str, float, str]]) -> bool:
     return app.scenario.layers[-1] <= MAX_OUTPUT_METRICS and all(_fits_a_metric(text) for _, _, text in rows)
 
 
-def _show_metrics(rows: list[tuple[str, float, str]], columns: list) -> None:
+def _show_metrics(rows: list[tuple[str, float, str]], columns: list, lang: str = "en") -> None:
     """One metric per column when there is a column for each, else the line of text in the one column."""
     if len(columns) == len(rows):
         for col, (name, value, text) in zip(columns, rows):
-            col.metric(name, text, help=numbers.exact(value))
+            col.metric(name, text, help=numbers.exact(value, lang=lang))
     else:  # generated names and numbers only (no user text)
         columns[0].markdown(" · ".join(f"{name} **{text}**" for name, _, text in rows))
 
@@ -193,22 +194,24 @@ def render_gradient_check(app: AppState, comp: Computed, ref: ParamRef | None) -
     check = gradcheck.gradient_check(app.scenario, grads=comp.grads, refs=[ref])
     name = names_for(app.scenario.layers).param(ref)
     c1, c2, c3 = st.columns(3)
-    c1.metric(t("Backprop ∂E/∂{p}", app.lang, p=name), fmt(check.analytic[0], CHECK_DECIMALS))
-    c2.metric(t("Finite differences", app.lang), fmt(check.numeric[0], CHECK_DECIMALS))
-    c3.metric(t("Relative error", app.lang), fmt(check.relative_error[0], 2))
+    c1.metric(t("Backprop ∂E/∂{p}", app.lang, p=name), fmt(check.analytic[0], CHECK_DECIMALS, app.lang))
+    c2.metric(t("Finite differences", app.lang), fmt(check.numeric[0], CHECK_DECIMALS, app.lang))
+    c3.metric(t("Relative error", app.lang), fmt(check.relative_error[0], 2, app.lang))
     st.caption(t("Numeric estimate: (−E(p+2h) + 8E(p+h) − 8E(p−h) + E(p−2h)) / 12h with h = {h}. Verdict: {verdict}.",
-                 app.lang, h=f"{check.h:g}", verdict=gradcheck.verdict(check, 0, app.lang)))
+                 app.lang, h=format(check.h, "g"), verdict=gradcheck.verdict(check, 0, app.lang)))
 
 
 def loss_before_after(app: AppState, comp: Computed) -> None:
     """E now and E after the walkthrough's update step."""
     e_after = engine.loss_value(comp.update.after)
     now, then = st.columns(2)
-    now.metric(t("E now", app.lang), fmt(comp.trace.loss, app.decimals), help=numbers.exact(comp.trace.loss))
+    now.metric(t("E now", app.lang), fmt(comp.trace.loss, app.decimals, app.lang),
+               help=numbers.exact(comp.trace.loss, lang=app.lang))
     finite = math.isfinite(e_after)
-    then.metric(t("E after this step", app.lang), fmt(e_after, app.decimals),
-                delta=fmt(e_after - comp.trace.loss, app.decimals) if finite else None, delta_color="inverse",
-                help=numbers.exact(e_after))
+    then.metric(t("E after this step", app.lang), fmt(e_after, app.decimals, app.lang),
+                delta=fmt(e_after - comp.trace.loss, app.decimals, app.lang) if finite else None,
+                delta_color="inverse",
+                help=numbers.exact(e_after, lang=app.lang))
     if comp.walkthrough.update_problem:  # words for what overflowed, where the numbers would be
         st.warning(comp.walkthrough.update_problem)
 
@@ -227,11 +230,11 @@ def parameter_table(app: AppState, comp: Computed) -> None:
     for ref in sorted(engine.parameter_refs(s), key=lambda r: -r.layer):
         rows.append({
             t("parameter", app.lang): nm.param(ref),
-            t("before", app.lang): fmt(engine.value_of(s, ref), d),
-            "∂E/∂p": fmt(upd.gradient(ref), d),
-            t("after", app.lang): fmt(engine.value_of(upd.after, ref), d),
+            t("before", app.lang): fmt(engine.value_of(s, ref), d, app.lang),
+            "∂E/∂p": fmt(upd.gradient(ref), d, app.lang),
+            t("after", app.lang): fmt(engine.value_of(upd.after, ref), d, app.lang),
         })
-    st.markdown(t("**All parameters after one step** (η = {lr})", app.lang, lr=fmt(s.learning_rate, d)))
+    st.markdown(t("**All parameters after one step** (η = {lr})", app.lang, lr=fmt(s.learning_rate, d, app.lang)))
     if not s.train_biases:
         st.caption(t("Biases are fixed (train_biases is false): they keep their value.", app.lang))
     st.dataframe(rows, hide_index=True, width="stretch", height=table_height(len(rows)))
