@@ -288,7 +288,7 @@ def _fused_delta(scenario, trace, grads, s, d, sub, lang):
     computed: list[tuple[str, np.ndarray]] = []
     notes = [t("The loss is computed from z (the logits), like PyTorch's {torch}: δ takes this closed form, the same "
                "derivative, exact even where an output rounds to 0 or 1.", lang,
-               torch=LOSSES[scenario.loss].fused.pytorch)]
+               torch=t(LOSSES[scenario.loss].fused.pytorch, lang))]  # marked with N_ in bpviz.functions
     if np.all(np.isfinite(dE_da)):
         derivation.insert(0, _grad_a_line(scenario, trace, grads, s, d))
         if act.elementwise:

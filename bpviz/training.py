@@ -49,7 +49,8 @@ class TrainResult:
     network outputs then (shape (n_samples, n_outputs)), ``params[r]`` every parameter, in the order of
     ``refs`` (= :func:`bpviz.engine.parameter_refs`). All these arrays are finite. ``final`` is the scenario after
     ``stopped_at`` steps (always valid). ``reason`` is one of "completed", "target loss reached", "diverged";
-    ``explanation`` says in words what happened when training diverged (None otherwise).
+    ``explain(lang)`` says in words what happened when training diverged (None otherwise), in the reader's
+    language at the time it is shown (``problem`` is what it explains).
     """
 
     losses: np.ndarray
@@ -60,9 +61,20 @@ class TrainResult:
     final: Scenario
     stopped_at: int
     reason: str
-    explanation: str | None
+    problem: tuple | None
     requested_steps: int
     seconds: float
+
+    def explain(self, lang: str = "en") -> str | None:
+        """Why the run diverged, in ``lang`` (None when it did not)."""
+        if self.reason != DIVERGED:
+            return None
+        return _explain_divergence(self.final, self.losses, self.refs, self.problem, lang)
+
+    @property
+    def explanation(self) -> str | None:
+        """:meth:`explain` in English."""
+        return self.explain()
 
     @property
     def diverged(self) -> bool:
@@ -141,7 +153,6 @@ def train(
     stop_loss: float | None = None,
     record_every: int = 1,
     progress: Callable[[int, int], None] | None = None,
-    lang: str = "en",
 ) -> TrainResult:
     """Run up to ``steps`` full-batch gradient-descent steps  p ← p − η · dE/dp  (the scenario's η, bias and
     update-order settings), stopping early when E ≤ ``stop_loss`` or when training diverges.
@@ -197,19 +208,19 @@ def train(
         hist.keep(k, out_k, buf.flat[cur], always=True)  # the last step is always kept
     if progress is not None:
         progress(steps, steps)
-    return _result(scenario, buf.W[cur], buf.B[cur], hist, k, reason, problem, steps, lang, started)
+    return _result(scenario, buf.W[cur], buf.B[cur], hist, k, reason, problem, steps, started)
 
 
 def _result(scenario: Scenario, W, B, hist: _History, stopped_at: int, reason: str, problem: tuple | None,
-            steps: int, lang: str, started: float) -> TrainResult:
+            steps: int, started: float) -> TrainResult:
     final = scenario.with_parameters([w.copy() for w in W], [b.copy() for b in B])
     refs = tuple(parameter_refs(scenario))
     losses = hist.losses[: stopped_at + 1].copy()
-    explanation = _explain_divergence(final, losses, refs, problem, lang) if reason == DIVERGED else None
     r = hist.count
     return TrainResult(losses=losses, steps=hist.steps[:r].copy(), outputs=hist.outputs[:r].copy(),
                        params=hist.params[:r].copy(), refs=refs, final=final, stopped_at=stopped_at, reason=reason,
-                       explanation=explanation, requested_steps=steps, seconds=time.perf_counter() - started)
+                       problem=problem if reason == DIVERGED else None, requested_steps=steps,
+                       seconds=time.perf_counter() - started)
 
 
 # ---------------------------------------------------------------- explaining divergence
@@ -304,9 +315,9 @@ def _explain_divergence(final: Scenario, losses: np.ndarray, refs: tuple, proble
     share = saturated_fraction(final)
     if share >= 0.25:
         parts.append(t(
-            "{pct}% of the sigmoid/tanh activations are saturated (|net| > {net}, where the slope is almost 0), so "
+            "{pct} of the sigmoid/tanh activations are saturated (|net| > {net}, where the slope is almost 0), so "
             "their gradients have all but vanished: restart from smaller weights rather than continue from here.",
-            lang, pct=format(100 * share, ".0f"), net=format(SATURATION_NET, "g"),
+            lang, pct=format(share, ".0%"), net=format(SATURATION_NET, "g"),
         ))
     return " ".join(parts)
 

@@ -252,7 +252,8 @@ class Walkthrough:
             L = self.scenario.n_layers
             notes += (t("The same function written with {net} (the logits) is what is computed, like "
                         "PyTorch's {torch}: exact even where {out} rounds to 0 or 1.", self.lang,
-                        net=nm.plain_net(L, k), out=nm.out_text(L, k), torch=self.loss_record.fused.pytorch),)
+                        net=nm.plain_net(L, k), out=nm.out_text(L, k),
+                        torch=t(self.loss_record.fused.pytorch, self.lang)),)  # N_ in bpviz.functions
         return Step(
             **head, latex_symbolic=f"{lhs} = {rhs}",
             latex_numeric=f"{lhs} = {tpl.fill(nums.num, nums.sub)} = {nums.fmt(value)}", value=value,
@@ -320,7 +321,7 @@ class Walkthrough:
             notes += (t("The loss is computed from the output nets (the logits), like PyTorch's {torch}, so "
                         "∂E/∂net of an output is one closed form: ∂E/∂out · ∂out/∂net with the activation's "
                         "derivative cancelled, exact even where an output rounds to 0 or 1.",
-                        self.lang, torch=self.loss_record.fused.pytorch),)
+                        self.lang, torch=t(self.loss_record.fused.pytorch, self.lang)),)  # N_ in bpviz.functions
         return Step(
             **head, latex_symbolic=chain.symbolic_latex, latex_numeric=chain.numeric_latex, value=chain.value,
             param=ref, factors=chain.terms, notes=notes, latex_general=chain.general_latex,

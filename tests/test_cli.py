@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
 from bpviz.cli import main
+from bpviz.config import SEED_DOCUMENT
 
 from .conftest import ROOT
 from .test_engine import SEED_DW, SEED_LOSS, SEED_W_AFTER
@@ -95,6 +97,29 @@ def test_explain_markdown_preset_seed():
     assert r.returncode == 0, r.stderr
     for number in ("0.3775", "0.5933", "0.7514", "0.2984", "0.0822", "0.3589"):
         assert number in r.stdout, number
+
+
+# the seed's key numbers: net and out of h1, h2, o1, o2, E total, ∂E/∂w5, ∂E/∂w1, w5 after the update
+SEED_KEY_NUMBERS = ("0.3775", "0.5933", "0.3925", "0.5969", "1.1059", "0.7514", "1.2249", "0.7729", "0.2984",
+                    "0.0822", "0.0004", "0.3589")
+
+
+def test_explain_in_chinese_has_the_key_numbers_and_chinese_headings():
+    r = run(["explain", "--preset", "seed", "--lang", "zh"])
+    assert r.returncode == 0, r.stderr
+    for number in SEED_KEY_NUMBERS:
+        assert number in r.stdout, number
+    headings = [line[3:] for line in r.stdout.splitlines() if line.startswith("## ")]
+    assert headings[:2] == ["正向传播", "损失"] and "反向传播" in headings[2] and "更新" in headings[3], headings
+    assert "# 反向传播" in r.stdout.splitlines()[0]
+
+
+def test_a_validation_error_in_chinese_names_the_field_as_in_the_json(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**SEED_DOCUMENT, "layers": [2, 0, 2]}))
+    r = run(["explain", str(bad), "--lang", "zh"])
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "layers[1]" in r.stderr and re.search(r"[\u4e00-\u9fff]", r.stderr), r.stderr
 
 
 def test_explain_latex_is_a_document():

@@ -95,8 +95,9 @@ def _losses_in_pytorch(app: AppState, comp: Computed) -> None:
     """Which PyTorch loss each bpviz loss is; for a loss computed from the logits, the clamped BCELoss beside it."""
     s, lang = app.scenario, app.lang
     st.markdown(t("**The losses in PyTorch's terms**", lang))
-    st.table([{t("loss", lang): name, t("PyTorch", lang): loss.fused.pytorch if loss.fused else loss.pytorch}
-              for name, loss in LOSSES.items()], hide_index=True)
+    torch = {name: loss.fused.pytorch if loss.fused else loss.pytorch for name, loss in LOSSES.items()}
+    st.table([{t("loss", lang): name, t("PyTorch", lang): t(torch[name], lang)}  # marked with N_ in bpviz.functions
+              for name in LOSSES], hide_index=True)
     record = LOSSES[s.loss]
     if record.fused_with(s.activations[-1]):
         outputs_form = float(record.share(comp.trace.outputs, s.targets).sum(axis=1).mean())

@@ -12,7 +12,7 @@ from bpviz.figures.training import (
     outputs_figure,
     parameter_traces_figure,
 )
-from bpviz.i18n import t
+from bpviz.i18n import t, tn
 from bpviz.ui import boundary, notice, state, widgets
 from bpviz.ui.computed import Computed
 from bpviz.ui.state import CURRENT_SAMPLES, AppState
@@ -56,25 +56,27 @@ def body(app: AppState, comp: Computed) -> None:
                      help=t("Replace the scenario's samples by a classic data set (fixed random seed)", lang),
                      **state.on_widget(DATA_OPTION, state.use_dataset, DATA_OPTION))
     else:
-        c1.caption(t("Data sets need a network with 2 inputs and 1 or 2 outputs; training uses the current "
-                     "{n} sample(s).", lang=lang, n=s.n_samples))
+        c1.caption(tn("Data sets need a network with 2 inputs and 1 or 2 outputs; training uses the current "
+                      "{n} sample.", "Data sets need a network with 2 inputs and 1 or 2 outputs; training uses the "
+                      "current {n} samples.", s.n_samples, lang))
     steps = int(c2.number_input(t("Steps", lang=lang), 1, 10_000, step=100,
                                 **state.bind_option(app, "train_steps", 1000)))
     stop = float(c3.number_input(t("Stop when E ≤ (0 = never)", lang=lang), 0.0, 1e6, format="%.6f",
                                  **state.bind_option(app, "train_stop", 0.0)))
     run = c4.button(t("Train", lang=lang), key="train_run", type="primary", width="stretch")
     notice.message_here(app, "training")  # e.g. a data set this network cannot take
-    st.caption(t("{n} sample(s), η = {lr}, biases {biases}, update order {order}. Training starts from the current "
-                 "weights; it does not change them until you keep the result.", lang=lang, n=s.n_samples,
-                 lr=widgets.fmt(s.learning_rate, app.decimals, lang),
-                 biases=t("trained", lang=lang) if s.train_biases else t("fixed", lang=lang), order=s.update_order))
+    st.caption(tn("{n} sample, η = {lr}, biases {biases}, update order {order}. Training starts from the current "
+                  "weights; it does not change them until you keep the result.",
+                  "{n} samples, η = {lr}, biases {biases}, update order {order}. Training starts from the current "
+                  "weights; it does not change them until you keep the result.", s.n_samples, lang,
+                  lr=widgets.fmt(s.learning_rate, app.decimals, lang),
+                  biases=t("trained", lang=lang) if s.train_biases else t("fixed", lang=lang), order=s.update_order))
     if run:
         bar = st.progress(0.0, text=t("Training ...", lang=lang))
         result = training.train(s, steps, stop_loss=stop if stop > 0 else None,
                                 record_every=max(1, steps // MAX_RECORDS),
                                 progress=lambda done, total: bar.progress(done / total, text=t(
-                                    "Training: step {done} of {total}", lang=lang, done=done, total=total)),
-                                lang=lang)
+                                    "Training: step {done} of {total}", lang=lang, done=done, total=total)))
         bar.empty()
         state.store_training(result)
     result = state.current_training(app)
@@ -106,7 +108,7 @@ def _has_plane(s) -> bool:
 def _summary(app: AppState, result: training.TrainResult) -> None:
     lang, d = app.lang, app.decimals
     if result.diverged:  # the explanation names the step and the cause; without one, say at least where
-        st.warning(result.explanation or t("Training stopped at step {k}: it diverged.", lang=lang,
+        st.warning(result.explain(lang) or t("Training stopped at step {k}: it diverged.", lang=lang,
                                            k=result.stopped_at))
     elif result.final_loss > float(result.losses[0]):
         # bounded losses (sigmoid/softmax outputs) cannot explode, but a too large step still makes E worse

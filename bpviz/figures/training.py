@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..config import Scenario
-from ..i18n import t
+from ..i18n import t, tn
 from ..naming import names_for
 from ..training import DIVERGED, TARGET_REACHED, TrainResult, decision_grid, default_bounds
 
@@ -92,7 +92,7 @@ def loss_curve_figure(result: TrainResult, log_scale: bool = False, lang: str = 
         fig.add_trace(go.Scatter(
             x=[k], y=[y[-1]], mode="markers", name="diverged", meta={"key": "diverged"},
             marker={"symbol": "x", "size": 18, "color": DIVERGED_COLOUR, "line": {"width": 2}},
-            hovertext=[result.explanation or ""], hoverinfo="text", showlegend=False,
+            hovertext=[result.explain(lang) or ""], hoverinfo="text", showlegend=False,
         ))
         fig.add_annotation(
             x=k, y=1, yref="paper", xanchor="right", yanchor="top", showarrow=False,
@@ -110,7 +110,7 @@ def loss_curve_figure(result: TrainResult, log_scale: bool = False, lang: str = 
             x=k, y=y[-1], showarrow=True, arrowhead=2, ax=-90, ay=-45, font={"size": 16, "color": "#111"},
             text=t("target reached at step {k}", lang, k=format(k, ",")), bgcolor="rgba(255,255,255,0.85)",
         )
-    title = t("E over {n} steps: final {e}", lang, n=format(k, ","), e=format(losses[-1], ".4g"))
+    title = tn("E over {n:,} step: final {e}", "E over {n:,} steps: final {e}", k, lang, e=format(losses[-1], ".4g"))
     _layout(fig, title, t("step", lang), t("loss E (log scale)", lang) if log_scale else t("loss E", lang))
     if log_scale:
         fig.update_yaxes(type="log", exponentformat="power")

@@ -4,11 +4,12 @@ every page runs inside (sidebar, computation and the page body; an unexpected er
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import streamlit as st
 
 from ..config import ScenarioError, clip
-from ..i18n import t
+from ..i18n import pick_language, t
 from . import link, live_slider, navigation, nodelay, notice, state
 from .computed import Computed, compute
 from .sidebar import sidebar
@@ -49,7 +50,8 @@ nodelay.enable()  # `streamlit run app.py` without Nagle's 40 ms per rerun, from
 def main() -> None:
     """The entry script's work (``app.py``): page config, styles, the state (from the URL when a session starts), the
     page list; then the page; then the URL follows what is shown (a share link at every moment)."""
-    app = state.open_link(link.from_query)
+    browser = pick_language(st.context.locale)  # a link without lang opens in the reader's language
+    app = state.open_link(partial(link.from_query, default_lang=browser))
     # before st.navigation: after it, the page's own icon (":material/home:") became the favicon first, fetched
     # from Google's font server, which a classroom without internet cannot reach
     st.set_page_config(page_title="bpviz", page_icon="🧠", layout="wide",
@@ -64,7 +66,7 @@ def main() -> None:
     app.page = page.url_path
     page.run()
     state.adopt_held()
-    state.write_link(link.to_query(state.get()))
+    state.write_link(link.to_query(state.get(), default_lang=browser))
     live_slider.run_done()
 
 

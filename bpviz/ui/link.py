@@ -93,8 +93,9 @@ def too_large(app: AppState) -> bool:
     return packed is not None and len(packed) > MAX_PACKED
 
 
-def to_query(app: AppState) -> dict[str, str]:
-    """The query of the link to what ``app`` shows (the page is the URL's path)."""
+def to_query(app: AppState, default_lang: str = "en") -> dict[str, str]:
+    """The query of the link to what ``app`` shows (the page is the URL's path); ``lang`` unless it is
+    ``default_lang`` (a link without it opens in its reader's language)."""
     query: dict[str, str] = {}
     packed = packed_scenario(app)
     if packed is not None and len(packed) <= MAX_PACKED:
@@ -109,7 +110,7 @@ def to_query(app: AppState) -> dict[str, str]:
         query["o"] = pack(app.options)
     if app.present:
         query["present"] = "1"
-    if app.lang != "en":
+    if app.lang != default_lang:
         query["lang"] = app.lang
     return query
 
@@ -117,11 +118,12 @@ def to_query(app: AppState) -> dict[str, str]:
 # ---------------------------------------------------------------- query → state
 
 
-def from_query(query: Mapping[str, Any]) -> tuple[AppState, list[str]]:
-    """The AppState a link describes, and a warning for each part that could not be used (never raises)."""
+def from_query(query: Mapping[str, Any], default_lang: str = "en") -> tuple[AppState, list[str]]:
+    """The AppState a link describes, and a warning for each part that could not be used (never raises); a link
+    without ``lang`` is shown in ``default_lang`` (the reader's browser language)."""
     q = {k: (v[-1] if isinstance(v, list) and v else v) for k, v in query.items()}
     app = AppState(scenario=validate(SEED_DOCUMENT))
-    lang = str(q.get("lang", "en"))
+    lang = str(q.get("lang", default_lang))
     app.lang = lang if lang in LANGUAGES else "en"  # first: every warning below is in the link's language
     r = _Reader(app)
     if lang != app.lang:

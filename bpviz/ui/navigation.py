@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ..i18n import N_, t
+from ..i18n import LANGUAGE_NAMES, LANGUAGES, N_, t
 from ..ids import Phase, StepId
 from . import share, state
 from .computed import Computed
@@ -20,7 +20,7 @@ from .state import AppState
 
 VIEWS = "views"  # the folder of page scripts, relative to app.py
 NAV_COLUMNS = (1, 6, 1)  # Prev | chooser | Next
-PRESENT_NAV_COLUMNS = (1, 5, 1, 1, 1)  # ... | leave presentation mode | QR code
+PRESENT_NAV_COLUMNS = (1, 5, 1, 1, 1, 1)  # ... | language | leave presentation mode | QR code
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,12 @@ def _move(sequence: list[tuple[str, StepId]], here: int, delta: int) -> None:
         state.go_to_page(page_path(page))
 
 
-def presenter_controls(app: AppState, leave_column, qr_column) -> None:
-    """Presentation mode's way out (the sidebar is folded away) and its QR code button."""
+def presenter_controls(app: AppState, lang_column, leave_column, qr_column) -> None:
+    """Presentation mode's language switch, its way out (the sidebar is folded away) and its QR code button."""
+    other = next(code for code in LANGUAGES if code != app.lang)  # two languages: one click switches
+    lang_column.button(LANGUAGE_NAMES[other], **state.on_click("present_lang", state.set_lang, other),
+                       icon=":material/translate:", width="stretch",
+                       help=t("Show the interface in {language}", app.lang, language=LANGUAGE_NAMES[other]))
     leave_column.button(t("Exit", app.lang), **state.on_click("present_off", state.set_present, False),
                         icon=":material/close_fullscreen:", width="stretch",
                         help=t("Leave presentation mode (the sidebar comes back)", app.lang))

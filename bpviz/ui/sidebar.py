@@ -100,16 +100,11 @@ def data_key(field_name: str, sample: int, k: int) -> str:
 # ---------------------------------------------------------------- the sidebar
 
 
-def set_lang(value: str) -> None:
-    """The interface language (kept in the share link as ``lang``)."""
-    state.get().lang = value if value in LANGUAGES else "en"
-
-
 def language_switch(app: AppState, key: str) -> None:
     """English / 中文, each name in its own language; the label in both, so either reader finds it."""
     state.seed_widget(key, app.lang)
     st.radio(t("Language · 语言", app.lang), LANGUAGES, format_func=LANGUAGE_NAMES.__getitem__, horizontal=True,
-             **state.on_widget(key, set_lang))
+             **state.on_widget(key, state.set_lang))
 
 
 def sidebar(app: AppState) -> None:

@@ -33,7 +33,7 @@ from ..config import (
 )
 from ..datasets import DATASET_NAMES, with_dataset
 from ..functions import ACTIVATION_NAMES, HIDDEN_ACTIVATIONS, LOSS_NAMES
-from ..i18n import N_, Message, t
+from ..i18n import LANGUAGES, N_, Message, t
 from ..ids import Neuron, ParamRef, Phase, StepId
 from ..training import TrainResult
 
@@ -554,6 +554,11 @@ def set_conventions(*, train_biases: bool | None = None, update_order: str | Non
     app = get()
     changes = {k: v for k, v in (("train_biases", train_biases), ("update_order", update_order)) if v is not None}
     set_scenario(app, app.scenario.replace(**changes))
+
+
+def set_lang(value: str) -> None:
+    """The interface language (kept in the share link as ``lang``)."""
+    get().lang = value if value in LANGUAGES else "en"
 
 
 def set_present(value: bool) -> None:

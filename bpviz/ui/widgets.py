@@ -131,14 +131,14 @@ def page_header(script: str, caption: str, app: AppState, comp: Computed | None 
     _show_metrics(rows, columns, app.lang)
 
 
-PRESENTER_BAR = (7, 1, 1)  # title | leave presentation mode | QR code
+PRESENTER_BAR = (6, 1, 1, 1)  # title | language | leave presentation mode | QR code
 
 
 def presenter_bar(app: AppState, title: str) -> None:
     """Presentation mode's top row on pages without a step navigator: the title, the way out, the QR code."""
-    name, leave, qr = st.columns(PRESENTER_BAR, vertical_alignment="center")
+    name, *controls = st.columns(PRESENTER_BAR, vertical_alignment="center")
     name.markdown(f"### {title}")
-    presenter_controls(app, leave, qr)
+    presenter_controls(app, *controls)
 
 
 MAX_OUTPUT_METRICS = 2  # more outputs than this: one line of text instead of metrics that would be cut off

@@ -1,0 +1,144 @@
+"""AppTest: every page in Chinese (a link with lang=zh): no exception, and no English sentence anywhere a user reads
+(text, labels, help, options, metric labels, chart titles, axes, legends and hovers, the live sliders' labels)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from google.protobuf.json_format import MessageToDict
+
+from bpviz.config import preset_names
+from bpviz.ids import StepId
+from bpviz.ui.navigation import PAGES, spec_at
+from bpviz.ui.state import PRESET_OPTION
+
+from .apptest_util import assert_clean, latex, open_page, opened, texts
+
+TEXT_FIELDS = {"label", "body", "help", "options", "placeholder", "caption", "text", "title", "name", "hovertemplate",
+               "hovertext", "value", "ticktext", "formattedValue"}
+NOT_TEXT = {"html", "code"}  # raw style blocks; code (a scenario file, a script) is code in any language
+# formulas, inline code, LaTeX commands, and the title of a cited work (《…》, kept in its own language)
+MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|\\\(.*?\\\)|`[^`]*`|\\[A-Za-z]+(\{[^}]*\})?|《[^》]*》", re.S)
+ENGLISH = re.compile(r"(?<![\w\\])[A-Za-z][a-z]+(?:[ ,'-]+[A-Za-z][a-z]+){2,}")  # three or more words in a row
+
+
+def _nodes(root):
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            stack.extend(children.values())
+
+
+def _strings(value, key: str = ""):
+    """Every string under a text-bearing key of a nested dict/list (proto or figure JSON); the names of a figure's
+    annotations and shapes are handles for code, never drawn."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if key in ("annotations", "shapes") and k == "name":
+                continue
+            if k in ("json", "spec", "figure") and isinstance(v, str) and v[:1] in "{[":
+                yield from _strings(json.loads(v), k)
+            else:
+                yield from _strings(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v, key)
+    elif isinstance(value, str) and key in TEXT_FIELDS:
+        yield value
+
+
+def readable(at) -> list[str]:
+    out = []
+    for node in _nodes(at._tree):
+        proto = getattr(node, "proto", None)
+        if proto is None or node.type in NOT_TEXT:
+            continue
+        data = MessageToDict(proto)
+        for drop in ("jsContent", "cssContent", "htmlContent"):
+            data.pop(drop, None)
+        out += list(_strings(data))
+    return out
+
+
+def english_runs(strings: list[str]) -> list[str]:
+    runs = []
+    for s in strings:
+        plain = MATH.sub(" ", re.sub(r"<[^>]+>", " ", s))  # formulas, code and tags are not sentences
+        runs += ENGLISH.findall(plain)
+    return runs
+
+
+def test_the_detector_finds_english_and_spares_formulas():
+    assert english_runs(["The error flows back"]) == ["The error flows back"]
+    assert english_runs(["误差 $\\frac{\\partial E}{\\partial w_5}$ 反向传播", "net h1 = 0.3775", "E total"]) == []
+    assert english_runs(["Matt Mazur 的博文《A Step by Step Backpropagation Example》"]) == []
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=lambda p: p.url_path or "home")
+def test_every_page_reads_in_chinese(spec):
+    at = opened({"lang": "zh"}, None if not spec.url_path else spec.path)
+    assert_clean(at)
+    runs = english_runs(readable(at))
+    assert not runs, runs[:10]
+
+
+def _numbers(at) -> list[str]:
+    return re.findall(r"-?\d+\.\d{3,}", "\n".join(latex(at)) + "\n".join(m.value for m in at.metric))
+
+
+def test_switching_language_keeps_the_step_and_the_numbers():
+    at = open_page("views/backward_pass.py")
+    at.selectbox(key="nav_backward_step").set_value(StepId.parse("backward:w:0:0:0")).run()  # w1
+    before = _numbers(at)
+    at.radio(key="sb_lang").set_value("zh").run()
+    assert_clean(at)
+    assert at.query_params["lang"] == ["zh"] or at.query_params["lang"] == "zh"
+    assert at.selectbox(key="nav_backward_step").value == StepId.parse("backward:w:0:0:0")
+    assert _numbers(at) == before and "0.0004" in "\n".join(before)
+    assert "反向传播" in texts(at) + "".join(readable(at))
+    at.radio(key="sb_lang").set_value("en").run()
+    assert "lang" not in at.query_params and _numbers(at) == before
+
+
+def test_presentation_mode_switches_language_with_one_click():
+    at = opened({"present": "1"}, "views/backward_pass.py")
+    at.button(key="present_lang").click().run()
+    assert_clean(at)
+    assert at.session_state["bpviz_app"].lang == "zh"
+    assert at.button(key="present_lang").label == "English"  # the way back, in its own language
+
+
+def test_a_link_without_lang_opens_in_the_readers_language():
+    from bpviz.ui import link
+
+    app, problems = link.from_query({}, default_lang="zh")
+    assert app.lang == "zh" and not problems
+    assert link.to_query(app, default_lang="zh") == {}  # the address bar stays short for that reader
+    assert link.to_query(app)["lang"] == "zh"  # a share link names it
+    english, _ = link.from_query({"lang": "en"}, default_lang="zh")
+    assert english.lang == "en"
+
+
+@pytest.mark.parametrize("name", [n for n in preset_names() if n != "seed"])
+def test_every_page_of_every_example_reads_in_chinese(name):
+    """Other activations and losses bring other sentences (softmax with cross-entropy, ReLU's kink, XOR)."""
+    at = opened({"lang": "zh"})
+    at.selectbox(key=PRESET_OPTION).set_value(name).run()
+    for spec in PAGES:
+        at.switch_page(spec.path).run()
+        assert_clean(at)
+        assert not english_runs(readable(at)), (spec.url_path, english_runs(readable(at))[:10])
+
+
+@pytest.mark.parametrize("page", ["forward", "backward", "update"])
+def test_every_step_reads_in_chinese(page):
+    at = opened({"lang": "zh"}, spec_at(page).path)
+    for i, step in enumerate(at.selectbox(key=f"nav_{page}_step").options):
+        at.selectbox(key=f"nav_{page}_step").select_index(i).run()
+        assert_clean(at)
+        assert not english_runs(readable(at)), (step, english_runs(readable(at))[:10])
