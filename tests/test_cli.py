@@ -203,3 +203,10 @@ def test_a_step_beyond_float64_is_null_with_a_warning_and_exit_3():
     assert out["updated"] is None
     assert len(out["warnings"]) == 1 and out["warnings"][0].startswith("updated: After this step")
     assert "beyond float64" in out["warnings"][0]
+
+
+def test_the_readme_shows_a_chinese_error_as_the_cli_prints_it(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**SEED_DOCUMENT, "layers": [2, 0, 2]}))
+    line = run(["compute", str(bad), "--lang", "zh"]).stderr.strip()
+    assert f"`{line}`" in (ROOT / "README.md").read_text(encoding="utf-8"), line

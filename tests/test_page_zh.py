@@ -9,9 +9,11 @@ import re
 import pytest
 from google.protobuf.json_format import MessageToDict
 
-from bpviz.config import preset_names
+from bpviz.builder import build_scenario
+from bpviz.config import SEED_DOCUMENT, preset, preset_names
 from bpviz.ids import StepId
 from bpviz.ui.navigation import PAGES, spec_at
+from bpviz.ui.sidebar import FILE_DRAWER
 from bpviz.ui.state import PRESET_OPTION
 
 from .apptest_util import assert_clean, latex, open_page, opened, texts
@@ -142,3 +144,43 @@ def test_every_step_reads_in_chinese(page):
         at.selectbox(key=f"nav_{page}_step").select_index(i).run()
         assert_clean(at)
         assert not english_runs(readable(at)), (step, english_runs(readable(at))[:10])
+
+
+def _train(at, scenario, steps: int) -> None:
+    at.session_state["bpviz_app"].scenario = scenario
+    at.run()
+    at.number_input(key="train_steps").set_value(steps).run()
+    at.button(key="train_run").click().run()
+    assert_clean(at)
+
+
+def test_a_training_run_and_its_divergence_read_in_chinese():
+    at = opened({"lang": "zh"}, spec_at("training").path)
+    _train(at, preset("xor_2_2_1"), 200)
+    assert not english_runs(readable(at)), english_runs(readable(at))[:10]
+    diverging = build_scenario([2, 3, 1], ["relu", "identity"], "half_sse", init="xavier",
+                               inputs=[[0, 0], [0, 1], [1, 0], [1, 1]], targets=[[0], [1], [1], [0]], learning_rate=5.0)
+    _train(at, diverging, 1000)
+    assert at.session_state["bpviz_app"].train_run.result.diverged
+    shown = readable(at)
+    assert not english_runs(shown), english_runs(shown)[:10]
+    explanation = at.session_state["bpviz_app"].train_run.result.explain("zh")
+    assert explanation in "\n".join(shown)  # the warning, and the hover on the loss curve's mark
+    at.radio(key="sb_lang").set_value("en").run()  # the stored run explains itself in the language now read
+    assert at.session_state["bpviz_app"].train_run.result.explain() in "\n".join(readable(at))
+
+
+def test_problems_are_reported_in_chinese_with_the_field_as_in_the_json():
+    """A damaged link, a bad upload: the reason in Chinese, the field path as in the JSON, the user's text as is."""
+    link_at = opened({"lang": "zh", "s": "1@@damaged@@", "d": "99"})
+    shown = readable(link_at)
+    assert not english_runs(shown), english_runs(shown)[:10]
+    assert any(s.startswith("d") and re.search(r"[\u4e00-\u9fff]", s) for s in shown), shown
+    at = opened({"lang": "zh"})
+    at.session_state[FILE_DRAWER] = True
+    at.run()
+    bad = {**SEED_DOCUMENT, "weights": [SEED_DOCUMENT["weights"][0], [[0.4, "abc"], [0.5, 0.55]]]}
+    at.get("file_uploader")[0].set_value(("net one.json", json.dumps(bad).encode(), "application/json")).run()
+    reason = [el.value for el in at.sidebar.get("text") if "net one.json" in el.value]
+    assert reason and 'weights[1][0][1]' in reason[0] and not english_runs(reason), reason
+    assert not english_runs([el.value for el in at.get("toast")])
