@@ -5,6 +5,7 @@ import streamlit as st
 
 from bpviz import training
 from bpviz.config import ScenarioError
+from bpviz.conventions import ORDER_LABELS
 from bpviz.datasets import DATASET_NAMES, with_dataset
 from bpviz.figures.training import (
     decision_boundary_figure,
@@ -70,7 +71,8 @@ def body(app: AppState, comp: Computed) -> None:
                   "{n} samples, η = {lr}, biases {biases}, update order {order}. Training starts from the current "
                   "weights; it does not change them until you keep the result.", s.n_samples, lang,
                   lr=widgets.fmt(s.learning_rate, app.decimals, lang),
-                  biases=t("trained", lang=lang) if s.train_biases else t("fixed", lang=lang), order=s.update_order))
+                  biases=t("trained", lang=lang) if s.train_biases else t("fixed", lang=lang),
+                  order=t(ORDER_LABELS[s.update_order], lang)))  # marked with N_ in bpviz.conventions
     if run:
         bar = st.progress(0.0, text=t("Training ...", lang=lang))
         result = training.train(s, steps, stop_loss=stop if stop > 0 else None,

@@ -132,9 +132,10 @@ def page_factory(browser, server_url, request):
             page.external_requests.append(url)
             r.abort()
 
-    def make(width: int = 1280, height: int = 800, server: str | None = None):
-        """``server``: a test's own server, when not the session's."""
-        context = browser.new_context(viewport={"width": width, "height": height})
+    def make(width: int = 1280, height: int = 800, server: str | None = None, locale: str = "en-US"):
+        """``server``: a test's own server, when not the session's; ``locale``: the browser's language (the app
+        opens a link without ``lang`` in it), fixed so that no test depends on the machine's."""
+        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
         page = context.new_page()
         page.console_errors = []
         page.external_requests = []
