@@ -11,7 +11,7 @@ import pytest
 babel = pytest.importorskip("babel", reason="Babel (the test extra) manages the catalogues")
 from babel.messages.extract import extract_from_dir  # noqa: E402
 from babel.messages.mofile import read_mo  # noqa: E402
-from babel.messages.pofile import read_po  # noqa: E402
+from babel.messages.pofile import read_po, write_po  # noqa: E402
 
 from bpviz import i18n  # noqa: E402
 from bpviz.catalogue import SOURCES  # noqa: E402
@@ -133,3 +133,32 @@ def test_a_message_is_translated_where_it_is_shown():
 ])
 def test_the_browser_language_picks_the_interface_language(locale, lang):
     assert pick_language(locale) == lang
+
+
+def test_a_changed_english_text_comes_back_fuzzy_and_the_old_one_obsolete(tmp_path):
+    """The workflow the tests rely on: ``python -m bpviz.catalogue update`` (its own pybabel options) marks an entry
+    whose English changed as fuzzy, with the old translation kept to edit, and the old text as obsolete."""
+    from babel.messages.frontend import CommandLineInterface
+
+    from bpviz.catalogue import TEMPLATE, commands
+
+    copy = tmp_path / "zh" / "LC_MESSAGES" / "bpviz.po"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes((LOCALE_DIR / "zh" / "LC_MESSAGES" / "bpviz.po").read_bytes())
+    with TEMPLATE.open("rb") as f:
+        template = read_po(f)
+    old = template["Decimals shown"]
+    template.delete("Decimals shown")
+    template.add("Decimals shown on every page", locations=old.locations, flags=old.flags)  # reworded
+    template.delete("Undo")  # gone from the code
+    changed = tmp_path / "bpviz.pot"
+    with changed.open("wb") as f:
+        write_po(f, template)
+    update = next(c for c in commands("update") if c[0] == "update")
+    args = [a for a in update if a not in ("-i", "-d") and not a.endswith(("bpviz.pot", "locale"))]
+    CommandLineInterface().run(["pybabel", *args, "-i", str(changed), "-d", str(tmp_path)])
+    with copy.open("rb") as f:
+        catalogue = read_po(f)
+    entry = catalogue["Decimals shown on every page"]
+    assert entry.fuzzy and entry.string == po("zh")["Decimals shown"].string
+    assert "Undo" in catalogue.obsolete
