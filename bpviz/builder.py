@@ -18,6 +18,14 @@ from .functions import ACTIVATIONS, LOSS_NAMES, LOSSES
 from .i18n import N_, Message, t
 
 INITIALISERS = ("seed", "uniform", "xavier", "he", "zeros")
+# what a chooser shows for each initialiser (the identifiers above are what is stored and accepted)
+INITIALISER_LABELS = {
+    "seed": N_("seed's weights"),
+    "uniform": N_("uniform"),
+    "xavier": N_("Xavier"),
+    "he": N_("He"),
+    "zeros": N_("zeros"),
+}
 
 # The seed's numbers, continued: the seed hands out 0.15, 0.20, 0.25, ... in reading order: w1..w4, then the
 # hidden bias b1 = 0.35, then w5..w8, then the output bias b2 = 0.60 (one shared bias per layer). We keep counting

@@ -16,13 +16,15 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import numpy as np
 
 from . import engine, gradcheck, numbers
 from .config import MAX_DOCUMENT_BYTES, Scenario, ScenarioError, clip, load_json, preset, preset_names, validate
-from .i18n import LANGUAGES, N_, Message, t, tn
+from .i18n import LANGUAGES, N_, Message, catalogue, t, tn
 from .naming import names_for
 from .walkthrough import update_problem
 
@@ -142,6 +144,47 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"error: {clip(message, None)} (bpviz --help)\n")
 
 
+# argparse's own words, as Python 3.11's argparse spells them (its msgids), marked here so that the extractor puts
+# them in our catalogue; _argparse_in lets argparse read their translations. A msgid another Python version words
+# differently simply stays English. Only those a user of this command line can meet are listed.
+ARGPARSE_MESSAGES = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("expected one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("ignored explicit argument %r"),
+    N_("the following arguments are required: %s"),
+    N_("unrecognized arguments: %s"),
+)
+
+
+@contextmanager
+def _argparse_in(lang: str) -> Iterator[None]:
+    """A narrow adapter: while the parser is built and run, argparse's own words are in ``lang``.
+
+    argparse translates through the module-level ``_`` and ``ngettext`` it imported from gettext (the "bpviz"
+    catalogue is not its domain); for the duration of the block they read our catalogue instead, and are argparse's
+    own again afterwards, also when argparse exits (help, an error). English leaves argparse untouched. The command
+    line is a process of its own, so replacing a module attribute for a moment affects no other user.
+    """
+    if lang == "en":
+        yield
+        return
+    words = catalogue(lang)
+    saved = argparse._, argparse.ngettext
+    argparse._ = lambda message: words.gettext(message) if isinstance(message, str) else message
+    argparse.ngettext = words.ngettext
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved
+
+
 def _language(argv: list[str] | None) -> str:
     """The ``--lang`` of a command line, read before the parser is built so that its help is in that language
     (English when there is none or it is not one of LANGUAGES: the parser then says what is wrong)."""
@@ -154,9 +197,21 @@ def _language(argv: list[str] | None) -> str:
     return known.lang if known.lang in LANGUAGES else "en"
 
 
+def _add_lang(parser: argparse.ArgumentParser, lang: str, default: Any) -> None:
+    """``--lang``, on the top-level parser (``default`` "en") and on each command (SUPPRESS: set only if given)."""
+    parser.add_argument("--lang", choices=LANGUAGES, default=default,
+                        help=t("language of the messages, warnings and the handout", lang))
+
+
 def _parser(lang: str = "en") -> argparse.ArgumentParser:
-    """The command line parser, its help in ``lang`` (argparse's own words, such as "usage:", stay English)."""
+    """The command line parser, its help in ``lang``; argparse's own words ("usage:", "options", its errors) are in
+    ``lang`` while it is built and run inside :func:`_argparse_in`.
+
+    ``--lang`` goes before or after the command: the command's copy sets it only when given (SUPPRESS), so it does
+    not overwrite one given before the command with its default.
+    """
     parser = _Parser(prog="bpviz", description=t("Backpropagation, step by step.", lang))
+    _add_lang(parser, lang, "en")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (
         ("compute", t("print forward values, loss, gradients and the updated parameters as JSON", lang)),
@@ -165,17 +220,20 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("file", nargs="?", help=t("scenario JSON file, or - for stdin", lang))
         p.add_argument("--preset", choices=preset_names(), help=t("use a built-in scenario instead of a file", lang))
-        p.add_argument("--lang", choices=LANGUAGES, default="en",
-                       help=t("language of the messages, warnings and the handout", lang))
+        _add_lang(p, lang, argparse.SUPPRESS)
         if name == "explain":
-            p.add_argument("--format", choices=("markdown", "latex"), default="markdown")
-            p.add_argument("--decimals", type=int, default=4, choices=range(1, 11), metavar="1..10")
+            p.add_argument("--format", choices=("markdown", "latex"), default="markdown",
+                           help=t("markdown, or latex for a complete LaTeX document (default: markdown)", lang))
+            p.add_argument("--decimals", type=int, default=4, choices=range(1, 11), metavar="1..10",
+                           help=t("decimal places of the numbers in the handout (default: 4)", lang))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bpviz`` console script; returns the exit status."""
-    args = _parser(_language(argv)).parse_args(argv)  # argparse itself exits 2 with a usage line on bad flags
+    first = _language(argv)
+    with _argparse_in(first):  # a bad flag: one error line and exit 2 (_Parser.error); --help: exit 0
+        args = _parser(first).parse_args(argv)
     lang = args.lang
     status = 0
     try:

@@ -16,9 +16,14 @@ from typing import Any
 import numpy as np
 
 from .functions import ACTIVATION_NAMES, ACTIVATIONS, LOSS_NAMES, LOSSES
-from .i18n import N_, Message
+from .i18n import N_, Message, Nn_
 
 UPDATE_ORDERS = ("simultaneous", "output_first")
+# each update order in words (English, marked with N_; shown as t(ORDER_LABELS[order], lang)): the same words in the
+# conventions control, its tables, the training page and the handout (a student should not have to map output_first
+# to "Mazur")
+ORDER_LABELS = {"simultaneous": N_("simultaneous (PyTorch's optimizer.step())"),
+                "output_first": N_("output layer first (Mazur)")}
 
 MAX_HIDDEN_LAYERS = 6
 MAX_NEURONS = 8
@@ -167,20 +172,21 @@ def _number(value: Any, path: str) -> float:
     return x
 
 
-def _list(value: Any, path: str, length: int | None = None, expected: str = N_("expected a list, got {value}"),
-          **values: Any) -> list:
-    """``value`` if it is a list (of ``length`` entries); ``expected`` (marked with N_) says what was expected,
-    its ``{value}`` is the bad value, ``values`` fill its other placeholders."""
+def _list(value: Any, path: str, length: int | None = None,
+          expected: str | tuple[str, str] = N_("expected a list, got {value}"), **values: Any) -> list:
+    """``value`` if it is a list (of ``length`` entries); ``expected`` (marked with N_, or Nn_ with a count ``n``
+    in ``values``) says what was expected, its ``{value}`` is the bad value, ``values`` fill its other placeholders."""
     if not isinstance(value, list):
-        raise ScenarioError(path, Message(expected, value=_show(value), **values))  # marked with N_ by the caller
+        raise ScenarioError(path, Message(expected, value=_show(value), **values))  # marked by the caller
     if length is not None and len(value) != length:
-        raise ScenarioError(path, Message(N_("expected {length} entries, got {count}"), length=length,
-                                          count=len(value)))
+        raise ScenarioError(path, Message(Nn_("expected {n} entry, got {count}", "expected {n} entries, got {count}"),
+                                          n=length, count=len(value)))
     return value
 
 
 def _vector(value: Any, path: str, length: int) -> np.ndarray:
-    items = _list(value, path, length, N_("expected a list of {size} numbers, got {value}"), size=length)
+    items = _list(value, path, length, Nn_("expected a list of {n} number, got {value}",
+                                           "expected a list of {n} numbers, got {value}"), n=length)
     return np.array([_number(v, f"{path}[{i}]") for i, v in enumerate(items)], dtype=np.float64)
 
 
@@ -254,8 +260,9 @@ def validate(doc: Any) -> Scenario:
     weights_raw = _list(doc["weights"], "weights", n_weight_layers)
     weights = []
     for l, w in enumerate(weights_raw):
-        rows = _list(w, f"weights[{l}]", layers[l + 1], N_("expected a list of {size} rows, got {value}"),
-                     size=layers[l + 1])
+        rows = _list(w, f"weights[{l}]", layers[l + 1], Nn_("expected a list of {n} row, got {value}",
+                                                             "expected a list of {n} rows, got {value}"),
+                     n=layers[l + 1])
         weights.append(np.array([_vector(r, f"weights[{l}][{j}]", layers[l]) for j, r in enumerate(rows)]))
     biases_raw = _list(doc["biases"], "biases", n_weight_layers)
     biases = [_vector(b, f"biases[{l}]", layers[l + 1]) for l, b in enumerate(biases_raw)]
@@ -362,6 +369,13 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return doc
 
 
+# the json module's messages (JSONDecodeError.msg, CPython's json.decoder and json.scanner), each as it reads
+JSON_ERRORS = {msg: msg for msg in (
+    N_("Expecting value"), N_("Expecting ',' delimiter"), N_("Expecting ':' delimiter"),
+    N_("Expecting property name enclosed in double quotes"), N_("Unterminated string starting at"),
+    N_("Invalid control character at"), N_("Invalid \\escape"), N_("Invalid \\uXXXX escape"), N_("Extra data"),
+    N_("Illegal trailing comma before end of object"), N_("Illegal trailing comma before end of array"),
+)}
 _TOO_LARGE = Message(N_("too large: at most {limit} bytes"), limit=f"{MAX_DOCUMENT_BYTES:,}")
 _TOO_DEEP = Message(N_("nested too deeply (at most {limit} levels)"), limit=MAX_NESTING)
 
@@ -384,9 +398,10 @@ def parse_json(text: str | bytes) -> Any:
         raise
     except RecursionError:
         raise ScenarioError("(document)", _TOO_DEEP) from None
-    except json.JSONDecodeError as exc:  # the parser's own words (exc.msg) stay English
+    except json.JSONDecodeError as exc:  # the parser's own words, in the reader's language where we know them
+        error = Message(JSON_ERRORS[exc.msg]) if exc.msg in JSON_ERRORS else exc.msg
         raise ScenarioError("(document)", Message(N_("invalid JSON: {error} at line {line} column {column}"),
-                                                  error=exc.msg, line=exc.lineno, column=exc.colno)) from None
+                                                  error=error, line=exc.lineno, column=exc.colno)) from None
     except ValueError as exc:  # e.g. an integer literal with thousands of digits
         raise ScenarioError("(document)", Message(N_("invalid JSON: {error}"), error=str(exc))) from None
     if _depth(doc, MAX_NESTING) > MAX_NESTING:

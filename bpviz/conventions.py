@@ -40,10 +40,6 @@ class ReferenceCheck:
 
 
 MAZUR = N_("Matt Mazur, A Step by Step Backpropagation Example")
-# each update order in words (English, marked with N_; shown as t(ORDER_LABELS[order], lang)): the same words in the
-# conventions control, its tables and the training page (a student should not have to map output_first to "Mazur")
-ORDER_LABELS = {"simultaneous": N_("simultaneous (PyTorch's optimizer.step())"),
-                "output_first": N_("output layer first (Mazur)")}
 
 
 def _seed(train_biases: bool, update_order: str):

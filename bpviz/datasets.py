@@ -11,6 +11,9 @@ from .config import MAX_SAMPLES, Scenario, ScenarioError
 from .i18n import N_, Message
 
 DATASET_NAMES = ("xor", "and", "or", "two_moons", "circles")
+# what a chooser shows for each data set (the names above are what is stored and accepted)
+DATASET_LABELS = {"xor": N_("XOR"), "and": N_("AND"), "or": N_("OR"), "two_moons": N_("two moons"),
+                  "circles": N_("circles")}
 DEFAULT_SIZES = {"xor": 4, "and": 4, "or": 4, "two_moons": 100, "circles": 100}
 
 _CORNERS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from . import engine
-from .config import Scenario
+from .config import ORDER_LABELS, Scenario
 from .i18n import N_, t, tn
 from .naming import SUBSCRIPTS, SUPERSCRIPTS
 from .symbolic import format_number
@@ -50,7 +50,7 @@ def _summary(sc: Scenario, lang: str) -> list[str]:
         t("Loss: {loss}", lang, loss=sc.loss),
         t("Learning rate: {lr}", lang, lr=format_number(sc.learning_rate, 6)),
         t("Biases trained: {yes}", lang, yes=t("yes", lang) if sc.train_biases else t("no", lang)),
-        t("Update order: {order}", lang, order=sc.update_order),
+        t("Update order: {order}", lang, order=t(ORDER_LABELS[sc.update_order], lang)),  # N_ in bpviz.config
     ]
     if sc.n_samples > 1:
         lines.append(tn("{n} sample; every step shows sample 1, gradients and updates use the mean over all "

@@ -22,7 +22,7 @@ LANGUAGES = ("en", "zh")
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}  # each in its own language: how a reader finds theirs
 DOMAIN = "bpviz"
 LOCALE_DIR = Path(__file__).parent / "locale"
-KEYWORDS = {"t": None, "tn": (1, 2), "N_": None}  # for Babel's extractor: function -> the message argument(s)
+KEYWORDS = {"t": None, "tn": (1, 2), "N_": None, "Nn_": (1, 2)}  # for Babel's extractor: the message argument(s)
 
 
 @cache
@@ -52,20 +52,29 @@ def N_(text: str) -> str:  # noqa: N802 (gettext's name for it, which the extrac
     return text
 
 
-@dataclass(frozen=True)
-class Message:
-    """A sentence translated where it is shown: a marked template (``N_``) and the values for its placeholders."""
+def Nn_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 (as N_, for a counted message)
+    """Mark a counted message for the extractor: ``Message(Nn_("{n} entry", "{n} entries"), n=3)``."""
+    return singular, plural
 
-    template: str
+
+@dataclass(frozen=True, eq=False)
+class Message:
+    """A sentence translated where it is shown: a marked template (``N_``, or ``Nn_`` with a count ``n``) and the
+    values for its placeholders."""
+
+    template: str | tuple[str, str]
     values: dict[str, Any] = field(default_factory=dict)
 
-    def __init__(self, template: str, /, **values: Any) -> None:
+    def __init__(self, template: str | tuple[str, str], /, **values: Any) -> None:
         object.__setattr__(self, "template", template)
         object.__setattr__(self, "values", values)
 
     def text(self, lang: str = "en") -> str:
-        """The sentence in ``lang``; a value that is itself a Message is put in the same language."""
-        values = {k: v.text(lang) if isinstance(v, Message) else v for k, v in self.values.items()}
+        """The sentence in ``lang``; a value that can say itself in a language (a Message, a ScenarioError: a
+        ``text(lang)`` method) is put in the same language."""
+        values = {k: v.text(lang) if callable(getattr(v, "text", None)) else v for k, v in self.values.items()}
+        if isinstance(self.template, tuple):  # counted (Nn_): the form that fits n
+            return tn(*self.template, values.pop("n"), lang, **values)
         return t(self.template, lang, **values)
 
     def __str__(self) -> str:

@@ -41,7 +41,7 @@ from .functions import ACTIVATIONS, LOSSES
 from .i18n import t
 from .ids import ParamRef, Weight
 from .naming import names_for, sup
-from .numbers import latex as latex_number
+from .numbers import Style
 from .symbolic import activation_derivative, fused_delta, layer_generic, loss_derivative, make_template
 
 HIGHLIGHT_COLOR = "#d62728"  # the red the figures use for "this one"
@@ -61,21 +61,26 @@ def _f_prime_formula(act: str, l: int) -> str:
 # ---------------------------------------------------------------- numbers and matrices in LaTeX
 
 
-def format_number(x: float, places: int) -> str:
-    """A matrix entry (:func:`bpviz.numbers.latex`), so matrices read like the scalar formulas."""
-    return latex_number(x, places)
+def format_number(x: float, places: int, lang: str = "en") -> str:
+    """A matrix entry (:func:`bpviz.numbers.latex`), so matrices read like the scalar formulas; ``lang``: the
+    language of the words for a value float64 cannot hold."""
+    return Style(places, lang).latex(x)
 
 
 def bmatrix(
     values: np.ndarray | Sequence,
-    decimals: int = 4,
+    decimals: int | Style = 4,
     highlight: tuple[int, int] | None = None,
     color: str = HIGHLIGHT_COLOR,
+    lang: str = "en",
 ) -> str:
     r"""``\begin{bmatrix}…\end{bmatrix}`` of a 2-D array, or of a 1-D array as a column vector.
 
-    ``highlight`` = (row, col), 0-based (col 0 for a vector), boxes that entry and colours it.
+    ``decimals``: places, or a :class:`bpviz.numbers.Style` (places and the reader's language, which then wins over
+    ``lang``: the language of the words for a value float64 cannot hold). ``highlight`` = (row, col), 0-based (col 0
+    for a vector), boxes that entry and colours it.
     """
+    style = decimals if isinstance(decimals, Style) else Style(decimals, lang)
     m = np.asarray(values, dtype=np.float64)
     if m.ndim == 1:
         m = m.reshape(-1, 1)
@@ -85,7 +90,7 @@ def bmatrix(
     for i, row in enumerate(m):
         cells = []
         for j, x in enumerate(row):
-            cell = format_number(float(x), decimals)
+            cell = style.latex(float(x))
             if highlight is not None and (i, j) == tuple(highlight):
                 cell = rf"\boxed{{\textcolor{{{color}}}{{{cell}}}}}"
             cells.append(cell)
@@ -93,9 +98,9 @@ def bmatrix(
     return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
 
 
-def row_vector(values: np.ndarray, decimals: int = 4) -> str:
+def row_vector(values: np.ndarray, decimals: int | Style = 4, lang: str = "en") -> str:
     """A vector written as a row (a transposed column vector)."""
-    return bmatrix(np.asarray(values, dtype=np.float64).reshape(1, -1), decimals)
+    return bmatrix(np.asarray(values, dtype=np.float64).reshape(1, -1), decimals, lang=lang)
 
 
 # ---------------------------------------------------------------- steps
@@ -205,7 +210,7 @@ WIDE = 4  # matrices with more columns than this get one "=" per line
 
 
 def _output_delta_step(
-    scenario: Scenario, trace: Trace, grads: Gradients, s: int, d: int, sub: str, lang: str
+    scenario: Scenario, trace: Trace, grads: Gradients, s: int, d: Style, sub: str, lang: str
 ) -> MatrixStep:
     """δ^{(L)} from ∂E/∂a^{(L)}: elementwise, through the Jacobian (softmax), or the loss's fused closed form."""
     L = scenario.n_layers
@@ -222,7 +227,7 @@ def _output_delta_step(
                       tuple(notes), s, symbol_latex=_delta(L), computed=tuple(computed))
 
 
-def _grad_a_line(scenario: Scenario, trace: Trace, grads: Gradients, s: int, d: int) -> str:
+def _grad_a_line(scenario: Scenario, trace: Trace, grads: Gradients, s: int, d: Style) -> str:
     """∂E/∂a^{(L)} = general = with the numbers = value."""
     L, K = scenario.n_layers, scenario.layers[-1]
     general, fill = _grad_a_latex(scenario.loss, L, K)
@@ -230,7 +235,7 @@ def _grad_a_line(scenario: Scenario, trace: Trace, grads: Gradients, s: int, d: 
     return rf"{_dE_da(L)} = {general} = {fill(bmatrix(o, d), bmatrix(tgt, d))} = {bmatrix(grads.dE_da[L][s], d)}"
 
 
-def _f_prime_parts(act_name: str, L: int, z: np.ndarray, o: np.ndarray, d: int) -> tuple[str, str, np.ndarray]:
+def _f_prime_parts(act_name: str, L: int, z: np.ndarray, o: np.ndarray, d: Style) -> tuple[str, str, np.ndarray]:
     """(f'(z) symbol, the line f'(z) = general = value, the value)."""
     act = ACTIVATIONS[act_name]
     f_prime = act.da_dz(z, o)
@@ -331,7 +336,7 @@ def _chain_general(act_name: str, loss: str, L: int) -> str:
 
 
 def _hidden_delta_step(
-    scenario: Scenario, trace: Trace, grads: Gradients, l: int, s: int, d: int, sub: str, lang: str
+    scenario: Scenario, trace: Trace, grads: Gradients, l: int, s: int, d: Style, sub: str, lang: str
 ) -> MatrixStep:
     """δ^{(l)} = (W^{(l+1)ᵀ} δ^{(l+1)}) ⊙ f'(z^{(l)})."""
     act_name = scenario.activations[l - 1]
@@ -356,7 +361,7 @@ def _hidden_delta_step(
 
 
 def _weight_step(
-    scenario: Scenario, trace: Trace, grads: Gradients, l: int, s: int, d: int, sub: str, lang: str
+    scenario: Scenario, trace: Trace, grads: Gradients, l: int, s: int, d: Style, sub: str, lang: str
 ) -> MatrixStep:
     """∂E/∂W^{(l)} = δ^{(l)} a^{(l-1)ᵀ} (the batch mean of these outer products)."""
     n = scenario.n_samples
@@ -384,7 +389,7 @@ def _weight_step(
                       symbol_latex=_dW(l), computed=(("outer", outer),))
 
 
-def _bias_step(scenario: Scenario, grads: Gradients, l: int, s: int, d: int, sub: str, lang: str) -> MatrixStep:
+def _bias_step(scenario: Scenario, grads: Gradients, l: int, s: int, d: Style, sub: str, lang: str) -> MatrixStep:
     """∂E/∂b^{(l)} = δ^{(l)} (the batch mean of the deltas)."""
     n = scenario.n_samples
     delta = grads.dE_dz[l][s]
@@ -416,13 +421,13 @@ def matrix_steps(
     if decimals < 0:
         raise ValueError(f"decimals must be >= 0, got {decimals}")
     sub = "" if n == 1 else rf"_{{s={sample + 1}}}"
-    L = scenario.n_layers
-    steps = [_output_delta_step(scenario, trace, grads, sample, decimals, sub, lang)]
+    L, d = scenario.n_layers, Style(decimals, lang)  # every matrix entry in the reader's language
+    steps = [_output_delta_step(scenario, trace, grads, sample, d, sub, lang)]
     for l in range(L, 0, -1):
-        steps.append(_weight_step(scenario, trace, grads, l, sample, decimals, sub, lang))
-        steps.append(_bias_step(scenario, grads, l, sample, decimals, sub, lang))
+        steps.append(_weight_step(scenario, trace, grads, l, sample, d, sub, lang))
+        steps.append(_bias_step(scenario, grads, l, sample, d, sub, lang))
         if l > 1:
-            steps.append(_hidden_delta_step(scenario, trace, grads, l - 1, sample, decimals, sub, lang))
+            steps.append(_hidden_delta_step(scenario, trace, grads, l - 1, sample, d, sub, lang))
     if n > 1:
         note = t("Sample {s} of {n}: δ and a are per sample.", lang, s=sample + 1, n=n)
         steps = [_with(st, notes=(note, *st.notes)) if st.key == "delta" else st for st in steps]
@@ -469,6 +474,8 @@ def matrix_entry_for(ref: ParamRef, layers: Sequence[int], lang: str = "en") -> 
     return MatrixEntry(idx, ref.row, 0, text)
 
 
-def highlighted_latex(step: MatrixStep, row: int, col: int, decimals: int = 4, color: str = HIGHLIGHT_COLOR) -> str:
-    r"""``symbol = [matrix]`` for a step's value with entry (row, col) (0-based) boxed and coloured."""
-    return rf"{step.symbol_latex} = {bmatrix(step.value, decimals, highlight=(row, col), color=color)}"
+def highlighted_latex(step: MatrixStep, row: int, col: int, decimals: int = 4, color: str = HIGHLIGHT_COLOR,
+                      lang: str = "en") -> str:
+    r"""``symbol = [matrix]`` for a step's value with entry (row, col) (0-based) boxed and coloured (``lang``: the
+    language of the words for a value float64 cannot hold)."""
+    return rf"{step.symbol_latex} = {bmatrix(step.value, decimals, highlight=(row, col), color=color, lang=lang)}"

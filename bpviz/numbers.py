@@ -13,12 +13,15 @@
 from __future__ import annotations
 
 import math
+import unicodedata
+from dataclasses import dataclass
 
 from .i18n import N_, t
 
 LARGE = 1e5
 MIN_SIGNIFICANT = 3
 MAX_FIXED_PLACES = 6
+MINUS = "\u2212"  # the typographic minus sign "−" (figures, prose), for ``minus=``
 
 
 def places(x: float, decimals: int) -> int:
@@ -73,3 +76,40 @@ def latex(x: float, decimals: int = 4, lang: str = "en") -> str:
         return rf"\text{{{non_finite(x, lang=lang)}}}"
     digits, power = _parts(x, decimals)
     return digits if power is None else rf"{digits} \times 10^{{{power}}}"
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one reader sees numbers: ``decimals`` places, ``lang`` (the language of the words for a value float64
+    cannot hold: "overflow", "undefined") and the ``minus`` sign of :meth:`text`. Every view that shows a number
+    formats it through one of these, so none can forget the reader's language."""
+
+    decimals: int = 4
+    lang: str = "en"
+    minus: str = "-"
+
+    def text(self, x: float) -> str:
+        """:func:`text` in this style."""
+        return text(x, self.decimals, self.minus, self.lang)
+
+    def latex(self, x: float) -> str:
+        """:func:`latex` in this style."""
+        return latex(x, self.decimals, self.lang)
+
+    def exact(self, x: float) -> str:
+        """:func:`exact` in this style (full precision; ``decimals`` does not apply)."""
+        return exact(x, self.lang)
+
+
+_WIDE_IN_CHINESE = frozenset("…—‘’“”")  # punctuation a Chinese text uses (……, “”), a full em wide there
+
+
+def columns(s: str) -> int:
+    """How many Latin letters wide ``s`` is drawn, for estimating a label's width: an East Asian wide or fullwidth
+    character (汉字, fullwidth punctuation such as "（" or "："; ``unicodedata.east_asian_width`` "W"/"F") counts as
+    two, every other character as one, so Chinese labels ("溢出", "E（样本 1）") get room for their glyphs. In a text
+    with such a character, the punctuation Chinese shares with English ("累加中……", quotes) counts as two as well;
+    a text without one (English) is as many letters wide as it has characters."""
+    wide = [unicodedata.east_asian_width(c) in "WF" for c in s]
+    chinese = any(wide)
+    return sum(2 if w or (chinese and c in _WIDE_IN_CHINESE) else 1 for c, w in zip(s, wide))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 
 from . import engine, numbers
 from .config import Scenario
@@ -130,7 +130,7 @@ class Walkthrough:
         self.decimals, self.sample, self.lang = decimals, sample, lang
         self.architecture = scenario.architecture
         self._ids, self._index = _script(self.architecture)
-        self.numbers = Numbers(scenario, trace, grads, sample, decimals)
+        self.numbers = Numbers(scenario, trace, grads, sample, decimals, lang)
         self.forms = forms(self.architecture)
         self.names = self.forms.nm
         self.loss_record = LOSSES[scenario.loss]
@@ -264,7 +264,7 @@ class Walkthrough:
         nm, nums = self.names, self.numbers
         K, L, n = self.scenario.layers[-1], self.scenario.n_layers, self.scenario.n_samples
         shares = " + ".join(nm.loss_share(k) for k in range(K))
-        parts = " + ".join(_sub(float(v), self.decimals) for v in self.trace.loss_per_output)
+        parts = " + ".join(_sub(float(v), self.decimals, self.lang) for v in self.trace.loss_per_output)
         value = float(self.trace.loss)
         notes: tuple[str, ...] = ()
         if n > 1:
@@ -359,8 +359,9 @@ class Walkthrough:
         return Step(
             **head,
             latex_symbolic=rf"{{{p}}}^{{+}} = {p} - \eta \cdot \frac{{\partial E}}{{\partial {p}}}",
-            latex_numeric=rf"{{{p}}}^{{+}} = {_sub(old, self.decimals)} - {_sub(lr, self.decimals)} \cdot "
-                          rf"{_sub(grad, self.decimals)} = {nums.fmt(new)}",
+            latex_numeric=rf"{{{p}}}^{{+}} = {_sub(old, self.decimals, self.lang)} - "
+                          rf"{_sub(lr, self.decimals, self.lang)} \cdot {_sub(grad, self.decimals, self.lang)} = "
+                          rf"{nums.fmt(new)}",
             value=new, param=ref, notes=notes, **self._own(ref),
         )
 
@@ -368,7 +369,7 @@ class Walkthrough:
 def update_problem(update: engine.Update, names, decimals: int = 4, lang: str = "en") -> str | None:
     """Why a gradient-descent step cannot be applied, in words: a gradient or a new value beyond float64, or new
     values so large that the forward pass with them is; None when the step is an ordinary one."""
-    fmt = partial(numbers.text, decimals=decimals, minus="−")
+    fmt = numbers.Style(decimals, lang, numbers.MINUS).text
     ref = update.overflow()
     if ref is not None:
         return t("This step goes beyond float64 (about ±1.8 × 10³⁰⁸) at {p}: η · ∂E/∂{p} = {lr} · {g}, new value "

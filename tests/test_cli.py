@@ -210,3 +210,72 @@ def test_the_readme_shows_a_chinese_error_as_the_cli_prints_it(tmp_path):
     bad.write_text(json.dumps({**SEED_DOCUMENT, "layers": [2, 0, 2]}))
     line = run(["compute", str(bad), "--lang", "zh"]).stderr.strip()
     assert f"`{line}`" in (ROOT / "README.md").read_text(encoding="utf-8"), line
+
+
+# ---------------------------------------------------------------- --lang anywhere, argparse's own words translated
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("args", [["--lang", "zh", "compute", "--preset", "seed"],
+                                  ["compute", "--preset", "seed", "--lang", "zh"],
+                                  ["--lang=zh", "compute", "--preset", "seed"]])
+def test_lang_goes_before_or_after_the_command(args):
+    r = run(args)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["loss"] == pytest.approx(SEED_LOSS, abs=1e-12)
+
+
+def test_lang_before_the_command_is_the_language_of_the_result(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**SEED_DOCUMENT, "layers": [2, 0, 2]}))
+    before, after = run(["--lang", "zh", "compute", str(bad)]), run(["compute", str(bad), "--lang", "zh"])
+    assert before.returncode == after.returncode == 2 and before.stderr == after.stderr and CJK.search(before.stderr)
+    assert run(["--lang", "zh", "compute", str(bad), "--lang", "en"]).stderr.startswith("error: layers[1]: expected")
+
+
+@pytest.mark.parametrize("args", [["--lang", "zh", "explain", "--help"], ["explain", "--help", "--lang", "zh"]])
+def test_help_in_chinese_has_argparse_own_words_in_chinese(args):
+    r = run(args)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    for english in ("usage:", "positional arguments", "options:", "show this help message and exit"):
+        assert english not in r.stdout, english
+    assert r.stdout.startswith("用法：bpviz explain")
+    for heading in ("位置参数", "选项", "显示此帮助信息并退出"):
+        assert heading in r.stdout, (heading, r.stdout)
+    assert "--format" in r.stdout and "--decimals" in r.stdout and "讲义" in r.stdout
+
+
+def test_help_in_english_is_argparse_own_and_every_option_has_a_help_text():
+    r = run(["explain", "--help"])
+    assert r.returncode == 0 and r.stdout.startswith("usage: bpviz explain")
+    assert "positional arguments:" in r.stdout and "show this help message and exit" in r.stdout
+    assert "decimal places" in r.stdout and "markdown, or latex" in r.stdout
+    assert "--lang" in run(["--help"]).stdout  # also before the command
+
+
+@pytest.mark.parametrize(("args", "english"), [
+    (["--lang", "zh", "compute", "--bogus"], "unrecognized arguments"),
+    (["compute", "--bogus", "--lang", "zh"], "unrecognized arguments"),
+    (["--lang", "zh", "frobnicate"], "invalid choice"),
+    (["--lang", "zh"], "the following arguments are required"),
+    (["--lang", "zh", "explain", "--decimals", "x"], "invalid int value"),
+    (["--lang", "zh", "explain", "--preset"], "expected one argument"),
+])
+def test_a_command_line_mistake_in_chinese_is_one_chinese_line(args, english):
+    line = one_error_line(run(args))
+    assert CJK.search(line) and english not in line and "argument" not in line, line
+    assert "(bpviz --help)" in line
+
+
+def test_argparse_is_english_again_after_a_chinese_command_line(capsys):
+    import argparse
+
+    saved = argparse._, argparse.ngettext
+    with pytest.raises(SystemExit):
+        main(["--lang", "zh", "compute", "--bogus"])
+    assert "无法识别的参数" in capsys.readouterr().err
+    assert (argparse._, argparse.ngettext) == saved
+    with pytest.raises(SystemExit):
+        main(["compute", "--bogus"])
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err

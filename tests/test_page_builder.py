@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from bpviz import engine
+from bpviz.builder import INITIALISER_LABELS, INITIALISERS, initial_parameters
 from bpviz.config import preset, preset_names
 
-from .apptest_util import assert_clean, figures, latex, open_page, texts
+from .apptest_util import assert_clean, figures, latex, open_page, opened, texts
 
 PAGE = "views/network_builder.py"
 OTHER_PAGES = ("views/forward_pass.py", "views/backward_pass.py", "views/update.py",
@@ -188,3 +191,28 @@ def test_start_from_the_current_network_fills_the_form():
             at.number_input(key="bld_outputs").value) == (2, 1, 3)
     assert at.selectbox(key="bld_out_act").value == "softmax" and at.selectbox(key="bld_loss").value == "cross_entropy"
     assert at.selectbox(key="bld_act_0").value == "tanh" and at.number_input(key="bld_n_0").value == 4
+
+
+def test_initialisers_are_shown_by_name_and_stored_as_identifiers(at):
+    box = at.selectbox(key="bld_init")
+    assert box.options == ["seed's weights", "uniform", "Xavier", "He", "zeros"] and box.value == "xavier"
+    box.set_value("seed").run()
+    assert_clean(at)
+    assert at.selectbox(key="bld_init").value == "seed"
+    assert at.session_state["bpviz_app"].options["bld_init"] == "seed"
+
+
+def test_initialisers_in_chinese_are_labels_and_the_choice_stays_an_identifier():
+    at = opened({"lang": "zh"}, PAGE)
+    box = at.selectbox(key="bld_init")
+    assert len(box.options) == len(INITIALISERS) == len(INITIALISER_LABELS)
+    assert all(re.search(r"[\u4e00-\u9fff]", label) for label in box.options), box.options
+    assert not set(box.options) & {*INITIALISERS, *INITIALISER_LABELS.values()}, box.options
+    assert box.value == "xavier"
+    box.set_value("he").run()
+    assert_clean(at)
+    assert at.selectbox(key="bld_init").value == "he" and at.session_state["bpviz_app"].options["bld_init"] == "he"
+    at.button(key="bld_build").click().run()
+    assert_clean(at)
+    weights, _ = initial_parameters([2, 2, 2], "he", rng_seed=0)  # the form's defaults, He's numbers
+    assert all(np.array_equal(w, v) for w, v in zip(_scenario(at).weights, weights, strict=True))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from bpviz import engine, training
 from bpviz.builder import build_scenario
 from bpviz.config import preset
-from bpviz.datasets import dataset
+from bpviz.datasets import DATASET_LABELS, DATASET_NAMES, dataset
 
-from .apptest_util import assert_clean, figures, live, open_page, texts
+from .apptest_util import assert_clean, figures, live, open_page, opened, texts
 
 PAGE = "views/training.py"
 XOR = preset("xor_2_4_1")
@@ -155,3 +157,28 @@ def test_no_dataset_selector_for_three_outputs(at):
     assert_clean(at)
     assert not [s for s in at.selectbox if s.key == "train_data"]
     assert "2 inputs and 1 or 2 outputs" in texts(at)
+
+
+def test_data_sets_are_shown_by_name_and_stored_as_identifiers(at):
+    _use(at, XOR)
+    box = at.selectbox(key="train_data")
+    assert box.options == ["current samples", "XOR", "AND", "OR", "two moons", "circles"]
+    box.set_value("circles").run()
+    assert_clean(at)
+    assert at.selectbox(key="train_data").value == "circles"
+    assert np.array_equal(at.session_state["bpviz_app"].scenario.inputs, dataset("circles")[0])
+
+
+def test_data_sets_in_chinese_are_labels_and_the_choice_stays_an_identifier():
+    at = opened({"lang": "zh"}, PAGE)
+    _use(at, XOR)
+    box = at.selectbox(key="train_data")
+    labels = box.options[1:]
+    assert len(labels) == len(DATASET_NAMES) == len(DATASET_LABELS)
+    assert all(re.search(r"[\u4e00-\u9fff]", label) for label in box.options), box.options
+    assert not set(labels) & {*DATASET_NAMES, *DATASET_LABELS.values()}, labels
+    box.set_value("two_moons").run()
+    assert_clean(at)
+    assert at.selectbox(key="train_data").value == "two_moons"
+    assert at.session_state["bpviz_app"].options["train_data"] == "two_moons"
+    assert np.array_equal(at.session_state["bpviz_app"].scenario.inputs, dataset("two_moons")[0])

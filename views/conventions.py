@@ -3,7 +3,8 @@
 import streamlit as st
 
 from bpviz import engine, gradcheck, numbers
-from bpviz.conventions import ORDER_LABELS, reference_checks
+from bpviz.config import ORDER_LABELS
+from bpviz.conventions import reference_checks
 from bpviz.functions import LOSSES
 from bpviz.i18n import t
 from bpviz.naming import names_for
@@ -26,7 +27,7 @@ def _set_update_order(value: str) -> None:
 
 def _convention(train_biases: bool, update_order: str, lang: str) -> str:
     """A convention in words: "biases trained, output layer first (Mazur)"."""
-    order = t(ORDER_LABELS[update_order], lang=lang)  # marked with N_ in bpviz.conventions
+    order = t(ORDER_LABELS[update_order], lang=lang)  # marked with N_ in bpviz.config
     return t("biases trained, {o}", lang=lang, o=order) if train_biases else t("biases fixed, {o}", lang=lang, o=order)
 
 
@@ -45,7 +46,7 @@ def body(app: AppState, comp: Computed) -> None:
     c1.caption(t("PyTorch trains them; the hand-worked versions keep them fixed.", lang=lang))
     state.seed_widget("conv_update_order", s.update_order)
     c2.radio(t("Update order", lang=lang), ORDERS, horizontal=True,
-             format_func=lambda o: t(ORDER_LABELS[o], lang=lang),  # marked with N_ in bpviz.conventions
+             format_func=lambda o: t(ORDER_LABELS[o], lang=lang),  # marked with N_ in bpviz.config
              **state.on_widget("conv_update_order", _set_update_order))
     rows, problems = [], []
     for tb in (True, False):
@@ -57,7 +58,7 @@ def body(app: AppState, comp: Computed) -> None:
             if problem:
                 problems.append(t("{convention}: {problem}", lang=lang, convention=_convention(tb, order, lang),
                                   problem=problem))
-            order_label = t(ORDER_LABELS[order], lang=lang)  # marked with N_ in bpviz.conventions
+            order_label = t(ORDER_LABELS[order], lang=lang)  # marked with N_ in bpviz.config
             rows.append({t("biases", lang=lang): t("trained", lang=lang) if tb else t("fixed", lang=lang),
                          t("update order", lang=lang): order_label,
                          t("E after one step", lang=lang): numbers.text(e1, REFERENCE_DECIMALS, minus="−", lang=lang),

@@ -45,7 +45,7 @@ def body(app: AppState, comp: Computed) -> None:
             st.latex(line)
         st.latex(ms.latex_numeric)
         if ms.index == entry.step_index:
-            st.latex(highlighted_latex(ms, entry.row, entry.col, app.decimals))
+            st.latex(highlighted_latex(ms, entry.row, entry.col, app.decimals, lang=lang))
         for note in ms.notes:
             st.caption(note)
 

@@ -97,7 +97,8 @@ def _form(app: AppState) -> None:
         if not o.valid:
             st.caption(t("Not offered: {loss}, because {reason}.", lang, loss=o.loss, reason=o.reason))
     i1, i2, i3 = st.columns(3)
-    i1.selectbox(t("Initial weights", lang), list(INIT_INFO), **_field(app, "bld_init"))
+    i1.selectbox(t("Initial weights", lang), list(INIT_INFO), **_field(app, "bld_init"),
+                 format_func=lambda init: t(builder.INITIALISER_LABELS[init], lang))  # marked with N_ there
     i2.number_input(t("Random seed", lang), 0, 10_000, **_field(app, "bld_seed"))
     i3.number_input(t("Learning rate η", lang), 0.001, 100.0, step=0.1, format="%.3f", **_field(app, "bld_lr"))
     info = t(INIT_INFO[_value(app.options, "bld_init")], lang)  # marked with N_ in INIT_INFO

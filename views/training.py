@@ -4,9 +4,8 @@ import numpy as np
 import streamlit as st
 
 from bpviz import training
-from bpviz.config import ScenarioError
-from bpviz.conventions import ORDER_LABELS
-from bpviz.datasets import DATASET_NAMES, with_dataset
+from bpviz.config import ORDER_LABELS, ScenarioError
+from bpviz.datasets import DATASET_LABELS, DATASET_NAMES, with_dataset
 from bpviz.figures.training import (
     decision_boundary_figure,
     loss_curve_figure,
@@ -36,10 +35,10 @@ def _shown_dataset(app: AppState) -> str:
 
 
 def _data_label(name: str, lang: str) -> str:
-    """A data choice as the selector shows it: a data set by its name, the scenario's own samples in words."""
+    """A data choice as the selector shows it: a data set by its label, the scenario's own samples in words."""
     if name == CURRENT_SAMPLES:
         return t(CURRENT_SAMPLES, lang)  # marked with N_ in bpviz.ui.state
-    return name
+    return t(DATASET_LABELS[name], lang)  # marked with N_ in bpviz.datasets
 
 
 def body(app: AppState, comp: Computed) -> None:
@@ -72,7 +71,7 @@ def body(app: AppState, comp: Computed) -> None:
                   "weights; it does not change them until you keep the result.", s.n_samples, lang,
                   lr=widgets.fmt(s.learning_rate, app.decimals, lang),
                   biases=t("trained", lang=lang) if s.train_biases else t("fixed", lang=lang),
-                  order=t(ORDER_LABELS[s.update_order], lang)))  # marked with N_ in bpviz.conventions
+                  order=t(ORDER_LABELS[s.update_order], lang)))  # marked with N_ in bpviz.config
     if run:
         bar = st.progress(0.0, text=t("Training ...", lang=lang))
         result = training.train(s, steps, stop_loss=stop if stop > 0 else None,

@@ -55,6 +55,7 @@ BOTTOM_PAD = 8
 MARGIN = {"l": 4, "r": 4, "t": 104, "b": 4}
 LABEL_FONT = 12
 LABEL_CHAR_W = 6.6  # bold proportional font: a generous average advance
+CHIP_CHAR_W, CHIP_PAD = 6.4, 16  # a legend chip's advance per Latin letter (12 px), and its border and gap
 
 FILL_PENDING = "#ffffff"
 FILL_PARTIAL = "#fff1c7"  # some consumers have pushed their share: the gradient is still accumulating
@@ -73,9 +74,10 @@ MONO = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 _PUSH_ORDER = {"activation": 0, "input": 0, "net": 0, "target": 1, "bias": 2, "weight": 3}
 
 
-def fmt(value: float, decimals: int = 4) -> str:
-    """A number as every page shows it (:func:`bpviz.numbers.text`), with the typographic minus sign."""
-    return numbers.text(value, decimals, minus="−")
+def fmt(value: float, decimals: int = 4, lang: str = "en") -> str:
+    """A number as every page shows it (:func:`bpviz.numbers.text`), with the typographic minus sign; ``lang``: the
+    language of the words for a value float64 cannot hold."""
+    return numbers.Style(decimals, lang, numbers.MINUS).text(value)
 
 
 @dataclass(frozen=True)
@@ -100,36 +102,39 @@ def _head(graph: OpGraph, nid: str) -> tuple[str, int]:
     """A box's first line (HTML) and its length in characters: the op and a named value's name, or a leaf's name."""
     n = graph.node(nid)
     if not n.op:
-        return f"<b>{n.name}</b>", len(n.name)
+        return f"<b>{n.name}</b>", numbers.columns(n.name)
     if n.name:
-        return f"<b>{n.op}</b> <span style='color:{NAME_COLOR}'><b>{n.name}</b></span>", len(n.op) + 1 + len(n.name)
-    return f"<b>{n.op}</b>", len(n.op)
+        return (f"<b>{n.op}</b> <span style='color:{NAME_COLOR}'><b>{n.name}</b></span>",
+                numbers.columns(n.op) + 1 + numbers.columns(n.name))
+    return f"<b>{n.op}</b>", numbers.columns(n.op)
 
 
-def _grad_texts(graph: OpGraph, decimals: int) -> dict[str, set[str]]:
+def _grad_texts(graph: OpGraph, decimals: int, lang: str = "en") -> dict[str, set[str]]:
     """Every gradient text a box can show during the backward pass (partial sums too), to size the boxes once."""
-    texts = {n.id: {fmt(n.grad, decimals)} for n in graph.nodes}
+    texts = {n.id: {fmt(n.grad, decimals, lang)} for n in graph.nodes}
     running = graph.gradients_after(0)
     for r, g in running.items():
-        texts[r].add(fmt(g, decimals))
+        texts[r].add(fmt(g, decimals, lang))
     pending = {n.id: len(n.consumers) for n in graph.nodes}
     for step in graph.steps:
         for i in step.edges:
             e = graph.edges[i]
             running[e.child] = running.get(e.child, 0.0) + e.contribution
             pending[e.child] -= 1
-            texts[e.child].add(fmt(running[e.child], decimals) + ("…" if pending[e.child] else ""))
+            texts[e.child].add(fmt(running[e.child], decimals, lang) + ("…" if pending[e.child] else ""))
     return texts
 
 
 def box_sizes(graph: OpGraph, decimals: int = 4, uniform: bool = True,
-              pad: float = BOX_PAD_X) -> dict[str, tuple[float, float]]:
+              pad: float = BOX_PAD_X, lang: str = "en") -> dict[str, tuple[float, float]]:
     """(width, height) in px of every box, wide enough for its longest line at ``FONT`` px monospace. ``uniform``:
     every box as wide as the widest d / g line (or leaf name) of the graph, a named op's box wider if its first line
-    needs it; else each box as wide as its own text."""
-    grads = _grad_texts(graph, decimals)
-    body = {n.id: max(2 + len(fmt(n.value, decimals)), 2 + max(len(s) for s in grads[n.id]),
-                      0 if n.op else len(n.name)) for n in graph.nodes}
+    needs it; else each box as wide as its own text. Widths count a Chinese character as two (``numbers.columns``);
+    ``lang``: the language of the words for a value float64 cannot hold."""
+    grads = _grad_texts(graph, decimals, lang)
+    body = {n.id: max(2 + numbers.columns(fmt(n.value, decimals, lang)),
+                      2 + max(numbers.columns(s) for s in grads[n.id]),
+                      0 if n.op else numbers.columns(n.name)) for n in graph.nodes}
     common = max(body.values()) if uniform else 0
     sizes = {}
     for n in graph.nodes:
@@ -172,15 +177,16 @@ def _row_width(items: list[str], width: dict[str, float]) -> float:
     return sum(width[it] for it in items) + sum(_gap(a, b) for a, b in zip(items, items[1:]))
 
 
-def layout(graph: OpGraph, decimals: int = 4) -> GraphLayout:
+def layout(graph: OpGraph, decimals: int = 4, lang: str = "en") -> GraphLayout:
     """Where every box and edge goes (see :func:`_layout`): boxes of one width; if that makes the graph wider than
     the plot, each box as wide as its text, then with less padding. Wider still (many decimals on a neuron with
-    many inputs) the canvas grows and :func:`compgraph_figure` scales everything down to the plot's width."""
-    lay = _layout(graph, box_sizes(graph, decimals, uniform=True))
+    many inputs) the canvas grows and :func:`compgraph_figure` scales everything down to the plot's width. ``lang``:
+    the language the boxes' texts are in (the words for a value float64 cannot hold)."""
+    lay = _layout(graph, box_sizes(graph, decimals, uniform=True, lang=lang))
     if lay.width > NOMINAL_WIDTH:
-        lay = _layout(graph, box_sizes(graph, decimals, uniform=False))
+        lay = _layout(graph, box_sizes(graph, decimals, uniform=False, lang=lang))
     if lay.width > NOMINAL_WIDTH:
-        lay = _layout(graph, box_sizes(graph, decimals, uniform=False, pad=BOX_PAD_TIGHT))
+        lay = _layout(graph, box_sizes(graph, decimals, uniform=False, pad=BOX_PAD_TIGHT, lang=lang))
     return lay
 
 
@@ -436,23 +442,25 @@ def _node_hover(graph: OpGraph, nid: str, grads: dict[str, float], final: frozen
     lines = [f"<b>{n.name or n.id}</b>  ({what})"]
     if n.op:
         lines.append(n.formula)
-    lines.append(t("data (forward value) = {v}", lang, v=numbers.exact(n.value)))
+    lines.append(t("data (forward value) = {v}", lang, v=numbers.exact(n.value, lang)))
     if nid in grads:
         state = t("final", lang) if nid in final else t("still accumulating", lang)
-        lines.append(t("grad ∂E/∂{n} = {v} ({state})", lang, n=n.id, v=numbers.exact(grads[nid]), state=state))
+        lines.append(t("grad ∂E/∂{n} = {v} ({state})", lang, n=n.id, v=numbers.exact(grads[nid], lang),
+                       state=state))
     else:
         lines.append(t("grad: not reached yet", lang))
     if len(n.consumers) > 1:
-        parts = [f"{e.parent}: {fmt(e.contribution, decimals)}" for e in graph.edges
+        parts = [f"{e.parent}: {fmt(e.contribution, decimals, lang)}" for e in graph.edges
                  if e.child == nid and e.index in traversed]
         lines.append(t("used by {k} operations: its gradient is the sum", lang, k=len(n.consumers)))
         if parts:
-            lines.append(" + ".join(parts) + (f" = {fmt(grads[nid], decimals)}" if nid in final else " + …"))
+            lines.append(" + ".join(parts) + (f" = {fmt(grads[nid], decimals, lang)}" if nid in final else " + …"))
     if n.upstream is not None:
-        lines.append(t("backward seed ∂E/∂{n} = {v} (from the engine)", lang, n=n.id, v=numbers.exact(n.upstream)))
+        lines.append(t("backward seed ∂E/∂{n} = {v} (from the engine)", lang, n=n.id,
+                       v=numbers.exact(n.upstream, lang)))
     if n.reference_grad is not None:
         lines.append(t("total ∂E/∂{n} over all its consumers (engine) = {v}", lang, n=n.id,
-                       v=numbers.exact(n.reference_grad)))
+                       v=numbers.exact(n.reference_grad, lang)))
     return "<br>".join(lines)
 
 
@@ -471,7 +479,7 @@ def _legend(current: str | None, lang: str) -> list[dict]:
         text = t(label, lang)  # marked with N_ in chips above
         notes.append({**base, "name": f"legend {label}", "yshift": 32, "xshift": shift, "text": text,
                       "bgcolor": fill, "bordercolor": border, "borderwidth": 1.5, "borderpad": 3})
-        shift += len(text) * 6.4 + 16
+        shift += numbers.columns(text) * CHIP_CHAR_W + CHIP_PAD  # a Chinese character counts as two Latin letters
     if current is not None:
         hint = t("red numbers: the local derivative ∂parent/∂child of this step's edges · hover any box or edge "
                  "for full precision", lang)
@@ -516,7 +524,7 @@ def compgraph_figure(graph: OpGraph, upto_step: int | None = None, decimals: int
     (presentation mode): everything scaled up for the main column without the sidebar, box text up to 20 px.
     """
     state = _progress(graph, upto_step)
-    lay = layout(graph, decimals)
+    lay = layout(graph, decimals, lang)
     # a canvas wider than the plot (many decimals) is shown whole: fonts and height scale with it
     zoom, width = (LARGE_FONT / FONT, LARGE_WIDTH) if large else (1.0, NOMINAL_WIDTH)
     scale = min(zoom, width / lay.width)
@@ -559,10 +567,10 @@ def _edge_hover(graph: OpGraph, lay: GraphLayout, state: _Progress, decimals: in
         ex.append((xa + xb) / 2)
         ey.append((ya + yb) / 2)
         ecustom.append(e.index)
-        lines = [e.local_formula, t("local derivative = {v}", lang, v=numbers.exact(e.local))]
+        lines = [e.local_formula, t("local derivative = {v}", lang, v=numbers.exact(e.local, lang))]
         if e.index in state.traversed:
-            lines.append(t("passes ∂E/∂{p} · {v} = {c} to {ch}", lang, p=e.parent, v=fmt(e.local, decimals),
-                           c=numbers.exact(e.contribution), ch=e.child))
+            lines.append(t("passes ∂E/∂{p} · {v} = {c} to {ch}", lang, p=e.parent, v=fmt(e.local, decimals, lang),
+                           c=numbers.exact(e.contribution, lang), ch=e.child))
         etext.append("<br>".join(lines))
     trace = dict(type="scatter", x=ex, y=ey, mode="markers", name="edge info", customdata=ecustom, hovertext=etext,
                  hoverinfo="text", marker={"size": HOVER_MARKER, "color": "rgba(0,0,0,0)"}, showlegend=False)
@@ -573,9 +581,10 @@ def _local_labels(graph: OpGraph, lay: GraphLayout, state: _Progress, edge_hover
                   scale: float, lang: str = "en") -> list[dict]:
     """The local derivative of each current edge, just under the box that receives grad · local; where the labels
     of one row would touch (a wide sum), the number alone (the legend says what red numbers are)."""
-    labels = {i: (lay.routes[i][0], fmt(graph.edges[i].local, decimals)) for i in state.current_edges}
+    labels = {i: (lay.routes[i][0], fmt(graph.edges[i].local, decimals, lang)) for i in state.current_edges}
     crowded = any(
-        a != b and abs(pa[1] - pb[1]) < 1 and abs(pa[0] - pb[0]) < (len(va) + len(vb) + 12) * LABEL_CHAR_W / 2 + 6
+        a != b and abs(pa[1] - pb[1]) < 1 and abs(pa[0] - pb[0])
+        < (numbers.columns(va) + numbers.columns(vb) + 12) * LABEL_CHAR_W / 2 + 6
         for a, (pa, va) in labels.items() for b, (pb, vb) in labels.items())
     return [{"x": xc, "y": yc + 2, "xanchor": "center", "yanchor": "top", "showarrow": False,
              "text": "<b>" + (value if crowded else t("local {v}", lang, v=value)) + "</b>", "name": f"local {i}",
@@ -619,10 +628,10 @@ def _node_traces(graph: OpGraph, lay: GraphLayout, state: _Progress, decimals: i
         x, y = lay.pos[n.id]
         if n.id in state.grads:
             mark = "" if n.id in state.final else "…"
-            grad_text = f"<span style='color:{GRAD_COLOR}'>g {fmt(state.grads[n.id], decimals)}{mark}</span>"
+            grad_text = f"<span style='color:{GRAD_COLOR}'>g {fmt(state.grads[n.id], decimals, lang)}{mark}</span>"
         else:
             grad_text = "<span style='color:#aaaaaa'>g ·</span>"
-        texts.append(f"{_head(graph, n.id)[0]}<br>d {fmt(n.value, decimals)}<br>{grad_text}")
+        texts.append(f"{_head(graph, n.id)[0]}<br>d {fmt(n.value, decimals, lang)}<br>{grad_text}")
         hovers.append(_node_hover(graph, n.id, state.grads, state.final, state.traversed, decimals, lang))
         xs.append(x)
         ys.append(y)
@@ -647,7 +656,8 @@ def _title(graph: OpGraph, state: _Progress, decimals: int, lang: str) -> str:
         return t("Backward step {k} of {n}: {node} ({op}) passes its gradient to {kids}", lang, k=state.k,
                  n=graph.n_steps, node=state.current, op=node.op, kids=kids)
     if state.k == 0:
-        return t("Forward pass done: E = {e}. Backward: start at E with ∂E/∂E = 1", lang, e=fmt(graph.loss, decimals))
+        return t("Forward pass done: E = {e}. Backward: start at E with ∂E/∂E = 1", lang,
+                 e=fmt(graph.loss, decimals, lang))
     return t("Backward pass done: every node holds ∂E/∂node", lang)
 
 

@@ -188,15 +188,17 @@ def _sizes(max_width: int, large: bool = False, height: int | None = None) -> _S
     return sz if height is None else replace(sz, height=height)
 
 
-def _fmt(v: float, decimals: int) -> str:
-    """A number as every page shows it (:func:`bpviz.numbers.text`), with the typographic minus sign."""
-    return numbers.text(v, decimals, minus="\u2212")
+def _fmt(v: float, decimals: int, lang: str = "en") -> str:
+    """A number as every page shows it (:func:`bpviz.numbers.text`), with the typographic minus sign; ``lang``: the
+    language of the words for a value float64 cannot hold."""
+    return numbers.Style(decimals, lang, numbers.MINUS).text(v)
 
 
 def _text_box(text: str, font: float) -> tuple[float, float]:
-    """Estimated (width, height) in px of a (possibly <br>-split) text at ``font`` px."""
+    """Estimated (width, height) in px of a (possibly <br>-split) text at ``font`` px; a Chinese character counts
+    as two Latin letters (:func:`bpviz.numbers.columns`)."""
     lines = text.split("<br>")
-    return max(len(s) for s in lines) * CHAR_WIDTH * font, len(lines) * font * LINE_HEIGHT
+    return max(numbers.columns(s) for s in lines) * CHAR_WIDTH * font, len(lines) * font * LINE_HEIGHT
 
 
 def _values_bottom(y: float, r: float, h: float) -> float:
@@ -248,7 +250,10 @@ class _Request:
         return self.scenario.n_samples > 1
 
     def fmt(self, v: float) -> str:
-        return _fmt(v, self.decimals)
+        return _fmt(v, self.decimals, self.lang)
+
+    def exact(self, v: float) -> str:
+        return exact(v, self.lang)
 
 
 @dataclass(frozen=True)
@@ -516,9 +521,9 @@ def _texts(req: _Request) -> _Texts:
     if req.batched:  # this sample's loss here; the batch mean goes in the top row
         sample_loss = float(req.trace.loss_share[s].sum())
         what = t("E (sample {s})", req.lang, s=s + 1)
-        loss, hover = f"<b>{what} = {fmt(sample_loss)}</b>", f"{what} = {exact(sample_loss)}"
+        loss, hover = f"<b>{what} = {fmt(sample_loss)}</b>", f"{what} = {req.exact(sample_loss)}"
     else:
-        loss, hover = f"<b>{loss_name} = {fmt(req.trace.loss)}</b>", f"{loss_name} = {exact(req.trace.loss)}"
+        loss, hover = f"<b>{loss_name} = {fmt(req.trace.loss)}</b>", f"{loss_name} = {req.exact(req.trace.loss)}"
     return _Texts(values, targets, loss, hover, loss_name)
 
 
@@ -658,7 +663,7 @@ def _path_label(req: _Request, e: _Edge) -> _Edge:
     if not req.grad_mode:
         return e
     value = e.ref.read(req.scenario.weights, req.scenario.biases)
-    return replace(e, label=f"{req.names.param(e.ref)} = {_fmt(value, req.decimals)}")
+    return replace(e, label=f"{req.names.param(e.ref)} = {req.fmt(value)}")
 
 
 def _edge(req: _Request, ref: ParamRef, value: float, grad: float, route: str, start: tuple[float, float],
@@ -667,16 +672,16 @@ def _edge(req: _Request, ref: ParamRef, value: float, grad: float, route: str, s
     gradient, rounded) and its hover text (both in full; in a batch, also the mean gradient the update uses)."""
     pname, grad_mode = req.names.param(ref), req.mode == "gradients"
     shown = grad if grad_mode else value
-    label = f"∂E/∂{pname} = {_fmt(shown, req.decimals)}" if grad_mode else f"{pname} = {_fmt(shown, req.decimals)}"
+    label = f"∂E/∂{pname} = {req.fmt(shown)}" if grad_mode else f"{pname} = {req.fmt(shown)}"
     if ref.TAG == "w":
-        own = t("weight {p} = {v}", req.lang, p=pname, v=exact(value))
+        own = t("weight {p} = {v}", req.lang, p=pname, v=req.exact(value))
     else:
-        own = t("bias {p} = {v}", req.lang, p=pname, v=exact(value))
-    hover = f"<b>{pname}</b>: {route}<br>" + own + f"<br>∂E/∂{pname} = {exact(grad)}"
+        own = t("bias {p} = {v}", req.lang, p=pname, v=req.exact(value))
+    hover = f"<b>{pname}</b>: {route}<br>" + own + f"<br>∂E/∂{pname} = {req.exact(grad)}"
     if req.batched:
         mean = ref.read(req.grads.dE_dW, req.grads.dE_db)
         hover += "<br>" + t("(∂E/∂ of sample {s}'s loss; the update uses the mean over the {n} samples: {m})",
-                            req.lang, s=req.sample + 1, n=req.scenario.n_samples, m=numbers.exact(mean))
+                            req.lang, s=req.sample + 1, n=req.scenario.n_samples, m=req.exact(mean))
     return _Edge(ref, ref.format(), ref.TAG, *start, *end, float(shown), label, hover)
 
 
@@ -920,7 +925,7 @@ def _loss_annotations(req: _Request, geo: _Geometry, texts: _Texts) -> list[dict
                  + t("batch mean", lang) + f" <b>{name} = {req.fmt(loss)}</b>")
         notes.append({"name": "batch", "x": 1, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "right",
                       "yanchor": "bottom", "text": batch, "showarrow": False, "font": {"size": geo.sizes.top_font},
-                      "yshift": TOP_ROW_SHIFT, "hovertext": f"{name} = {exact(loss)}"})
+                      "yshift": TOP_ROW_SHIFT, "hovertext": f"{name} = {req.exact(loss)}"})
     return notes
 
 
@@ -995,23 +1000,23 @@ def _node_hover(scenario: Scenario, trace: Trace, grads: Gradients, names: Names
     node = names.node(l, j)
     if l == 0:
         return (f"<b>{node}</b> — " + t("input {k}", lang, k=j + 1) + "<br>"
-                f"{node} = {exact(trace.a[0][sample, j])}<br>"
-                f"∂E/∂{node} = {exact(grads.dE_da[0][sample, j])}")
+                f"{node} = {exact(trace.a[0][sample, j], lang)}<br>"
+                f"∂E/∂{node} = {exact(grads.dE_da[0][sample, j], lang)}")
     kind = t("output neuron {k}", lang, k=j + 1) if l == L else t("hidden neuron {k} of layer {l}", lang, k=j + 1, l=l)
     net, out = _plain(names, "net", l, j), _plain(names, "out", l, j)
     act = scenario.activations[l - 1]
     text = (f"<b>{node}</b> — {kind} ({act})<br>"
-            f"{net} = {exact(trace.z[l][sample, j])}  (" + t("weighted sum + bias", lang) + ")<br>"
-            f"{out} = {act}({net}) = {exact(trace.a[l][sample, j])}<br>"
-            f"δ = ∂E/∂{net} = {exact(grads.dE_dz[l][sample, j])}<br>"
-            f"∂E/∂{out} = {exact(grads.dE_da[l][sample, j])}")
+            f"{net} = {exact(trace.z[l][sample, j], lang)}  (" + t("weighted sum + bias", lang) + ")<br>"
+            f"{out} = {act}({net}) = {exact(trace.a[l][sample, j], lang)}<br>"
+            f"δ = ∂E/∂{net} = {exact(grads.dE_dz[l][sample, j], lang)}<br>"
+            f"∂E/∂{out} = {exact(grads.dE_da[l][sample, j], lang)}")
     if l == L and not math.isfinite(grads.dE_da[l][sample, j]):
         text += "<br>" + t("(∂E/∂out is beyond float64 where an output rounds to exactly 0 or 1; the loss is computed "
                            "from the net, so δ above is exact)", lang)
     if l == L:
         target = f"t{j + 1}"
-        text += ("<br>" + t("target {label} = {v}", lang, label=target, v=exact(scenario.targets[sample, j]))
-                 + "<br>" + t("loss share = {v}", lang, v=exact(trace.loss_share[sample, j])))
+        text += ("<br>" + t("target {label} = {v}", lang, label=target, v=exact(scenario.targets[sample, j], lang))
+                 + "<br>" + t("loss share = {v}", lang, v=exact(trace.loss_share[sample, j], lang)))
     if scenario.n_samples > 1:
         text += "<br>" + t("sample {s} of {n}", lang, s=sample + 1, n=scenario.n_samples)
     return text

@@ -22,7 +22,7 @@ def message_here(app: AppState, at: str) -> None:
     """The last action's message, if it belongs at the place ``at`` (see :data:`state.MESSAGE_PLACES`)."""
     if app.message and app.message_at == at:
         with st.container(key=KEY_PREFIX + at):
-            st.text(app.message)
+            st.text(app.message.text(app.lang))
 
 
 def plain_box(key: str, *lines: str) -> None:

@@ -90,7 +90,8 @@ class AppState:
     present: bool = False  # presentation mode: type for the back of the room, sidebar collapsed
     # session only (not shared)
     history: list[Scenario] = field(default_factory=list)
-    message: str | None = None  # what the last action could not do (plain text: it may quote the user's input) ...
+    message: Message | None = None  # what the last action could not do (shown as plain text: it may quote the
+    # user's input), translated when shown, so a language switch translates it too ...
     message_at: str = "sidebar"  # ... shown at this place (MESSAGE_PLACES), next to the control that caused it
     handout: Handout | None = None
     train_run: TrainRun | None = None
@@ -157,7 +158,7 @@ class AppState:
         filled) on the next run, at the place ``at`` (where the control that caused it is: the eye is there)."""
         if at not in MESSAGE_PLACES:
             raise ValueError(f"unknown message place {at!r}")
-        self.message, self.message_at = t(text, self.lang, **values), at  # marked with N_ at each call of say
+        self.message, self.message_at = Message(text, **values), at  # marked with N_ at each call of say
 
 
 # ---------------------------------------------------------------- display options: every one the pages keep
@@ -494,7 +495,7 @@ def _try_replace(app: AppState, **changes: Any) -> None:
         app.scenario = app.scenario.replace(**changes)
         app.message = None
     except ScenarioError as exc:
-        app.say(N_("Not applied: {error}"), error=exc.text(app.lang))
+        app.say(N_("Not applied: {error}"), error=exc)
 
 
 def load_preset(name: str) -> None:
@@ -577,7 +578,7 @@ def load_upload(name: str, data: bytes) -> None:
         scenario = load_json(data)
     except ScenarioError as exc:
         app.say(N_("Could not load {name}: {error}. The current scenario is kept."), at="upload", name=name,
-                error=exc.text(app.lang))
+                error=exc)
         return
     set_scenario(app, scenario, preset_name="")
 
@@ -590,7 +591,7 @@ def apply_update() -> None:
         new = validate(new.to_dict())  # NaN, inf or |w| > 1e6 after a huge step: explain, do not apply
     except ScenarioError as exc:
         app.say(N_("The update was not applied: {error}. The learning rate is probably too large for these weights "
-                   "(|w| may be at most {limit:g}); try a smaller η."), at="update", error=exc.text(app.lang),
+                   "(|w| may be at most {limit:g}); try a smaller η."), at="update", error=exc,
                 limit=MAX_ABS_NUMBER)
         return
     set_scenario(app, new)
@@ -676,7 +677,7 @@ def use_dataset(name: str, option: str) -> None:
         set_scenario(app, with_dataset(app.scenario, name))
     except ScenarioError as exc:
         app.say(N_("Cannot use the {name} data set here: {error}. Load the XOR example in the Network builder for a "
-                   "network with 2 inputs."), at="training", name=name, error=exc.text(app.lang))
+                   "network with 2 inputs."), at="training", name=name, error=exc)
         app.options[option] = CURRENT_SAMPLES
     app.train_run = None
 
@@ -695,7 +696,7 @@ def build_network(build: Callable[[], Scenario]) -> None:
     try:
         scenario = build()
     except ScenarioError as exc:
-        app.say(N_("Could not build this network: {error}"), at="builder", error=exc.text(app.lang))
+        app.say(N_("Could not build this network: {error}"), at="builder", error=exc)
         return
     set_scenario(app, scenario, preset_name="")
     app.steps.clear()
