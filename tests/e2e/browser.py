@@ -6,6 +6,8 @@ import io
 import time
 from pathlib import Path
 
+from bpviz import engine
+from bpviz.config import preset
 from bpviz.ui.navigation import PAGES as NAV_PAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,6 +18,9 @@ MAX_PNG_BYTES = 400_000
 # (url path, title) of every page in the app's one page list; "" is the root (Home)
 PAGES = [(p.url_path, p.title) for p in NAV_PAGES]
 SIZES = [(1280, 800), (1920, 1080)]
+SEED = preset("seed")  # the worked example, and the engine's numbers for it (expectations never come from the page)
+SEED_TRACE = engine.forward(SEED)
+SEED_GRADS = engine.backward(SEED, SEED_TRACE)
 
 # Streamlit's frontend, opened on a deep link such as /forward, first probes /forward/_stcore/health and
 # /forward/_stcore/host-config (404) before finding the server at the root. Exactly these are filtered out.
@@ -217,3 +222,17 @@ def drag_thumb(page, key: str, start: float, end: float, *, moves: int, duration
     up = page.evaluate("performance.now()")
     page.mouse.up()
     return down, up
+
+
+def train_xor(page) -> float:
+    """On the Training page: the XOR 2-4-1 example from the sidebar's Example box, then Train (1,000 steps), until
+    the loss curve and the decision boundary are drawn. Returns the engine's E before training."""
+    page.locator(".st-key-sb_preset").click()
+    page.get_by_role("option", name="xor_2_4_1", exact=True).click()
+    page.wait_for_selector(".st-key-train_boundary_now .main-svg", timeout=60_000)  # 4 points over the plane
+    settle(page)
+    page.locator(".st-key-train_run button").click()
+    page.wait_for_selector(".st-key-train_loss .main-svg", timeout=60_000)
+    page.wait_for_selector(".st-key-train_boundary .main-svg", timeout=60_000)
+    settle(page)
+    return engine.forward(preset("xor_2_4_1")).loss

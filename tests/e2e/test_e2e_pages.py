@@ -16,13 +16,16 @@ import numpy as np
 import pytest
 
 from bpviz import engine
-from bpviz.config import SEED_DOCUMENT, load_json, preset, preset_names
+from bpviz.config import SEED_DOCUMENT, load_json, preset_names
 from bpviz.figures.network import network_figure
 from bpviz.ids import Phase
 from bpviz.walkthrough import build_walkthrough
 
 from .browser import (
     PAGES,
+    SEED,
+    SEED_GRADS,
+    SEED_TRACE,
     SIZES,
     annotations,
     assert_healthy,
@@ -39,6 +42,7 @@ from .browser import (
     slider_text,
     slider_thumb,
     table_text,
+    train_xor,
     wait_for,
 )
 
@@ -46,9 +50,6 @@ pytestmark = pytest.mark.e2e
 
 # ---------------------------------------------------------------- per-page expectations (seed example)
 
-SEED = preset("seed")
-SEED_TRACE = engine.forward(SEED)
-SEED_GRADS = engine.backward(SEED, SEED_TRACE)
 OUT_O1, OUT_O2 = (f4(v) for v in SEED_TRACE.outputs[0])  # 0.7514, 0.7729
 E_TOTAL = f4(SEED_TRACE.loss)  # 0.2984
 NET_H1 = f4(SEED_TRACE.z[1][0, 0])  # 0.3775
@@ -108,16 +109,7 @@ def check_matrix(page) -> None:
 
 def check_training(page) -> None:
     assert page.locator(".st-key-train_loss").count() == 0  # nothing trained yet
-    # the XOR 2-4-1 example from the sidebar's Example box: the classic problem, trained to a visible boundary
-    page.locator(".st-key-sb_preset").click()
-    page.get_by_role("option", name="xor_2_4_1", exact=True).click()
-    page.wait_for_selector(".st-key-train_boundary_now .main-svg", timeout=60_000)  # 4 points over the plane
-    settle(page)
-    start = engine.forward(preset("xor_2_4_1")).loss
-    page.locator(".st-key-train_run button").click()
-    page.wait_for_selector(".st-key-train_loss .main-svg", timeout=60_000)
-    page.wait_for_selector(".st-key-train_boundary .main-svg", timeout=60_000)
-    settle(page)
+    start = train_xor(page)  # the classic problem, trained to a visible boundary
     curve = page.locator(".st-key-train_loss .js-plotly-plot")
     assert "E over 1,000 steps" in curve.inner_text()
     points = page.evaluate("""() => document.querySelector('.st-key-train_loss .js-plotly-plot')._fullData

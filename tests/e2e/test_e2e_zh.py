@@ -13,14 +13,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bpviz import engine
-from bpviz.config import preset
 from bpviz.i18n import LANGUAGE_NAMES, LANGUAGES, t
 from bpviz.ids import Phase
 from bpviz.walkthrough import build_walkthrough
 
 from .browser import (
     PAGES,
+    SEED,
+    SEED_GRADS,
+    SEED_TRACE,
     assert_healthy,
     go,
     katex,
@@ -30,14 +31,12 @@ from .browser import (
     screenshot,
     scroll_to_top,
     settle,
+    train_xor,
     wait_for,
 )
 
 pytestmark = pytest.mark.e2e
 
-SEED = preset("seed")
-SEED_TRACE = engine.forward(SEED)
-SEED_GRADS = engine.backward(SEED, SEED_TRACE)
 WALK_EN = build_walkthrough(SEED, SEED_TRACE, SEED_GRADS)
 WALK_ZH = build_walkthrough(SEED, SEED_TRACE, SEED_GRADS, lang="zh")
 BACKWARD = WALK_EN.indices((Phase.BACKWARD,))
@@ -291,15 +290,7 @@ def test_chinese_screenshots_at_1920(page_factory, server_url):
 
     # training: the XOR 2-4-1 example from the sidebar, then Train (as test_e2e_pages.check_training)
     go(page, server_url, "training", ZH_TITLE["Training"])
-    page.locator(".st-key-sb_preset").click()
-    page.get_by_role("option", name="xor_2_4_1", exact=True).click()
-    page.wait_for_selector(".st-key-train_boundary_now .main-svg", timeout=60_000)
-    settle(page)
-    start = engine.forward(preset("xor_2_4_1")).loss
-    page.locator(".st-key-train_run button").click()
-    page.wait_for_selector(".st-key-train_loss .main-svg", timeout=60_000)
-    page.wait_for_selector(".st-key-train_boundary .main-svg", timeout=60_000)
-    settle(page)
+    start = train_xor(page)
     labels = [t("Steps run", "zh"), t("E at start", "zh"), t("E at the end", "zh")]
     m = metrics_shown(page, *labels)
     assert m[labels[0]] == "1,000" and m[labels[1]] == f"{start:.4f}", m
