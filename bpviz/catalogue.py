@@ -11,6 +11,7 @@ A tool for developers (Babel is in the ``test`` extra), not imported by the app.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -50,8 +51,6 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     actions = args or ["extract", "update", "compile"]
-    import os
-
     here = Path.cwd()
     os.chdir(ROOT)
     try:

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import engine, gradcheck, numbers
 from .config import MAX_DOCUMENT_BYTES, Scenario, ScenarioError, clip, load_json, preset, preset_names, validate
-from .i18n import LANGUAGES, N_, Message, catalogue, t, tn
+from .i18n import LANGUAGES, N_, Message, catalogue, t
 from .naming import names_for
 from .walkthrough import update_problem
 
@@ -130,7 +130,7 @@ def strict(data: Any, path: str = "", lang: str = "en") -> tuple[Any, list[str]]
         warnings = [w for _, ws in items for w in ws]
         more = len(warnings) - MAX_WARNINGS
         return [v for v, _ in items], warnings[:MAX_WARNINGS] + (
-            [tn("{path}: and {n:,} more", "{path}: and {n:,} more", more, lang, path=path)] if more > 0 else [])
+            [t("{path}: and {n:,} more", lang, path=path, n=more)] if more > 0 else [])
     return data, []
 
 

@@ -48,22 +48,24 @@ def clip(text: str, limit: int | None = MAX_ECHO) -> str:
 
 
 class ScenarioError(ValueError):
-    """A scenario document is invalid; ``path`` names the field, ``reason`` says what was wrong.
+    """A scenario document is invalid; ``path`` names the field, ``message`` says what was wrong.
 
     Both are one line whatever the document holds: the path (it may be a key from the document) is clipped to
-    ``MAX_ECHO`` characters, control characters in either are escaped. ``reason`` is a :class:`Message`, so the UI
+    ``MAX_ECHO`` characters, control characters in either are escaped. ``message`` is a :class:`Message`, so the UI
     shows it in the reader's language (``text(lang)``); ``str()`` is English. Field names stay as in the JSON."""
 
     def __init__(self, path: str, reason: str | Message) -> None:
         self.path = clip(path)
         self.message = reason if isinstance(reason, Message) else Message(reason)
-        self.reason = clip(self.message.text(), None)
         super().__init__(self.text())
+
+    def reason(self, lang: str = "en") -> str:
+        """What was wrong, in ``lang``, on one line."""
+        return clip(self.message.text(lang), None)
 
     def text(self, lang: str = "en") -> str:
         """"path: reason" in ``lang``."""
-        reason = clip(self.message.text(lang), None)
-        return f"{self.path}: {reason}" if self.path else reason
+        return f"{self.path}: {self.reason(lang)}" if self.path else self.reason(lang)
 
 
 @dataclass(frozen=True, eq=False)

@@ -54,16 +54,6 @@ def untranslated(monkeypatch):
     assert not asked, f"asked to translate, not in the catalogue: {sorted(set(asked))[:10]}"
 
 
-def _nodes(root):
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        children = getattr(node, "children", None)
-        if isinstance(children, dict):
-            stack.extend(children.values())
-
-
 def _strings(value, key: str = ""):
     """Every string under a text-bearing key of a nested dict/list (proto or figure JSON); the names of a figure's
     annotations and shapes are handles for code, never drawn."""
@@ -84,7 +74,7 @@ def _strings(value, key: str = ""):
 
 def readable(at) -> list[str]:
     out = []
-    for node in _nodes(at._tree):
+    for node in at._tree:  # every element, nested ones too
         proto = getattr(node, "proto", None)
         if proto is None or node.type in NOT_TEXT:
             continue

@@ -29,7 +29,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import MAX_SAMPLES, SEED_DOCUMENT, ScenarioError, clip, parse_json, validate
+from ..config import MAX_SAMPLES, SEED_DOCUMENT, ScenarioError, parse_json, validate
 from ..i18n import LANGUAGES, N_, t
 from ..ids import Phase, StepId
 from ..walkthrough import step_ids
@@ -75,7 +75,7 @@ def unpack(text: str, lang: str = "en") -> Any:
     try:
         return parse_json(raw)
     except ScenarioError as exc:
-        raise LinkError(clip(exc.message.text(lang), None)) from None
+        raise LinkError(exc.reason(lang)) from None
 
 
 # ---------------------------------------------------------------- state → query
@@ -179,7 +179,7 @@ class _Reader:
         except ScenarioError as exc:
             field = "scenario" if exc.path == "(document)" else f"scenario.{exc.path}"
             self.warn(N_("s ({field}): {reason}; showing the worked example instead"), field=_short(field),
-                      reason=_short(clip(exc.message.text(self.app.lang), None), 200))
+                      reason=_short(exc.reason(self.app.lang), 200))
 
     def too_large(self, text: str) -> None:
         """``big``: the view's scenario did not fit in the link; say so (the seed is shown), never silently."""
