@@ -72,11 +72,6 @@ class TrainResult:
         return _explain_divergence(self.final, self.losses, self.refs, self.problem, lang)
 
     @property
-    def explanation(self) -> str | None:
-        """:meth:`explain` in English."""
-        return self.explain()
-
-    @property
     def diverged(self) -> bool:
         return self.reason == DIVERGED
 

@@ -59,7 +59,7 @@ def test_loss_curve_marks_divergence(diverged_run):
     fig = loss_curve_figure(diverged_run, log_scale=True)
     mark = by_key(fig, "diverged")
     assert list(mark.x) == [diverged_run.stopped_at]
-    assert mark.hovertext[0] == diverged_run.explanation
+    assert mark.hovertext[0] == diverged_run.explain()
     assert any(f"diverged at step {diverged_run.stopped_at}" in a.text for a in fig.layout.annotations)
     assert any(s.type == "line" and s.x0 == diverged_run.stopped_at for s in fig.layout.shapes)
     assert "NaN" not in fig.to_json() and "Infinity" not in fig.to_json()

@@ -234,8 +234,8 @@ def test_divergence_is_detected_at_the_right_step_without_nan():
     assert r.reason == DIVERGED and r.diverged
     expected_stop = step if kind == "loss" else step - 1
     assert r.stopped_at == expected_stop
-    assert f"step {step}" in r.explanation
-    assert "learning rate" in r.explanation
+    assert f"step {step}" in r.explain()
+    assert "learning rate" in r.explain()
     for arr in (r.losses, r.outputs, r.params):
         assert np.all(np.isfinite(arr))
     assert len(r.losses) == r.stopped_at + 1 and r.steps[-1] == r.stopped_at
@@ -250,7 +250,7 @@ def test_divergence_by_parameter_stops_before_the_bad_update():
     assert kind == "param"
     r = train(s, 50)
     assert r.reason == DIVERGED and r.stopped_at == step - 1
-    assert f"step {step}" in r.explanation and "1e+06" in r.explanation
+    assert f"step {step}" in r.explain() and "1e+06" in r.explain()
     assert np.all(np.abs(r.params) <= MAX_ABS_NUMBER)
     validate(r.final.to_dict())
 
@@ -340,7 +340,7 @@ def test_loss_too_large_from_the_start():
     r = train(s, 10)
     assert r.reason == DIVERGED and r.stopped_at == 0
     assert r.losses.tolist() == [0.5e12] and r.steps.tolist() == [0]
-    assert "step 0" in r.explanation and "starting numbers" in r.explanation
+    assert "step 0" in r.explain() and "starting numbers" in r.explain()
 
 
 def test_history_size_is_capped():
