@@ -136,3 +136,15 @@ def finish(rows: list[Row], json_path: Path | None, title: str) -> None:
 
 def load_rows(path: Path) -> list[Row]:
     return [Row(**d) for d in json.loads(path.read_text())]
+
+
+def stop_process(proc, grace: float) -> None:
+    """End a server the benchmark started: SIGTERM, then SIGKILL if it has not gone within ``grace`` seconds."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

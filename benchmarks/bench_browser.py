@@ -18,7 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from _common import CHROMIUM, CHROMIUM_ARGS, ROOT, Row, arguments, finish, row, seed_scenario
+from _common import CHROMIUM, CHROMIUM_ARGS, ROOT, Row, arguments, finish, row, seed_scenario, stop_process
 
 from bpviz import engine
 from bpviz.ids import Weight
@@ -115,11 +115,7 @@ def start_server(log: Path, script: str = "app.py") -> tuple[subprocess.Popen, s
 
 def stop_server(proc: subprocess.Popen) -> None:
     """Stop a server from :func:`start_server`: politely, then for good after 15 s."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_process(proc, 15)
 
 
 def bench_page(browser, url: str, title: str, with_formula: bool, presses: int) -> list[Row]:

@@ -111,12 +111,9 @@ def replica(app: Path, args: argparse.Namespace, folder: Path, traced: bool) -> 
 
 def stop(proc: subprocess.Popen) -> None:
     """End a replica: SIGTERM, then SIGKILL if it has not gone within 30 s."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    from _common import stop_process  # here, not at the top: the traced replica runs this file and must not load it
+
+    stop_process(proc, 30)
 
 
 def live_heap(args: argparse.Namespace) -> None:
