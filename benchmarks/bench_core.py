@@ -1,4 +1,5 @@
-"""Core (no Streamlit) timings: training, walkthrough, network figure, matrix view, computational graph.
+"""Core (no Streamlit) timings: training, walkthrough, network figure, slope curve and loss landscape, matrix view,
+computational graph.
 
 Run: ``python benchmarks/bench_core.py [--quick] [--json out.json]``. Prints a markdown table and, because the
 machine is shared, ratios measured within this one run (6x8 vs seed; cold vs warm), which are steadier than the
@@ -11,11 +12,11 @@ import time
 
 from _common import DEEP, NETWORKS, Row, arguments, clear_caches, finish, row, timed
 
-from bpviz import compgraph, engine, training
+from bpviz import compgraph, engine, landscape, training
 from bpviz.config import preset
 from bpviz.figures.compgraph import compgraph_figure
 from bpviz.figures.network import network_figure
-from bpviz.ids import Neuron
+from bpviz.ids import Neuron, backward_order
 from bpviz.matrix import matrix_steps
 from bpviz.walkthrough import build_walkthrough
 
@@ -32,6 +33,26 @@ def _train_rows(repeats: int) -> list[Row]:
             target = ("well under 1 s (taken as <= 500 ms)", 500.0) if name == "seed" else ("", None)
             rows.append(row(f"train {TRAIN_STEPS:,} steps", name, secs, target[0], target[1], note=why))
     return rows
+
+
+def _slope_row(s, grads, net: str, quick: bool) -> Row:
+    """The slope chart's curve (issue 9: 201 points in <= 5 ms on the seed), for the first backward step's weight."""
+    ref = backward_order(s.layers)[0]
+    secs = timed(lambda: landscape.slope_curve(s, ref, points=landscape.CURVE_POINTS, grads=grads),
+                 50 if quick else 300, warmup=5)
+    target = ("<= 5 ms", 5.0) if net == "seed" else ("", None)
+    return row(f"slope curve, {landscape.CURVE_POINTS} points", net, secs, *target,
+               note="batched forward over stacked copies")
+
+
+def _landscape_row(s, grads, net: str, quick: bool) -> Row:
+    """The loss landscape (issue 9: a 61×61 grid in <= 50 ms on the seed), over the first and last weight."""
+    refs = engine.parameter_refs(s)
+    pair = (refs[0], refs[-1])
+    n = landscape.GRID_POINTS
+    secs = timed(lambda: landscape.landscape(s, pair, grads=grads), 20 if quick else 100, warmup=2)
+    target = ("<= 50 ms", 50.0) if net == "seed" else ("", None)
+    return row(f"loss landscape, {n}x{n} grid", net, secs, *target, note="from the first layer: every copy full")
 
 
 def _walk_all(s, trace, grads) -> int:
@@ -91,6 +112,8 @@ def main() -> None:
         add(row("network_figure (gradients, backward step)", net,
                 timed(lambda s=s, tr=trace, g=grads, st=first_bw: network_figure(s, tr, g, st, mode="gradients"),
                       5 if q else 20, warmup=1)))
+        add(_slope_row(s, grads, net, q))
+        add(_landscape_row(s, grads, net, q))
         add(row("matrix_steps", net, timed(lambda s=s, tr=trace, g=grads: matrix_steps(s, tr, g),
                                            10 if q else 50, warmup=1)))
         add(row("compgraph.full_graph_allowed, cold", net,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 
@@ -79,6 +80,15 @@ def figures(at: AppTest) -> list[dict]:
         elif node.type == "bidi_component" and node.proto.component_name == "bpviz_live_figure":
             out.append(json.loads(json.loads(node.proto.json)["figure"]))
     return out
+
+
+def array(value) -> np.ndarray:
+    """A Plotly JSON array as NumPy: a plain list, or Plotly's base64 typed array ``{"dtype", "bdata"[, "shape"]}``."""
+    if isinstance(value, dict) and "bdata" in value:
+        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = value.get("shape")
+        return out.reshape([int(n) for n in str(shape).split(",")]) if shape else out
+    return np.asarray(value)
 
 
 def trace_named(fig: dict, name: str) -> dict | None:

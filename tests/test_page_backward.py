@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bpviz.ids import StepId
+from bpviz import engine
+from bpviz.config import preset
+from bpviz.ids import Phase, StepId, Weight, backward_order
+from bpviz.naming import names_for
 
-from .apptest_util import assert_clean, figures, highlighted, latex, live, open_page, texts
+from .apptest_util import array, assert_clean, figures, highlighted, latex, live, open_page, opened, texts
 
 PAGE = "views/backward_pass.py"
 
@@ -74,3 +77,47 @@ def test_sample_chosen_in_sidebar_drives_the_chain():
     assert f"{tr.outputs[2, 0]:.4f}" in "\n".join(latex(at))  # sample 3's output in the chain's numbers
     assert "sample 3" in texts(at)
     assert figures(at)[0]["layout"]["meta"]["sample"] == 2
+
+
+def _slope_chart(at) -> dict:
+    found = [f for f in figures(at) if any((tr.get("meta") or {}).get("key") == "tangent" for tr in f["data"])]
+    assert len(found) == 1, f"{len(found)} slope charts"
+    return found[0]
+
+
+def _tangent_slope(fig: dict) -> float:
+    tangent = next(tr for tr in fig["data"] if (tr.get("meta") or {}).get("key") == "tangent")
+    (x0, x1), (y0, y1) = array(tangent["x"]), array(tangent["y"])
+    return (y1 - y0) / (x1 - x0)
+
+
+@pytest.mark.parametrize("name", ["seed", "xor_2_4_1", "softmax_3class", "relu_dead_units"])
+def test_every_backward_step_has_the_gradient_as_a_slope(name):
+    """On each backward step the slope chart is about that step's parameter, and its tangent's slope is the engine's
+    (batch) gradient to 1e-9; the landing point is p − η·∂E/∂p."""
+    s = preset(name)
+    at = opened({}, PAGE)
+    at.session_state["bpviz_app"].scenario = s
+    at.run()
+    grads = engine.backward(s)
+    names = names_for(s.layers)
+    for ref in backward_order(s.layers)[:6]:
+        at.selectbox(key="nav_backward_step").set_value(StepId(Phase.BACKWARD, ref)).run()
+        assert_clean(at)
+        fig = _slope_chart(at)
+        g = engine.gradient_of(grads, ref)
+        assert f"of {names.param(ref)}, the others fixed" in fig["layout"]["title"]["text"]
+        assert _tangent_slope(fig) == pytest.approx(g, rel=1e-9, abs=1e-9)
+        landing = next(tr for tr in fig["data"] if (tr.get("meta") or {}).get("key") == "landing")
+        assert array(landing["x"])[0] == engine.value_of(s, ref) - s.learning_rate * g
+
+
+def test_the_slope_follows_a_slider(at):
+    """Moving w5 (0.4 → 0.9) moves the point on the curve and changes the tangent's slope to the new gradient."""
+    live(at, "sb_w_1_0_0").set_value(0.9).run()
+    assert_clean(at)
+    s = at.session_state["bpviz_app"].scenario
+    fig = _slope_chart(at)
+    point = next(tr for tr in fig["data"] if (tr.get("meta") or {}).get("key") == "point")
+    assert array(point["x"])[0] == 0.9
+    assert _tangent_slope(fig) == pytest.approx(engine.gradient_of(engine.backward(s), Weight(1, 0, 0)), rel=1e-9)

@@ -12,7 +12,7 @@ from bpviz.builder import build_scenario
 from bpviz.config import preset
 from bpviz.datasets import DATASET_LABELS, DATASET_NAMES, dataset
 
-from .apptest_util import assert_clean, figures, live, open_page, opened, texts
+from .apptest_util import array, assert_clean, figures, live, open_page, opened, texts
 
 PAGE = "views/training.py"
 XOR = preset("xor_2_4_1")
@@ -41,11 +41,12 @@ def _train(at, steps: int) -> None:
 def test_loads_before_training(at):
     assert_clean(at)
     assert "Press Train" in texts(at)
-    assert figures(at) == []  # one sample: a plane of predictions would say nothing
+    assert _others(at) == []  # one sample: a plane of predictions would say nothing
+    assert _landscape(at)  # the loss landscape needs no run
     at.switch_page("views/network_builder.py").run()
     at.button(key="bld_preset_xor_2_4_1").click().run()
     at.switch_page(PAGE).run()
-    assert len(figures(at)) == 1  # XOR's 4 points over what the untrained net predicts on the plane
+    assert len(_others(at)) == 1  # XOR's 4 points over what the untrained net predicts on the plane
 
 
 def test_xor_241_learns_xor(at):
@@ -60,7 +61,7 @@ def test_xor_241_learns_xor(at):
     titles = _titles(at)
     assert any(title.startswith("E over 1,000 steps") for title in titles)
     assert any("predicts over the input plane" in title for title in titles)  # 2 inputs: the decision boundary
-    assert len(titles) == 4  # loss, outputs, boundary, parameters
+    assert len(titles) == 5  # loss, outputs, boundary, parameters, landscape
     text = texts(at)
     assert "Steps run 1,000" in text and f"{result.final_loss:.4f}" in text
     assert not at.warning
@@ -182,3 +183,78 @@ def test_data_sets_in_chinese_are_labels_and_the_choice_stays_an_identifier():
     assert at.selectbox(key="train_data").value == "two_moons"
     assert at.session_state["bpviz_app"].options["train_data"] == "two_moons"
     assert np.array_equal(at.session_state["bpviz_app"].scenario.inputs, dataset("two_moons")[0])
+
+
+def _is_landscape(fig: dict) -> bool:
+    return any((tr.get("meta") or {}).get("key") == "landscape" for tr in fig["data"])
+
+
+def _others(at) -> list[dict]:
+    """The figures other than the loss landscape."""
+    return [f for f in figures(at) if not _is_landscape(f)]
+
+
+def _landscape(at) -> dict:
+    found = [f for f in figures(at) if _is_landscape(f)]
+    assert len(found) == 1, f"{len(found)} landscapes"
+    return found[0]
+
+
+def _keyed(fig: dict, key: str) -> dict | None:
+    return next((tr for tr in fig["data"] if (tr.get("meta") or {}).get("key") == key), None)
+
+
+def test_the_landscape_shows_before_training_without_a_path(at):
+    assert_clean(at)
+    fig = _landscape(at)
+    assert _keyed(fig, "path") is None and _keyed(fig, "point") is not None
+    assert "current weights" in fig["layout"]["title"]["text"]
+
+
+@pytest.mark.parametrize("name", ["seed", "xor_2_4_1", "relu_dead_units"])
+def test_the_landscape_after_training_draws_the_run_projected(name):
+    """After a run: the path is the run's recorded values of the two parameters on the axes, the point sits at the
+    end (default) or the start of the run, and the chart says the path is projected."""
+    at = open_page(PAGE)
+    _use(at, preset(name))
+    _train(at, 300)
+    result = at.session_state["bpviz_app"].train_run.result
+    fig = _landscape(at)
+    x_name, y_name = fig["layout"]["xaxis"]["title"]["text"], fig["layout"]["yaxis"]["title"]["text"]
+    cols = [result.param_names.index(n) for n in (x_name, y_name)]
+    path = _keyed(fig, "path")
+    np.testing.assert_array_equal(array(path["x"]), result.params[:, cols[0]])
+    np.testing.assert_array_equal(array(path["y"]), result.params[:, cols[1]])
+    assert array(_keyed(fig, "point")["x"])[0] == result.params[-1, cols[0]]
+    assert any("projected" in a.get("text", "") for a in fig["layout"]["annotations"])
+    at.radio(key="train_land_at").set_value("start").run()
+    assert_clean(at)
+    assert array(_keyed(_landscape(at), "point")["x"])[0] == result.params[0, cols[0]]
+
+
+def test_the_axes_follow_the_choosers_and_the_link(at):
+    at.selectbox(key="train_land_x").set_value("w:0:0:0").run()
+    at.selectbox(key="train_land_y").set_value("b:1:1").run()
+    assert_clean(at)
+    fig = _landscape(at)
+    assert (fig["layout"]["xaxis"]["title"]["text"], fig["layout"]["yaxis"]["title"]["text"]) == ("w1", "b_o2")
+    # the other axis's parameter is not offered on this one
+    assert "b:1:1" not in at.selectbox(key="train_land_x").options
+    s = at.session_state["bpviz_app"]
+    grads = engine.backward(s.scenario)
+    arrow = next(a for a in fig["layout"]["annotations"] if a.get("name") == "descent")
+    g = np.array([grads.dE_dW[0][0, 0], grads.dE_db[1][1]])
+    direction = np.array([arrow["x"] - arrow["ax"], arrow["y"] - arrow["ay"]])
+    assert np.dot(direction, g) < 0
+    shared = opened({k: v for k, v in at.query_params.items()}, PAGE)
+    assert_clean(shared)
+    fig = _landscape(shared)
+    assert (fig["layout"]["xaxis"]["title"]["text"], fig["layout"]["yaxis"]["title"]["text"]) == ("w1", "b_o2")
+
+
+def test_a_chosen_parameter_the_network_lost_falls_back_to_the_default(at):
+    at.selectbox(key="train_land_x").set_value("w:0:1:1").run()
+    _use(at, build_scenario([2, 1], ["sigmoid"], "half_sse"))  # no hidden layer: w:0:1:1 is gone
+    assert_clean(at)
+    fig = _landscape(at)
+    assert fig["layout"]["xaxis"]["title"]["text"] != fig["layout"]["yaxis"]["title"]["text"]

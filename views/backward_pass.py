@@ -19,6 +19,7 @@ def body(app: AppState, comp: Computed) -> None:
     st.caption(t("Edges show ∂E/∂w, neurons show δ = ∂E/∂net; on a hidden weight's step, each path is drawn in its "
                  "colour in the formula, with the weights it multiplies by. Hover for full precision.", app.lang))
     widgets.render_factors(step, app)
+    widgets.slope_chart(app, comp, step, key="backward_slope")
     if st.toggle(t("Check with finite differences", app.lang), **state.bind_option(app, "backward_gradcheck", False)):
         widgets.render_gradient_check(app, comp, step.param)
 

@@ -15,6 +15,7 @@ from bpviz.figures.training import (
 from bpviz.i18n import t, tn
 from bpviz.ui import boundary, notice, state, widgets
 from bpviz.ui.computed import Computed
+from bpviz.ui.landscape_panel import landscape_panel
 from bpviz.ui.state import CURRENT_SAMPLES, AppState
 
 DATA_OPTION = "train_data"
@@ -86,6 +87,7 @@ def body(app: AppState, comp: Computed) -> None:
         if _has_plane(s):
             st.plotly_chart(decision_boundary_figure(s, lang=lang), key="train_boundary_now",
                             config={"displayModeBar": False})
+        landscape_panel(app, None)
         return
     _summary(app, result)
     log = st.toggle(t("Log scale", lang=lang), **state.bind_option(app, "train_log", True))
@@ -99,6 +101,7 @@ def body(app: AppState, comp: Computed) -> None:
         st.plotly_chart(decision_boundary_figure(result.final, lang=lang), key="train_boundary",
                         config={"displayModeBar": False})
     st.plotly_chart(parameter_traces_figure(result, lang=lang), key="train_params", config={"displayModeBar": False})
+    landscape_panel(app, result)
 
 
 def _has_plane(s) -> bool:

@@ -34,7 +34,7 @@ from ..config import (
 from ..datasets import DATASET_NAMES, with_dataset
 from ..functions import ACTIVATION_NAMES, HIDDEN_ACTIVATIONS, LOSS_NAMES
 from ..i18n import LANGUAGES, N_, Message, t
-from ..ids import Neuron, ParamRef, Phase, StepId
+from ..ids import Neuron, ParamRef, Phase, StepId, parse_param
 from ..training import TrainResult
 
 STATE_KEY = "bpviz_app"
@@ -183,6 +183,13 @@ def _neuron_text(v: Any) -> bool:
         return False
 
 
+def _param_text(v: Any) -> bool:
+    try:
+        return isinstance(v, str) and len(v) <= 20 and parse_param(v) is not None
+    except ValueError:
+        return False
+
+
 _FLAG = lambda v: isinstance(v, bool)  # noqa: E731
 # option key (or key prefix ending in "_") -> whether a value is acceptable; a link cannot set anything else
 OPTION_RULES: dict[str, Callable[[Any], bool]] = {
@@ -200,6 +207,9 @@ OPTION_RULES: dict[str, Callable[[Any], bool]] = {
     "train_stop": _number(0.0, 1e6),
     "train_log": _FLAG,
     "train_data": _one_of(CURRENT_SAMPLES, *DATASET_NAMES),
+    "train_land_x": _param_text,
+    "train_land_y": _param_text,
+    "train_land_at": _one_of("start", "end"),
     "bld_inputs": _whole(1, MAX_NEURONS),
     "bld_outputs": _whole(1, MAX_NEURONS),
     "bld_hidden": _whole(0, MAX_HIDDEN_LAYERS),

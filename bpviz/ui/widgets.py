@@ -7,7 +7,8 @@ import math
 
 import streamlit as st
 
-from .. import engine, gradcheck, numbers
+from .. import engine, gradcheck, landscape, numbers
+from ..figures.landscape import slope_figure
 from ..figures.network import network_spec
 from ..i18n import t
 from ..ids import ParamRef
@@ -104,6 +105,20 @@ def network_chart(app: AppState, comp: Computed, step: Step | None, key: str, mo
                         sample=comp.sample, lang=app.lang, large=app.present,
                         height=PRESENT_GRAPH_HEIGHT if app.present else None)
     live_figure.live_figure(spec, key=key, config=PLOT_CONFIG)
+
+
+def slope_chart(app: AppState, comp: Computed, step: Step, key: str) -> None:
+    """The gradient as a slope: E along the step's parameter (the others fixed, all samples), the tangent with slope
+    ∂E/∂p, and where one update step lands."""
+    curve = landscape.slope_curve(app.scenario, step.param, grads=comp.grads)
+    st.markdown("#### " + t("The gradient is a slope", app.lang))
+    style = numbers.Style(app.decimals, app.lang)
+    st.plotly_chart(slope_figure(curve, names_for(app.scenario.layers), style, app.scenario.n_samples), key=key,
+                    config=PLOT_CONFIG)
+    st.caption(t("The slope of the dashed tangent is the gradient. Gradient descent steps against it: by η·∂E/∂p "
+                 "along the tangent, then lands on the curve. Where the curve bends, the tangent's prediction and "
+                 "the real E after the step differ; a larger η means a longer step. (The real update moves every "
+                 "parameter at once; here only this one moves.)", app.lang))
 
 
 def page_header(script: str, caption: str, app: AppState, comp: Computed | None = None) -> None:

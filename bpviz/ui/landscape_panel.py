@@ -1,0 +1,68 @@
+"""The Training page's loss landscape: two parameter choosers, where the others are held, and the contour chart."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from .. import engine, landscape, numbers
+from ..config import Scenario
+from ..figures.landscape import landscape_figure
+from ..i18n import N_, t
+from ..ids import ParamRef, parse_param
+from ..naming import names_for
+from ..training import TrainResult
+from . import state
+from .state import AppState
+
+X_OPTION, Y_OPTION, AT_OPTION = "train_land_x", "train_land_y", "train_land_at"
+HELD_AT = {"start": N_("the current weights (where training starts)"), "end": N_("the end of the training run")}
+PLOT_CONFIG = {"displayModeBar": False}
+
+
+def _chosen(app: AppState, refs: list[ParamRef], defaults: tuple[ParamRef, ParamRef]) -> tuple[ParamRef, ParamRef]:
+    """The two parameters the options name, where both exist in this network and differ; else the defaults."""
+    try:
+        x, y = (parse_param(app.options[k]) for k in (X_OPTION, Y_OPTION))
+    except (KeyError, ValueError):
+        return defaults
+    return (x, y) if x in refs and y in refs and x != y else defaults
+
+
+def _choose(app: AppState, refs: list[ParamRef], pair: tuple[ParamRef, ParamRef]) -> None:
+    """Two selectors, one per axis (each offers every parameter but the other axis's)."""
+    names = names_for(app.scenario.layers)
+    texts = {r.format(): names.param(r) for r in refs}
+    left, right, _ = st.columns([1, 1, 2])
+    for column, key, label, own, other in ((left, X_OPTION, t("x axis", app.lang), pair[0], pair[1]),
+                                           (right, Y_OPTION, t("y axis", app.lang), pair[1], pair[0])):
+        state.seed_widget(key, own.format())
+        column.selectbox(label, [r.format() for r in refs if r != other], format_func=texts.__getitem__,
+                         **state.on_widget(key, state.set_option, key))
+
+
+def landscape_panel(app: AppState, result: TrainResult | None) -> None:
+    """E over two chosen parameters around the current weights or the end of a training run, with the path the run
+    took through them."""
+    s, lang = app.scenario, app.lang
+    st.markdown("#### " + t("Loss landscape", lang))
+    refs = engine.parameter_refs(s)
+    ran = result is not None and result.refs == tuple(refs)
+    moved = np.abs(result.params[-1] - result.params[0]) if ran else None
+    pair = _chosen(app, refs, landscape.default_pair(s, moved))
+    _choose(app, refs, pair)
+    at = "start"
+    if ran:
+        state.seed_widget(AT_OPTION, app.options.get(AT_OPTION, "end"))
+        at = st.radio(t("Other parameters fixed at", lang), list(HELD_AT), horizontal=True,
+                      format_func=lambda k: t(HELD_AT[k], lang),  # marked with N_ above
+                      **state.on_widget(AT_OPTION, state.set_option, AT_OPTION))
+    held: Scenario = result.final if ran and at == "end" else s
+    path = result.params[:, [refs.index(r) for r in pair]] if ran else None
+    land = landscape.landscape(held, pair, path)
+    fig = landscape_figure(land, names_for(s.layers), numbers.Style(app.decimals, lang),
+                           t(HELD_AT[at], lang))  # marked with N_ above
+    st.plotly_chart(fig, key="train_landscape", config=PLOT_CONFIG)
+    st.caption(t("Each contour line joins points of equal loss. The arrow points along −∇E, downhill, the direction "
+                 "one gradient-descent step takes in these two parameters; it crosses the contours at right angles "
+                 "when both axes have the same scale.", lang))
