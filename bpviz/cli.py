@@ -1,8 +1,9 @@
-"""Command line: ``bpviz compute`` (numbers as JSON) and ``bpviz explain`` (the worked solution as a handout).
+"""Command line: ``bpviz compute`` (numbers as JSON), ``bpviz explain`` (the worked solution as a handout) and
+``bpviz export torch`` (the scenario as a runnable PyTorch script).
 
 Exit status and output (README, "Command line"):
 
-- 0: the result, as strict JSON (RFC 8259: no NaN or Infinity) or as the handout;
+- 0: the result, as strict JSON (RFC 8259: no NaN or Infinity), the handout or the script;
 - 2: bad input (a document, a file, a flag): one line ``error: <field path>: <what was wrong>`` on stderr, control
   characters escaped and the user's own text clipped to 80 characters; never a traceback or a usage block;
 - 3: computed, but a part of the result is beyond float64 or cannot be applied (a step that overflows, an updated
@@ -24,6 +25,7 @@ import numpy as np
 
 from . import engine, gradcheck, numbers
 from .config import MAX_DOCUMENT_BYTES, Scenario, ScenarioError, clip, load_json, preset, preset_names, validate
+from .export import TARGETS, torch_script
 from .i18n import LANGUAGES, N_, Message, catalogue, t
 from .naming import names_for
 from .walkthrough import update_problem
@@ -200,7 +202,8 @@ def _language(argv: list[str] | None) -> str:
 def _add_lang(parser: argparse.ArgumentParser, lang: str, default: Any) -> None:
     """``--lang``, on the top-level parser (``default`` "en") and on each command (SUPPRESS: set only if given)."""
     parser.add_argument("--lang", choices=LANGUAGES, default=default,
-                        help=t("language of the messages, warnings and the handout", lang))
+                        help=t("language of the messages, warnings, the handout and the comments of an exported "
+                               "script", lang))
 
 
 def _parser(lang: str = "en") -> argparse.ArgumentParser:
@@ -216,8 +219,11 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
     for name, help_text in (
         ("compute", t("print forward values, loss, gradients and the updated parameters as JSON", lang)),
         ("explain", t("print the complete worked solution (every step) as Markdown or LaTeX", lang)),
+        ("export", t("print the scenario as a runnable script for another library (torch: PyTorch)", lang)),
     ):
         p = sub.add_parser(name, help=help_text)
+        if name == "export":
+            p.add_argument("target", choices=TARGETS, help=t("what to write: torch, a PyTorch script", lang))
         p.add_argument("file", nargs="?", help=t("scenario JSON file, or - for stdin", lang))
         p.add_argument("--preset", choices=preset_names(), help=t("use a built-in scenario instead of a file", lang))
         _add_lang(p, lang, argparse.SUPPRESS)
@@ -244,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
             if warnings:
                 result["warnings"], status = warnings, EXIT_INCOMPLETE
             out = json.dumps(result, indent=2, allow_nan=False)
+        elif args.command == "export":
+            out = torch_script(scenario, lang)
         else:
             from .explain import render
 

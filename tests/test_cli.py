@@ -1,4 +1,4 @@
-"""The console script: JSON numbers, the handout, and one-line errors with exit status 2."""
+"""The console script: JSON numbers, the handout, the PyTorch script, and one-line errors with exit status 2."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import sys
 
 import pytest
 
+from bpviz import export
 from bpviz.cli import main
-from bpviz.config import SEED_DOCUMENT
+from bpviz.config import SEED_DOCUMENT, preset, validate
 
 from .conftest import ROOT
 from .test_engine import SEED_DW, SEED_LOSS, SEED_W_AFTER
@@ -78,8 +79,8 @@ def test_bad_input_exits_2_with_one_line(tmp_path, seed_doc, setup, message):
         f.write_text("[" + "0," * 2_000_000 + "0]")
     elif setup == "dir":
         f = tmp_path
-    for command in ("compute", "explain"):
-        r = run([command, str(f)])
+    for command in (["compute"], ["explain"], ["export", "torch"]):
+        r = run([*command, str(f)])
         assert r.returncode == 2, r.stderr
         assert r.stdout == ""
         lines = r.stderr.strip().splitlines()
@@ -133,6 +134,40 @@ def test_file_and_preset_are_exclusive(tmp_path, seed_doc):
     f.write_text(json.dumps(seed_doc))
     r = run(["compute", str(f), "--preset", "seed"])
     assert r.returncode == 2 and r.stderr.strip() == "error: FILE: give either a scenario file or --preset, not both"
+
+
+def test_export_torch_prints_the_script_of_a_preset_a_file_and_stdin(tmp_path, seed_doc):
+    """``bpviz export torch``: the scenario's PyTorch script on stdout, whatever names the scenario."""
+    r = run(["export", "torch", "--preset", "mazur"])
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert r.stdout == export.torch_script(preset("mazur"))
+    seed_doc["learning_rate"] = 0.25
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps(seed_doc))
+    from_file, from_stdin = run(["export", "torch", str(f)]), run(["export", "torch", "-"], stdin=json.dumps(seed_doc))
+    assert from_file.returncode == from_stdin.returncode == 0
+    assert from_file.stdout == from_stdin.stdout == export.torch_script(validate(seed_doc))
+    assert "optim.SGD(net.parameters(), lr=0.25)" in from_file.stdout
+
+
+@pytest.mark.parametrize("args", [["--lang", "zh", "export", "torch", "--preset", "seed"],
+                                  ["export", "torch", "--preset", "seed", "--lang", "zh"]])
+def test_export_in_chinese_has_chinese_comments(args):
+    r = run(args)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == export.torch_script(preset("seed"), "zh")
+    comments = [line for line in r.stdout.splitlines() if line.lstrip().startswith("# ")]
+    assert comments and all(CJK.search(line) for line in comments), comments
+
+
+@pytest.mark.parametrize(("args", "start"), [
+    (["export", "--preset", "seed"], "error: the following arguments are required: target"),
+    (["export", "pdf", "--preset", "seed"], "error: argument target: invalid choice: 'pdf'"),
+    (["export", "torch"], "error: FILE: give a scenario file, '-' for stdin, or --preset NAME"),
+    (["export", "torch", "--preset", "nope"], "error: argument --preset: invalid choice: 'nope'"),
+])
+def test_an_export_mistake_is_one_error_line(args, start):
+    assert one_error_line(run(args)).startswith(start)
 
 
 # ---------------------------------------------------------------- hardening: one line, strict JSON

@@ -1,6 +1,7 @@
 """AppTest: the home page."""
 
-from bpviz.ui.sidebar import FILE_DRAWER, HANDOUT_DRAWER, SHARE_DRAWER
+from bpviz import export
+from bpviz.ui.sidebar import FILE_DRAWER, HANDOUT_DRAWER, SHARE_DRAWER, TORCH_DOWNLOAD
 
 from .apptest_util import assert_clean, figures, live, open_page, texts
 
@@ -38,5 +39,37 @@ def test_the_sidebar_drawers_draw_their_content_only_when_open():
         at.session_state[drawer] = True
     at.run()
     assert_clean(at)
-    assert len(at.code) == 1 and len(at.get("file_uploader")) == 1 and len(at.get("download_button")) == 1
+    assert len(at.code) == 1 and len(at.get("file_uploader")) == 1
+    assert sorted(b.proto.id.rsplit("-", 1)[-1] for b in at.get("download_button")) == ["sb_download", TORCH_DOWNLOAD]
     assert "sb_handout_prepare" in [b.key for b in at.button]
+
+
+def test_the_pytorch_script_is_offered_beside_the_handout(monkeypatch):
+    """The handout drawer's "PyTorch script" button downloads export.torch_script of the scenario shown, in the
+    page's language, made when it is clicked (a deferred download: nothing is built on a rerun)."""
+    from streamlit.testing.v1 import app_test
+
+    managers = []
+
+    class Recording(app_test.MediaFileManager):
+        def __init__(self, storage):
+            super().__init__(storage)
+            managers.append(self)
+
+    monkeypatch.setattr(app_test, "MediaFileManager", Recording)
+    at = open_page()
+    at.session_state["bpviz_app"].lang = "zh"
+    at.run()
+    at.session_state[HANDOUT_DRAWER] = True  # opened in Chinese (a new language is a new label: a closed drawer)
+    at.run()
+    assert_clean(at)
+    button = next(b for b in at.get("download_button") if b.proto.id.endswith(TORCH_DOWNLOAD))
+    assert button.proto.label == "PyTorch 脚本" and button.proto.deferred_file_id
+    url = managers[-1].execute_deferred(button.proto.deferred_file_id)  # what a click asks the server for
+    script = managers[-1]._storage.get_file(url.rsplit("/", 1)[-1]).content.decode()
+    scenario = at.session_state["bpviz_app"].scenario
+    assert script == export.torch_script(scenario, "zh")
+    compile(script, "bpviz_seed.py", "exec")
+    assert "self.linear2.weight.data" in script and "反向传播" in script
+    entry = managers[-1]._deferred_callables[button.proto.deferred_file_id]
+    assert entry["filename"] == "bpviz_seed.py" and entry["mimetype"] == "text/x-python"

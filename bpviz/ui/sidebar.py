@@ -1,14 +1,17 @@
 """The sidebar every page shares: the example, Reset/Undo, decimals, inputs and targets, weights and biases,
-the learning rate, the scenario file and the worked-solution handout. Every control is bound to the AppState."""
+the learning rate, the scenario file, the worked-solution handout and the PyTorch script. Every control is bound to
+the AppState."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import numpy as np
 import streamlit as st
 
+from .. import export
 from ..config import preset_names
 from ..functions import targets_bounded
 from ..i18n import LANGUAGE_NAMES, LANGUAGES, t
@@ -29,6 +32,7 @@ MAX_SLIDERS = 24  # more parameter sliders than this: those of one chosen neuron
 MAX_DATA_SLIDERS = 8  # more inputs + targets than this: one chosen value at a time
 NEURON_OPTION = f"{PREFIX}neuron"
 VALUE_OPTION = f"{PREFIX}value"
+TORCH_DOWNLOAD = f"{PREFIX}torch_script"
 HANDOUT_FILES = (("markdown", "md", "text/markdown", "Markdown"), ("latex", "tex", "application/x-tex", "LaTeX"))
 
 
@@ -148,8 +152,9 @@ def sidebar(app: AppState) -> None:
                 st.file_uploader(t("Load a scenario (JSON, at most {mb} MB)", lang, mb=UPLOAD_LIMIT_MB),
                                  type=["json"], key=f"{PREFIX}upload", on_change=_on_upload)
                 notice.message_here(app, "upload")  # under the uploader, where the eye is
-        with _drawer(t("Worked solution (handout)", lang), HANDOUT_DRAWER) as shown:
+        with _drawer(t("Worked solution (handout) and PyTorch script", lang), HANDOUT_DRAWER) as shown:
             if shown:
+                _torch_download(app)  # first: its place does not move when the handout's buttons appear
                 _handout_downloads(app)
 
 
@@ -188,6 +193,15 @@ def _handout_downloads(app: AppState) -> None:
         st.download_button(t("Download as {fmt}", lang, fmt=label), data=handout.documents[fmt_name],
                            file_name=f"bpviz-worked-solution.{ext}", mime=mime, key=f"{PREFIX}handout_{ext}",
                            width="stretch")
+
+
+def _torch_download(app: AppState) -> None:
+    """The current network as a runnable PyTorch script (made when the button is clicked: nothing on a rerun)."""
+    s, lang = app.scenario, app.lang
+    st.download_button(t("PyTorch script", lang), data=partial(export.torch_script, s, lang),
+                       file_name=export.file_name(s), mime="text/x-python", key=TORCH_DOWNLOAD, width="stretch",
+                       on_click="ignore", help=t("The same network, numbers, loss and one SGD step in PyTorch: run it "
+                                                 "with python to check every number here", lang))
 
 
 def _data_sliders(app: AppState, nm: Names) -> None:

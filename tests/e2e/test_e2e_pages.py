@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bpviz import engine
-from bpviz.config import SEED_DOCUMENT, load_json, preset_names
+from bpviz import engine, export
+from bpviz.config import SEED_DOCUMENT, load_json, preset, preset_names
 from bpviz.figures.network import network_figure
 from bpviz.ids import Phase
+from bpviz.ui.sidebar import TORCH_DOWNLOAD
 from bpviz.walkthrough import build_walkthrough
 
 from .browser import (
@@ -311,7 +312,8 @@ def test_upload_invalid_then_valid_scenario(page_factory, server_url, tmp_path):
 
 
 def test_download_scenario_and_worked_solution(page_factory, server_url, tmp_path):
-    """The sidebar's downloads: the scenario JSON round-trips through the validator; the handout has every step."""
+    """The sidebar's downloads: the scenario JSON round-trips through the validator; the handout has every step; the
+    PyTorch script is the seed's."""
     page = page_factory(1280, 800)
     open_app(page, server_url)
     sidebar = page.locator('[data-testid="stSidebar"]')
@@ -328,4 +330,9 @@ def test_download_scenario_and_worked_solution(page_factory, server_url, tmp_pat
     handout = Path(info.value.path()).read_text()
     for number in ("0.3775", "0.5933", "0.7514", "0.2984", "0.0822", "0.3589"):
         assert number in handout, number
+    settle(page)  # the handout's download reran the page: click the button of the finished run
+    with page.expect_download() as info:  # made on the click (a deferred download)
+        page.locator(f".st-key-{TORCH_DOWNLOAD}").get_by_role("button", name="PyTorch script").click()
+    assert info.value.suggested_filename == "bpviz_seed.py"
+    assert Path(info.value.path()).read_text(encoding="utf-8") == export.torch_script(preset("seed"))
     assert_healthy(page, server_url)
