@@ -113,8 +113,10 @@ def slope_chart(app: AppState, comp: Computed, step: Step, key: str) -> None:
     curve = landscape.slope_curve(app.scenario, step.param, grads=comp.grads)
     st.markdown("#### " + t("The gradient is a slope", app.lang))
     style = numbers.Style(app.decimals, app.lang)
-    st.plotly_chart(slope_figure(curve, names_for(app.scenario.layers), style, app.scenario.n_samples), key=key,
-                    config=PLOT_CONFIG)
+    fig = slope_figure(curve, names_for(app.scenario.layers), style, app.scenario.n_samples)
+    spec = fig.to_plotly_json()
+    spec["layout"].pop("template", None)  # 10 kB of Plotly's defaults per move; the figure sets what it needs
+    live_figure.live_figure(spec, key=key, config=PLOT_CONFIG)  # redrawn in place while a slider is dragged
     st.caption(t("The slope of the dashed tangent is the gradient. Gradient descent steps against it: by η·∂E/∂p "
                  "along the tangent, then lands on the curve. Where the curve bends, the tangent's prediction and "
                  "the real E after the step differ; a larger η means a longer step. (The real update moves every "
