@@ -21,6 +21,8 @@ def body(app: AppState, comp: Computed) -> None:
     widgets.render_factors(step, app)
     if st.toggle(t("Check with finite differences", app.lang), **state.bind_option(app, "backward_gradcheck", False)):
         widgets.render_gradient_check(app, comp, step.param)
+    if app.scenario.n_layers >= widgets.DEEP:  # where vanishing and exploding gradients can be seen
+        widgets.gradient_sizes_panel(app, comp, "backward_grad_sizes")
 
 
 boundary.run_page(body)
