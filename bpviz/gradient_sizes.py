@@ -62,11 +62,13 @@ class GradientSizes:
         return len(self.weight_norm)
 
     def first_to_last(self) -> float | None:
-        """‖∂E/∂W⁽¹⁾‖ / ‖∂E/∂W⁽ᴸ⁾‖ (None with one layer, or when either is 0 or beyond float64)."""
+        """‖∂E/∂W⁽¹⁾‖ / ‖∂E/∂W⁽ᴸ⁾‖ (None with one layer, when either is 0 or beyond float64, or when the ratio or its
+        inverse is: 10⁻³⁰⁰ / 10³⁰⁰)."""
         first, last = self.weight_norm[0], self.weight_norm[-1]
         if self.n_layers < 2 or not (_positive(first) and _positive(last)):
             return None
-        return first / last
+        ratio = first / last
+        return ratio if _positive(ratio) and math.isfinite(1 / ratio) else None
 
 
 def gradient_sizes(grads: Gradients) -> GradientSizes:

@@ -9,13 +9,13 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bpviz import engine
 from bpviz.builder import build_scenario, initial_parameters
-from bpviz.config import MAX_HIDDEN_LAYERS, MAX_NEURONS, preset
-from bpviz.figures.gradients import gradient_sizes_figure
+from bpviz.config import MAX_HIDDEN_LAYERS, MAX_NEURONS, preset, validate
+from bpviz.figures.gradients import gradient_sizes_figure, gradient_sizes_spec
 from bpviz.functions import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from bpviz.gradient_sizes import (
     DEEP_PRESETS,
@@ -23,6 +23,7 @@ from bpviz.gradient_sizes import (
     SATURATED,
     SATURATED_NET,
     VANISHING,
+    GradientSizes,
     about,
     deep_preset_of,
     frobenius,
@@ -35,13 +36,17 @@ from bpviz.gradient_sizes import (
 )
 from bpviz.numbers import Style
 
+from .strategies import extreme_documents, fixed_architectures
+from .test_fuzz import RAW_NON_FINITE
+
 REL = 1e-12  # the sizes are sums of squares / of |δ|: equal to an independent sum up to a few roundings
 
 
 def reference(grads: engine.Gradients) -> tuple[list[float], list[float]]:
-    """Independently, per weight layer l = 1 … L: √(Σ (∂E/∂w)²) of dE_dW[l − 1] and Σ|δ| / count of dE_dz[l]."""
-    norms = [math.sqrt(math.fsum(float(x) ** 2 for x in g.ravel())) for g in grads.dE_dW]
-    means = [math.fsum(abs(float(x)) for x in d.ravel()) / d.size for d in grads.dE_dz[1:]]
+    """Independently, per weight layer l = 1 … L: √(Σ (∂E/∂w)²) of dE_dW[l − 1] (Python's hypot, which neither
+    underflows nor overflows on the way) and Σ (|δ| / count) of dE_dz[l], in exact sums."""
+    norms = [math.hypot(*map(float, g.ravel())) for g in grads.dE_dW]
+    means = [math.fsum(abs(float(x)) / d.size for x in d.ravel()) for d in grads.dE_dz[1:]]
     return norms, means
 
 
@@ -190,6 +195,19 @@ def test_ratio_sentence():
     assert ratio_sentence(sizes_of(one_layer)[2], Style()) is None
 
 
+@pytest.mark.parametrize("norms", [(1e-300, 1e300), (1e300, 1e-300), (5e-324, 1.0), (0.0, 1.0), (1.0, math.inf),
+                                   (math.nan, 1.0)])
+def test_no_ratio_where_it_or_its_inverse_is_beyond_float64(norms):
+    """An extreme network (a link may hold one): the sentence is left out rather than a division failing."""
+    sizes = GradientSizes(norms, (1.0, 1.0))
+    assert sizes.first_to_last() is None and ratio_sentence(sizes, Style()) is None
+
+
+def test_ratio_sentence_at_the_edges_of_float64():
+    sentence = ratio_sentence(GradientSizes((1e-150, 1e150), (1.0, 1.0)), Style())
+    assert sentence.startswith("‖∂E/∂W⁽¹⁾‖ / ‖∂E/∂W⁽²⁾‖ = 1.000e-300") and "1 × 10³⁰⁰ times smaller" in sentence
+
+
 # ---------------------------------------------------------------- the chart
 
 
@@ -259,3 +277,23 @@ def test_figure_in_chinese():
                         *(tr.name for tr in fig.data)], ensure_ascii=False)
     assert "第 7 层<br>（输出层）" in words and "对数坐标" in words
     assert not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", words)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(extreme_documents(architectures=fixed_architectures()))
+def test_extreme_scenarios_give_words_not_errors(doc):
+    """Weights up to 10⁶ through six layers: sizes from 10⁻³⁰⁰ to beyond float64. No exception, no raw inf/nan in
+    the chart or the sentence, and every value that is not drawn is named under the chart."""
+    s = validate(doc)
+    with np.errstate(all="ignore"):
+        grads = engine.backward(s)
+    sizes = gradient_sizes(grads)
+    if all(map(math.isfinite, sizes.weight_norm + sizes.delta_mean)):
+        assert_equal_to_engine(grads)
+    for lang in ("en", "zh"):
+        sentence = ratio_sentence(sizes, Style(4, lang)) or ""
+        spec = gradient_sizes_spec(s, grads, lang)
+        shown = json.dumps(spec, ensure_ascii=False, allow_nan=False) + sentence
+        assert not RAW_NON_FINITE.search(shown)
+        left_out = sum(v is None for tr in spec["data"] for v in tr["y"])
+        assert bool(left_out) == bool(spec["layout"]["annotations"])
