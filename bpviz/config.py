@@ -434,6 +434,57 @@ SEED_DOCUMENT: dict[str, Any] = {
 _CORNERS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]  # the four inputs of the logic-gate presets
 _XOR = [[0.0], [1.0], [1.0], [0.0]]
 
+# The deep presets (vanishing and exploding gradients): one shape, 2-4-4-4-4-4-4-1, and one set of random draws, He's
+# (bpviz.builder, rng seed 22: W ~ N(0, 2 / fan_in), biases 0), times 0.5, 1 and 4 and rounded to 2 places; only the
+# hidden activation and the scale of the weights differ, so the gradient-size chart compares like with like. The data
+# is XOR on the corners (±1, ±1): with zero biases an all-zero input would keep every net at exactly 0 (a tanh that
+# never saturates, a ReLU that never switches on). tests/test_gradient_sizes.py checks each one's lesson.
+_DEEP_LAYERS = [2, 4, 4, 4, 4, 4, 4, 1]
+_DEEP_SMALL = [  # He's draws times 0.5: every |w| < 1
+    [[-0.7, -0.6], [-0.65, -0.31], [0.72, -0.8], [0.47, 0.63]],
+    [[-0.13, -0.25, 0.17, 0.43], [0.76, 0.32, 0.56, -0.16], [-0.31, -0.61, -0.41, -0.13], [0.07, -0.46, 0.29, -0.04]],
+    [[-0.23, -0.27, 0.71, 0.06], [-0.32, -0.34, 0.65, -0.2], [0.42, 0.5, -0.82, 0.48], [-0.07, -0.38, -0.19, 0.2]],
+    [[0.13, 0.15, -0.26, 0.45], [0.53, 0.65, 0.35, 0.67], [0.74, 0.25, 0.31, 0.21], [0.19, 0.31, -0.6, -0.11]],
+    [[0.17, -0.75, -0.51, 0.56], [-0.37, -0.16, 0.13, -0.17], [-0.3, -0.18, -0.15, -0.2], [0.06, 0.57, 0.13, 0.57]],
+    [[0.26, 0.3, 0.21, -0.11], [0.15, 0.11, -0.39, 0.26], [0.2, 0.13, -0.2, -0.93], [0.52, -0.02, -0.77, 0.23]],
+    [[-0.25, 0.24, -0.04, 0.4]],
+]
+_DEEP_HE = [  # He's draws as they are
+    [[-1.4, -1.2], [-1.3, -0.62], [1.45, -1.6], [0.94, 1.26]],
+    [[-0.25, -0.5, 0.33, 0.86], [1.52, 0.63, 1.13, -0.32], [-0.62, -1.22, -0.82, -0.26], [0.14, -0.93, 0.58, -0.07]],
+    [[-0.45, -0.54, 1.43, 0.12], [-0.63, -0.67, 1.3, -0.41], [0.84, 1.01, -1.64, 0.96], [-0.15, -0.77, -0.38, 0.4]],
+    [[0.26, 0.3, -0.51, 0.9], [1.06, 1.3, 0.71, 1.34], [1.48, 0.5, 0.62, 0.41], [0.39, 0.61, -1.21, -0.23]],
+    [[0.34, -1.49, -1.02, 1.12], [-0.75, -0.33, 0.27, -0.34], [-0.61, -0.36, -0.3, -0.41], [0.13, 1.14, 0.25, 1.15]],
+    [[0.52, 0.59, 0.41, -0.21], [0.3, 0.21, -0.79, 0.53], [0.41, 0.26, -0.39, -1.86], [1.04, -0.05, -1.54, 0.46]],
+    [[-0.49, 0.49, -0.07, 0.8]],
+]
+_DEEP_LARGE = [  # He's draws times 4
+    [[-5.59, -4.82], [-5.21, -2.49], [5.79, -6.41], [3.78, 5.05]],
+    [[-1.01, -1.98, 1.34, 3.44], [6.1, 2.52, 4.51, -1.27], [-2.47, -4.86, -3.26, -1.03], [0.55, -3.71, 2.31, -0.29]],
+    [[-1.82, -2.16, 5.72, 0.48], [-2.54, -2.7, 5.2, -1.64], [3.36, 4.03, -6.57, 3.82], [-0.59, -3.07, -1.54, 1.59]],
+    [[1.06, 1.2, -2.05, 3.62], [4.25, 5.19, 2.83, 5.36], [5.92, 1.99, 2.49, 1.65], [1.56, 2.44, -4.83, -0.92]],
+    [[1.38, -5.96, -4.08, 4.48], [-3.0, -1.31, 1.06, -1.35], [-2.43, -1.46, -1.21, -1.64], [0.52, 4.55, 1.01, 4.6]],
+    [[2.09, 2.36, 1.66, -0.85], [1.19, 0.86, -3.15, 2.12], [1.63, 1.04, -1.58, -7.45], [4.15, -0.2, -6.16, 1.84]],
+    [[-1.98, 1.94, -0.29, 3.21]],
+]
+
+
+def _deep(hidden_activation: str, weights: list) -> dict[str, Any]:
+    """A deep preset: six hidden layers of ``hidden_activation``, a sigmoid output with binary cross-entropy."""
+    return {
+        "layers": _DEEP_LAYERS,
+        "activations": [hidden_activation] * (len(_DEEP_LAYERS) - 2) + ["sigmoid"],
+        "loss": "bce",
+        "weights": weights,
+        "biases": [[0.0] * n for n in _DEEP_LAYERS[1:]],
+        "inputs": [[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]],
+        "targets": _XOR,
+        "learning_rate": 0.5,
+        "train_biases": True,
+        "update_order": "simultaneous",
+    }
+
+
 PRESET_DOCUMENTS: dict[str, dict[str, Any]] = {
     # The other presets' weights were drawn once (bpviz.builder, then rounded to 2 places) and are written out here
     # so that a preset never changes when an initialiser does; tests/test_training.py checks each one's lesson.
@@ -497,6 +548,13 @@ PRESET_DOCUMENTS: dict[str, dict[str, Any]] = {
         "train_biases": True,
         "update_order": "simultaneous",
     },
+    # Vanishing gradients: sigmoid (σ′ ≤ 0.25) and small weights; each layer back shrinks δ, layer 1 gets ~1e-4 of
+    # the output layer's gradient.
+    "deep_sigmoid_vanishing": _deep("sigmoid", _DEEP_SMALL),
+    # The same shape with ReLU and He initialisation: every layer's gradient within an order of magnitude.
+    "deep_relu_he": _deep("relu", _DEEP_HE),
+    # tanh with large weights: most hidden nets far beyond |net| = 3, where tanh′ < 0.01: saturated, δ dies out.
+    "deep_tanh_saturated": _deep("tanh", _DEEP_LARGE),
 }
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 from streamlit.testing.v1 import AppTest
 
+from bpviz import engine
 from bpviz.config import SEED_DOCUMENT
 
 from .conftest import CORPUS
@@ -100,6 +101,27 @@ def highlighted(fig: dict) -> tuple[set[str], set[str]]:
     nodes = trace_named(fig, "highlighted-nodes") or {}
     edges = trace_named(fig, "highlighted-edges") or {}
     return set(nodes.get("customdata") or []), set(edges.get("customdata") or [])
+
+
+SIZES_LABEL = "Gradient size per layer"  # the expander on the Backward pass and Network builder pages
+
+
+def sizes_chart(at) -> dict | None:
+    """The gradient-size chart's figure JSON (None when the page shows none)."""
+    return next((f for f in figures(at) if any((tr.get("meta") or {}).get("key") == "weight_norm"
+                                               for tr in f["data"])), None)
+
+
+def assert_sizes_chart_is_the_engines(fig: dict, scenario) -> None:
+    """The chart's numbers are the engine's arrays: ‖dE_dW[l − 1]‖ and mean |dE_dz[l]| for l = 1 … L."""
+    grads = engine.backward(scenario)
+    norms = [float(np.sqrt(np.sum(g ** 2))) for g in grads.dE_dW]
+    means = [float(np.mean(np.abs(d))) for d in grads.dE_dz[1:]]
+    by_key = {tr["meta"]["key"]: tr for tr in fig["data"]}
+    assert by_key["weight_norm"]["x"] == list(range(1, scenario.n_layers + 1))
+    np.testing.assert_allclose(by_key["weight_norm"]["y"], norms, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(by_key["delta_mean"]["y"], means, rtol=1e-12, atol=0)
+    assert fig["layout"]["yaxis"]["type"] == "log"
 
 
 def assert_clean(at: AppTest) -> None:

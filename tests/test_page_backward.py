@@ -6,10 +6,25 @@ import pytest
 
 from bpviz import engine
 from bpviz.config import preset
+from bpviz.gradient_sizes import DEEP_PRESETS, RELU_HE, SATURATED, VANISHING, gradient_sizes, preset_lesson
 from bpviz.ids import Phase, StepId, Weight, backward_order
 from bpviz.naming import names_for
+from bpviz.numbers import Style
 
-from .apptest_util import array, assert_clean, figures, highlighted, latex, live, open_page, opened, texts
+from .apptest_util import (
+    SIZES_LABEL,
+    array,
+    assert_clean,
+    assert_sizes_chart_is_the_engines,
+    figures,
+    highlighted,
+    latex,
+    live,
+    open_page,
+    opened,
+    sizes_chart,
+    texts,
+)
 
 PAGE = "views/backward_pass.py"
 
@@ -71,8 +86,6 @@ def test_sample_chosen_in_sidebar_drives_the_chain():
     s = at.session_state["bpviz_app"].scenario
     at.number_input(key="sb_sample").set_value(3).run()
     assert_clean(at)
-    from bpviz import engine
-
     tr = engine.forward(s)
     assert f"{tr.outputs[2, 0]:.4f}" in "\n".join(latex(at))  # sample 3's output in the chain's numbers
     assert "sample 3" in texts(at)
@@ -121,3 +134,55 @@ def test_the_slope_follows_a_slider(at):
     point = next(tr for tr in fig["data"] if (tr.get("meta") or {}).get("key") == "point")
     assert array(point["x"])[0] == 0.9
     assert _tangent_slope(fig) == pytest.approx(engine.gradient_of(engine.backward(s), Weight(1, 0, 0)), rel=1e-9)
+
+
+# ---------------------------------------------------------------- gradient size per layer (deep networks)
+
+
+def test_no_gradient_size_section_for_the_seed(at):
+    """Two weight layers: nothing to vanish over, so the section is not on this page (the builder has it)."""
+    assert SIZES_LABEL not in [e.label for e in at.expander]
+    assert sizes_chart(at) is None and len(figures(at)) == 2  # the network and the slope chart only
+
+
+@pytest.mark.parametrize("name", DEEP_PRESETS)
+def test_deep_preset_shows_its_gradient_sizes_and_lesson(at, name):
+    at.selectbox(key="sb_preset").set_value(name).run()
+    assert_clean(at)
+    assert SIZES_LABEL in [e.label for e in at.expander]
+    assert_sizes_chart_is_the_engines(sizes_chart(at), preset(name))
+    s = preset(name)
+    trace = engine.forward(s)
+    lesson = preset_lesson(s, trace, gradient_sizes(engine.backward(s)), Style())
+    assert lesson in [el.value for el in at.info]
+    assert at.button(key=f"backward_grad_sizes_{name}").disabled  # the one shown; the other two load theirs
+
+
+def test_the_section_loads_the_other_deep_presets(at):
+    at.selectbox(key="sb_preset").set_value(VANISHING).run()
+    for name in (RELU_HE, SATURATED, VANISHING):
+        at.button(key=f"backward_grad_sizes_{name}").click().run()
+        assert_clean(at)
+        assert at.session_state["bpviz_app"].scenario.to_dict() == preset(name).to_dict()
+        assert at.selectbox(key="sb_preset").value == name
+        assert_sizes_chart_is_the_engines(sizes_chart(at), preset(name))
+
+
+def test_a_moved_weight_keeps_the_chart_and_drops_the_lesson(at):
+    at.selectbox(key="sb_preset").set_value(VANISHING).run()
+    assert any(el.value.startswith("Vanishing gradient") for el in at.info)
+    live(at, "sb_w_6_0_0").set_value(0.9).run()  # w⁽⁷⁾₁₁, a weight of the output neuron
+    assert_clean(at)
+    s = at.session_state["bpviz_app"].scenario
+    assert s.weights[6][0, 0] == 0.9
+    assert_sizes_chart_is_the_engines(sizes_chart(at), s)  # the numbers follow the slider ...
+    assert not any(el.value.startswith("Vanishing gradient") for el in at.info)  # ... the preset's words do not
+    assert "‖∂E/∂W⁽¹⁾‖ / ‖∂E/∂W⁽⁷⁾‖" in texts(at)
+
+
+def test_a_closed_section_builds_no_chart(at):
+    at.selectbox(key="sb_preset").set_value(VANISHING).run()
+    at.session_state["bpviz_app"].options["backward_grad_sizes"] = False  # what closing the expander stores
+    at.run()
+    assert_clean(at)
+    assert SIZES_LABEL in [e.label for e in at.expander] and sizes_chart(at) is None

@@ -10,8 +10,20 @@ import pytest
 from bpviz import engine
 from bpviz.builder import INITIALISER_LABELS, INITIALISERS, initial_parameters
 from bpviz.config import preset, preset_names
+from bpviz.gradient_sizes import DEEP_PRESETS, SATURATED, gradient_sizes, preset_lesson
+from bpviz.numbers import Style
 
-from .apptest_util import assert_clean, figures, latex, open_page, opened, texts
+from .apptest_util import (
+    SIZES_LABEL,
+    assert_clean,
+    assert_sizes_chart_is_the_engines,
+    figures,
+    latex,
+    open_page,
+    opened,
+    sizes_chart,
+    texts,
+)
 
 PAGE = "views/network_builder.py"
 OTHER_PAGES = ("views/forward_pass.py", "views/backward_pass.py", "views/update.py",
@@ -216,3 +228,32 @@ def test_initialisers_in_chinese_are_labels_and_the_choice_stays_an_identifier()
     assert_clean(at)
     weights, _ = initial_parameters([2, 2, 2], "he", rng_seed=0)  # the form's defaults, He's numbers
     assert all(np.array_equal(w, v) for w, v in zip(_scenario(at).weights, weights, strict=True))
+
+
+# ---------------------------------------------------------------- gradient size per layer
+
+
+def test_gradient_sizes_of_the_seed_on_request(at):
+    """Any network has the section here; for the seed it starts closed (nothing built) and opens on request."""
+    assert SIZES_LABEL in [e.label for e in at.expander] and sizes_chart(at) is None
+    at.session_state["bpviz_app"].options["bld_grad_sizes"] = True  # what opening the expander stores
+    at.run()
+    assert_clean(at)
+    assert_sizes_chart_is_the_engines(sizes_chart(at), preset("seed"))
+    assert "‖∂E/∂W⁽¹⁾‖ / ‖∂E/∂W⁽²⁾‖ = 0.0123" in texts(at)  # 0.00148 / 0.121, the seed's two layers
+    assert not at.info  # no deep preset, no lesson
+    at.button(key=f"bld_grad_sizes_{SATURATED}").click().run()  # and the deep examples are a click away
+    assert _scenario(at).to_dict() == preset(SATURATED).to_dict()
+
+
+@pytest.mark.parametrize("name", DEEP_PRESETS)
+def test_deep_preset_button_shows_its_gradient_sizes(at, name):
+    at.button(key=f"bld_preset_{name}").click().run()
+    assert_clean(at)
+    s = preset(name)
+    assert_sizes_chart_is_the_engines(sizes_chart(at), s)  # open at first on a deep network
+    lesson = preset_lesson(s, engine.forward(s), gradient_sizes(engine.backward(s)), Style())
+    assert lesson in [el.value for el in at.info]
+    said = {"deep_sigmoid_vanishing": "sigmoid × 7", "deep_relu_he": "relu × 6, sigmoid",
+            "deep_tanh_saturated": "tanh × 6, sigmoid"}[name]  # a run of equal activations, said once
+    assert f"activations: {said}; loss: bce" in texts(at)

@@ -22,6 +22,8 @@ def body(app: AppState, comp: Computed) -> None:
     widgets.slope_chart(app, comp, step, key="backward_slope")
     if st.toggle(t("Check with finite differences", app.lang), **state.bind_option(app, "backward_gradcheck", False)):
         widgets.render_gradient_check(app, comp, step.param)
+    if app.scenario.n_layers >= widgets.DEEP:  # where vanishing and exploding gradients can be seen
+        widgets.gradient_sizes_panel(app, comp, "backward_grad_sizes")
 
 
 boundary.run_page(body)

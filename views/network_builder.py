@@ -1,5 +1,7 @@
 """Network builder: presets, or any architecture with any activations, loss and initial weights."""
 
+import itertools
+
 import streamlit as st
 
 from bpviz import builder
@@ -17,6 +19,10 @@ PRESET_INFO = {
     "xor_2_4_1": N_("XOR with 4 hidden neurons: more room, trains more reliably."),
     "softmax_3class": N_("Three classes: softmax outputs and cross-entropy loss (δ = out − t at the output)."),
     "relu_dead_units": N_("A ReLU network with dead units: negative net for every sample, so their gradient is 0."),
+    "deep_sigmoid_vanishing": N_("Six sigmoid layers with small weights: the gradient vanishes on its way back to "
+                                 "the first layer."),
+    "deep_relu_he": N_("The same six layers with ReLU and He initialisation: the gradient keeps its size."),
+    "deep_tanh_saturated": N_("Six tanh layers with large weights: the neurons saturate and the gradient dies out."),
 }
 INIT_INFO = {
     "seed": N_("the seed's pattern (0.15, 0.20, 0.25, ... as in the worked example)"),
@@ -29,6 +35,16 @@ INIT_INFO = {
 DEFAULTS = {"bld_inputs": 2, "bld_hidden": 1, "bld_outputs": 2, "bld_out_act": "sigmoid", "bld_loss": "half_sse",
             "bld_init": "xavier", "bld_seed": 0, "bld_lr": 0.5}
 HIDDEN_DEFAULTS = {"bld_n": 2, "bld_act": "sigmoid"}
+
+
+MIN_RUN = 3  # this many equal activations in a row are written as one with a count
+
+
+def _activations(acts: tuple[str, ...]) -> str:
+    """The activations layer by layer, a run of three or more written once with its count: "tanh × 6, sigmoid" (a
+    deep net's list of names would otherwise fill the line); "sigmoid, sigmoid" stays as it is."""
+    runs = [(a, len(list(group))) for a, group in itertools.groupby(acts)]
+    return ", ".join(f"{a} × {n}" if n >= MIN_RUN else ", ".join([a] * n) for a, n in runs)
 
 
 def _value(options: dict, key: str):
@@ -114,7 +130,7 @@ def body(app: AppState, comp: Computed) -> None:
         "update, graph, matrix, training) then works on it.", lang), app)
     s = app.scenario
     st.subheader(t("Current network: {layers}", lang, layers="-".join(map(str, s.layers))))
-    st.caption(t("activations: {acts}; loss: {loss}; η = {lr}", lang, acts=", ".join(s.activations),
+    st.caption(t("activations: {acts}; loss: {loss}; η = {lr}", lang, acts=_activations(s.activations),
                  loss=s.loss, lr=widgets.fmt(s.learning_rate, app.decimals, lang)))
     note = builder.symmetry_note(s, lang=lang)
     if note:
@@ -122,6 +138,7 @@ def body(app: AppState, comp: Computed) -> None:
     # full width: the network figure is laid out for an 800 px plot and clips in a narrower column
     widgets.network_chart(app, comp, None, key="builder_graph")
     widgets.output_metrics(app, comp)
+    widgets.gradient_sizes_panel(app, comp, "bld_grad_sizes")
     left, right = st.columns([2, 3])
     with left:
         st.subheader(t("Examples", lang))

@@ -198,6 +198,8 @@ OPTION_RULES: dict[str, Callable[[Any], bool]] = {
     "sb_neuron": _neuron_text,
     "sb_value": lambda v: isinstance(v, str) and len(v) <= 16,
     "backward_gradcheck": _FLAG,
+    "backward_grad_sizes": _FLAG,
+    "bld_grad_sizes": _FLAG,
     "cg_mode": _one_of("whole", "one"),
     "cg_focus": _neuron_text,
     "cg_whole": _FLAG,

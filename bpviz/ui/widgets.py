@@ -8,13 +8,15 @@ import math
 import streamlit as st
 
 from .. import engine, gradcheck, landscape, numbers
+from ..figures.gradients import gradient_sizes_spec
 from ..figures.landscape import slope_figure
 from ..figures.network import network_spec
+from ..gradient_sizes import DEEP_PRESETS, deep_preset_of, gradient_sizes, preset_lesson, ratio_sentence
 from ..i18n import t
 from ..ids import ParamRef
 from ..naming import names_for
 from ..walkthrough import Step
-from . import live_figure
+from . import live_figure, state
 from .computed import Computed
 from .navigation import presenter_controls, spec_of
 from .sidebar import focus_sliders
@@ -196,6 +198,41 @@ def _fits_a_metric(text: str) -> bool:
     """Plain decimals of at most MAX_METRIC_CHARS: a metric's column at 1280 px holds that much; a wider value
     scrolls there, which cuts 1.280e+100 to "1.280e+" on screen, so powers of ten and words go in a line of text."""
     return len(text) <= MAX_METRIC_CHARS and text.lstrip("-−").replace(".", "", 1).isdigit()
+
+
+# ---------------------------------------------------------------- gradient size per layer
+
+
+DEEP = 3  # weight layers from which a network counts as deep (two hidden layers or more)
+
+
+def gradient_sizes_panel(app: AppState, comp: Computed, option: str) -> None:
+    """The expander "Gradient size per layer" (open at first on a deep network; its state is the display option
+    ``option``, so a link keeps it): the deep preset's lesson, the chart, the first-to-last ratio, and buttons that
+    load the three deep presets to compare. Its content is built only while it is open."""
+    lang = app.lang
+    box = st.expander(t("Gradient size per layer", lang),
+                      **state.bind_option(app, option, app.scenario.n_layers >= DEEP))
+    with box:
+        if not box.open:
+            return
+        sizes = gradient_sizes(comp.grads)
+        style = numbers.Style(app.decimals, lang)
+        lesson = preset_lesson(app.scenario, comp.trace, sizes, style)
+        if lesson:
+            st.info(lesson)
+        live_figure.live_figure(gradient_sizes_spec(app.scenario, comp.grads, lang), key=f"{option}_chart",
+                                config=PLOT_CONFIG)
+        ratio = ratio_sentence(sizes, style)
+        st.caption(t("Per layer: the size of the gradient of all its weights, and the mean size of its neurons' "
+                     "δ = ∂E/∂net. On its way back δ is multiplied in every layer by the weights and by f′(net): "
+                     "below 1 per layer the gradient vanishes, above 1 it explodes. Hover for full precision.", lang)
+                   + (" " + ratio if ratio else ""))
+        st.caption(t("Compare the three deep examples (same shape, same random draws):", lang))
+        shown = deep_preset_of(app.scenario)
+        for column, name in zip(st.columns(len(DEEP_PRESETS)), DEEP_PRESETS):
+            column.button(name, **state.on_click(f"{option}_{name}", state.load_preset, name), width="stretch",
+                          disabled=name == shown)
 
 
 # ---------------------------------------------------------------- checks and tables

@@ -18,6 +18,7 @@ import pytest
 from bpviz import engine, export
 from bpviz.config import SEED_DOCUMENT, load_json, preset, preset_names
 from bpviz.figures.network import network_figure
+from bpviz.gradient_sizes import RELU_HE, VANISHING, gradient_sizes
 from bpviz.ids import Phase
 from bpviz.ui.sidebar import TORCH_DOWNLOAD
 from bpviz.walkthrough import build_walkthrough
@@ -34,6 +35,7 @@ from .browser import (
     figure_meta,
     go,
     katex,
+    main_text,
     metrics,
     metrics_shown,
     open_app,
@@ -335,4 +337,42 @@ def test_download_scenario_and_worked_solution(page_factory, server_url, tmp_pat
         page.locator(f".st-key-{TORCH_DOWNLOAD}").get_by_role("button", name="PyTorch script").click()
     assert info.value.suggested_filename == "bpviz_seed.py"
     assert Path(info.value.path()).read_text(encoding="utf-8") == export.torch_script(preset("seed"))
+    assert_healthy(page, server_url)
+
+
+# ---------------------------------------------------------------- 6: vanishing gradients, seen in a deep network
+
+
+def test_vanishing_gradients_section(page_factory, server_url):
+    """The deep sigmoid example from the builder's button, then the Backward pass: its "Gradient size per layer"
+    section is open, the chart shows the engine's numbers on a log axis with the lesson above it; its buttons load
+    the other deep examples. Writes assets/vanishing_gradients_1280.png (the section at the top of the screen)."""
+    page = page_factory(1280, 800)
+    open_app(page, server_url)
+    go(page, server_url, "builder", "Network builder")
+    page.locator(f".st-key-bld_preset_{VANISHING} button").click()
+    wait_for(page, lambda: "Current network: 2-4-4-4-4-4-4-1" in main_text(page), "the deep network")
+    go(page, server_url, "backward", "Backward pass")
+    chart = page.locator(".st-key-backward_grad_sizes_chart .js-plotly-plot")
+    chart.wait_for(timeout=30_000)
+    settle(page)
+    s = preset(VANISHING)
+    sizes = gradient_sizes(engine.backward(s))
+    drawn = page.evaluate("""() => Object.fromEntries(document.querySelector(
+        '.st-key-backward_grad_sizes_chart .js-plotly-plot').data.map(t => [t.meta.key, t.y]))""")
+    assert drawn == {"weight_norm": list(sizes.weight_norm), "delta_mean": list(sizes.delta_mean)}
+    assert page.evaluate("""() => document.querySelector('.st-key-backward_grad_sizes_chart .js-plotly-plot')
+        ._fullLayout.yaxis.type""") == "log"
+    lesson = page.locator('[data-testid="stAlertContentInfo"]').filter(has_text="Vanishing gradient")
+    assert lesson.count() == 1 and "14,000 times smaller" in lesson.inner_text()
+    assert_healthy(page, server_url)
+    page.locator(".st-key-backward_grad_sizes").evaluate("el => el.scrollIntoView({block: 'start'})")
+    settle(page)
+    screenshot(page, "vanishing_gradients_1280.png")
+    page.locator(f".st-key-backward_grad_sizes_{RELU_HE} button").click()  # compare: the same net with ReLU and He
+    wait_for(page, lambda: "ReLU and He initialisation" in main_text(page), "the ReLU example's lesson")
+    settle(page)
+    relu = gradient_sizes(engine.backward(preset(RELU_HE)))
+    assert page.evaluate("""() => document.querySelector('.st-key-backward_grad_sizes_chart .js-plotly-plot')
+        .data.find(t => t.meta.key === 'weight_norm').y""") == list(relu.weight_norm)
     assert_healthy(page, server_url)
