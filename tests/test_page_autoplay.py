@@ -129,7 +129,8 @@ def test_play_starts_the_clock_at_the_chosen_speed_and_pause_stops_it(runner):
     assert not at.session_state["bpviz_app"].playing
     _, seconds = play(at, runner)
     assert seconds == autoplay.DEFAULT_SPEED
-    assert at.button(key=autoplay.PLAY_KEY).label == "Pause"
+    pause = at.button(key=autoplay.PLAY_KEY)
+    assert pause.label == "Pause" and pause.proto.type == "primary"  # filled while playing
     assert step(at) == WALK[0]  # Play itself does not move: the first beat does, a speed's time later
     at.button(key=autoplay.PLAY_KEY).click().run()
     assert not at.session_state["bpviz_app"].playing and at.button(key=autoplay.PLAY_KEY).label == "Play"
@@ -168,6 +169,26 @@ def test_next_while_playing_moves_one_step_and_the_run_it_causes_moves_nothing_m
     assert step(at) == WALK[1]  # the app's own run calls the fragment too: that call only takes note
     at.run()
     assert step(at) == WALK[1]
+
+
+def test_play_and_pause_keep_the_step_when_the_browser_still_sends_the_url_of_the_step_before(runner):
+    """A beat (or Next) just wrote the URL of the new step; a click on Pause or Play right then comes with the URL
+    the address bar still holds, of the step before. That URL is not a link to open: the step stays and the click
+    counts (it once brought the old step back, and a click on Play was lost)."""
+    at = open_page(FORWARD)
+    before = dict(at.query_params)
+    at.button(key="nav_forward_next").click().run()
+    assert step(at) == WALK[1] and dict(at.query_params) != before
+    at.query_params = dict(before)
+    at.button(key=autoplay.PLAY_KEY).click().run()
+    assert step(at) == WALK[1] and at.session_state["bpviz_app"].playing
+    fragment, _ = clock(runner.take())
+    stale = dict(at.query_params)
+    beat(at, runner, fragment)
+    assert step(at) == WALK[2]
+    at.query_params = stale
+    at.button(key=autoplay.PLAY_KEY).click().run()
+    assert step(at) == WALK[2] and not at.session_state["bpviz_app"].playing
 
 
 def test_at_the_end_without_loop_autoplay_stops_and_play_comes_back(runner):

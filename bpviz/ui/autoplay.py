@@ -27,7 +27,7 @@ from .state import AUTOPLAY_LOOP_OPTION, AUTOPLAY_SPEED_OPTION, AUTOPLAY_SPEEDS,
 DEFAULT_SPEED = 3  # seconds per step: time to read a formula aloud
 PLAY_KEY = "ap_play"
 SPACE_KEY = "ap_space"  # presentation mode's key-only button (in navigation.HIDDEN_KEYS)
-CONTROL_COLUMNS = (1, 1.4, 1, 4.6)  # Play | speed | Loop | the keys' hint (Play as wide as Prev above it)
+CONTROL_COLUMNS = (1, 1.4, 1.4, 4.2)  # Play | speed | Loop | the keys' hint (Play as wide as Prev above it)
 _SEEN = "bpviz_autoplay_seen"  # session key: the full run whose own call of the fragment was seen last
 _runs = itertools.count(1)
 
@@ -87,14 +87,23 @@ def play_button(app: AppState, column, *, here: int, length: int, presenting: bo
         why = t("This is the last step: turn on Loop to start again from the first one", lang)
     if presenting:
         why = t("{action} (or the Space key)", lang, action=why)
-    column.button(label, **state.on_click(PLAY_KEY, state.toggle_playing), icon=icon, type="primary",
-                  width="stretch", help=why, disabled=not app.playing and not can_play(app, here, length))
+    # filled when it matters: on a projected screen, and while playing (beside Apply step it would compete)
+    column.button(label, **state.on_click(PLAY_KEY, _toggle), icon=icon,
+                  type="primary" if presenting or app.playing else "secondary", width="stretch", help=why,
+                  disabled=not app.playing and not can_play(app, here, length))
 
 
 def space_key(app: AppState, *, here: int, length: int) -> None:
     """Presentation mode's key-only Play / Pause (drawn among navigation's hidden buttons): the Space key."""
-    st.button("Space", **state.on_click(SPACE_KEY, state.toggle_playing), shortcut="Space",
+    st.button("Space", **state.on_click(SPACE_KEY, _toggle), shortcut="Space",
               disabled=not app.playing and not can_play(app, here, length))
+
+
+def _toggle() -> None:
+    """Play / Pause (a click, or Space). Marked as an action: the browser may still hold the URL of the step before
+    the last beat, and a run that took it for a link would bring that step back and stop playing."""
+    state.acted()
+    state.toggle_playing()
 
 
 def controls(app: AppState, *, here: int, length: int):

@@ -20,7 +20,7 @@ from .state import AppState
 
 VIEWS = "views"  # the folder of page scripts, relative to app.py
 NAV_COLUMNS = (1, 6, 1)  # Prev | chooser | Next
-PRESENT_NAV_COLUMNS = (1, 4, 1, 1, 1, 1, 1)  # ... | Play | language | leave | QR code (Prev/Next as wide as before)
+PRESENT_NAV_COLUMNS = (1, 3, 1, 1, 1, 1, 1)  # ... | Play | language | leave | QR code (Prev/Next as wide as before)
 
 
 @dataclass(frozen=True)
