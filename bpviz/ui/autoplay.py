@@ -65,8 +65,11 @@ def can_play(app: AppState, here: int, length: int) -> bool:
 def may_leave(app: AppState, page: str, sid: StepId) -> bool:
     """Whether autoplay may move on from step ``sid`` of ``page`` now.
 
-    The hook for a step that keeps something hidden until the student answers (the quiz): it should reveal the
-    answer, or pause, rather than skip past it silently. No step does yet: always True.
+    The hook for a step that keeps something hidden until the student answers (the quiz): autoplay should reveal the
+    answer, or pause, rather than skip past it silently. Called in a beat (a fragment's run); when it says no, the
+    beat moves nothing and reruns nothing, so a hook that changes what is shown (reveals the answer, so the next
+    beat may move on; or pauses with ``state.set_playing(False)``) reruns the app itself: ``st.rerun(scope="app")``.
+    No step keeps anything hidden yet: always True.
     """
     return True
 
