@@ -79,7 +79,8 @@ def test_a_large_network_fits_the_link_limit():
 
 OPTION_VALUES = {"sb_sample": [1, 2], "backward_gradcheck": [True, False], "cg_mode": ["whole", "one"],
                  "cg_focus": ["n:1:0", "n:2:1"], "train_steps": [1, 500, 10_000], "train_log": [True],
-                 "bld_lr": [0.001, 0.5], "bld_act_0": ["tanh", "relu"], "bld_n_1": [3]}
+                 "bld_lr": [0.001, 0.5], "bld_act_0": ["tanh", "relu"], "bld_n_1": [3], "ap_speed": [1, 8],
+                 "ap_loop": [True, False]}
 
 
 @st.composite

@@ -204,3 +204,25 @@ def test_problems_are_reported_in_chinese_with_the_field_as_in_the_json():
     reason = [el.value for el in at.sidebar.get("text") if "net one.json" in el.value]
     assert reason and 'weights[1][0][1]' in reason[0] and not english_runs(reason), reason
     assert not english_runs([el.value for el in at.get("toast")])
+
+
+def test_autoplay_reads_in_chinese_playing_paused_and_at_the_end():
+    """Play and Pause, their tooltips (the speed in words, the last step's 'turn on Loop'), speed and Loop, and
+    presentation mode's Play with its Space key."""
+    from bpviz.ui import autoplay, link, navigation
+    from bpviz.ui.computed import compute
+    from bpviz.ui.state import AUTOPLAY_SPEED_OPTION, AppState
+
+    _, final = navigation.walk(compute(AppState(scenario=preset("seed"))))[-1]
+
+    at = opened({"lang": "zh"}, spec_at("forward").path)
+    at.button(key=autoplay.PLAY_KEY).click().run()
+    assert_clean(at)
+    assert at.button(key=autoplay.PLAY_KEY).label == "暂停" and not english_runs(readable(at))
+    assert at.selectbox(key=AUTOPLAY_SPEED_OPTION).format_func(1) == "每步 1 秒"
+    last = opened({"lang": "zh", "st": final.format(), "present": "1", "o": link.pack({AUTOPLAY_SPEED_OPTION: 5})},
+                  spec_at("update").path)
+    assert_clean(last)
+    assert at.session_state["bpviz_app"].playing and not last.session_state["bpviz_app"].playing
+    assert last.button(key=autoplay.PLAY_KEY).label == "播放" and "循环" in last.button(key=autoplay.PLAY_KEY).help
+    assert "空格键" in last.button(key=autoplay.PLAY_KEY).help and not english_runs(readable(last))

@@ -60,8 +60,8 @@ def main() -> None:
     page = navigation.navigation(app.lang)
     title = t(navigation.spec_at(page.url_path).title, app.lang)  # marked with N_ in navigation.PAGES
     st.set_page_config(page_title=f"bpviz · {title}")
-    if app.goto is not None:
-        target, app.goto = app.goto, None
+    target = state.take_goto()  # Next across pages (a callback cannot switch pages itself)
+    if target is not None:
         st.switch_page(target)
     app.page = page.url_path
     page.run()

@@ -14,13 +14,13 @@ import streamlit as st
 
 from ..i18n import LANGUAGE_NAMES, LANGUAGES, N_, t
 from ..ids import Phase, StepId
-from . import share, state
+from . import autoplay, share, state
 from .computed import Computed
 from .state import AppState
 
 VIEWS = "views"  # the folder of page scripts, relative to app.py
 NAV_COLUMNS = (1, 6, 1)  # Prev | chooser | Next
-PRESENT_NAV_COLUMNS = (1, 4, 1, 1, 1, 1)  # ... | language | leave | QR code (Prev/Next as wide as before)
+PRESENT_NAV_COLUMNS = (1, 3, 1, 1, 1, 1, 1)  # ... | Play | language | leave | QR code (Prev/Next as wide as before)
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,8 @@ def step_navigator(page: str, app: AppState, comp: Computed):
 
     Next and Prev carry on across pages (after the last forward step comes the backward pass, then the update) and
     answer the keyboard: → / PageDown and ← / PageUp (PageDown/PageUp through key-only buttons: one shortcut each).
+    Autoplay (``autoplay.py``) walks the same sequence with Next's own move: Play under the row, or in presentation
+    mode's row (and Space).
     """
     wt = comp.walkthrough
     phases = dict(WALK)[page]
@@ -133,14 +135,18 @@ def step_navigator(page: str, app: AppState, comp: Computed):
                     label_visibility="collapsed" if app.present else "visible",
                     **state.on_widget(key, state.set_step, page))
     if app.present:  # presentation mode's own controls share the row: one row less on a projected screen
-        presenter_controls(app, *columns[3:])
+        autoplay.play_button(app, columns[3], here=here, length=len(sequence), presenting=True)
+        presenter_controls(app, *columns[4:])
     with st.container(key=HIDDEN_KEYS):
         for delta, shortcut in ((-1, "PageUp"), (+1, "PageDown")):
             st.button(shortcut, **state.on_click(f"nav_{page}_{shortcut.lower()}", _move, sequence, here, delta),
                       disabled=not moves[delta], shortcut=shortcut)
+        if app.present:
+            autoplay.space_key(app, here=here, length=len(sequence))
+        autoplay.ticker(app, sequence, here, _move)  # here too: the fragment draws nothing, but takes no gap
     if app.present:  # the toggle's help names the keys; the projected screen keeps the line for the formula
         return wt.step(cur)
-    with st.container(key="keys_hint"):
+    with autoplay.controls(app, here=here, length=len(sequence)), st.container(key="keys_hint"):
         st.caption(t("Keys: → or PageDown for the next step, ← or PageUp for the previous one (after moving a slider, "
                      "click the page first: a slider keeps its arrow keys).", app.lang))
     return wt.step(cur)

@@ -53,6 +53,9 @@ CURRENT_SAMPLES = N_("current samples")  # the training page's data choice that 
 # option keys of the sidebar (they are also the widgets' keys)
 PRESET_OPTION = "sb_preset"
 SAMPLE_OPTION = "sb_sample"
+# autoplay (bpviz/ui/autoplay.py): its speed (seconds per step) and Loop travel in a link; playing itself does not
+AUTOPLAY_SPEEDS = (1, 2, 3, 5, 8)
+AUTOPLAY_SPEED_OPTION, AUTOPLAY_LOOP_OPTION = "ap_speed", "ap_loop"
 
 
 # ---------------------------------------------------------------- the state
@@ -98,6 +101,7 @@ class AppState:
     page: str = ""  # the URL path of the page shown (the link's path; set by the entry script on every run)
     goto: str | None = None  # a page to switch to before the next run draws anything (Next across pages)
     link_problems: list[str] = field(default_factory=list)  # what the link this session opened could not use
+    playing: bool = False  # autoplay is on (not in a link: a student opening a lecture's link does not start it)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -222,6 +226,8 @@ OPTION_RULES: dict[str, Callable[[Any], bool]] = {
     "bld_lr": _number(0.001, MAX_LEARNING_RATE),
     "bld_n_": _whole(1, MAX_NEURONS),
     "bld_act_": _one_of(*HIDDEN_ACTIVATIONS),
+    AUTOPLAY_SPEED_OPTION: lambda v: _whole(1, max(AUTOPLAY_SPEEDS))(v) and v in AUTOPLAY_SPEEDS,
+    AUTOPLAY_LOOP_OPTION: _FLAG,
 }
 
 
@@ -619,6 +625,24 @@ def set_step(sid: StepId, page: str) -> None:
 def go_to_page(path: str) -> None:
     """Switch to the page with this script on the next run (a callback cannot switch pages itself)."""
     get().goto = path
+
+
+def take_goto() -> str | None:
+    """The page :func:`go_to_page` asked for (its script), now to be switched to; None if none was asked for."""
+    app = get()
+    target, app.goto = app.goto, None
+    return target
+
+
+def set_playing(value: bool) -> None:
+    """Autoplay on or off."""
+    get().playing = bool(value)
+
+
+def toggle_playing() -> None:
+    """Play / Pause (its button, and Space in presentation mode)."""
+    app = get()
+    app.playing = not app.playing
 
 
 def show_gradient_of(ref: ParamRef) -> None:
