@@ -204,3 +204,28 @@ def test_problems_are_reported_in_chinese_with_the_field_as_in_the_json():
     reason = [el.value for el in at.sidebar.get("text") if "net one.json" in el.value]
     assert reason and 'weights[1][0][1]' in reason[0] and not english_runs(reason), reason
     assert not english_runs([el.value for el in at.get("toast")])
+
+
+@pytest.mark.parametrize("page", ["forward", "backward", "update"])
+def test_the_quiz_reads_in_chinese(page):
+    """The quiz box: the question, a number it cannot read, a wrong answer with its hint, the score, in Chinese."""
+    from bpviz.ui import quiz
+
+    at = opened({"lang": "zh", "quiz": "1"}, spec_at(page).path)
+    sid = at.session_state["bpviz_app"].steps[page]
+    assert not english_runs(readable(at)), english_runs(readable(at))[:10]
+    at.text_input(key=quiz.answer_key(sid)).input("abc")
+    at.button(key="quiz_check").click().run()
+    assert re.search(r"[\u4e00-\u9fff]", " ".join(el.value for el in at.get("text")))  # why, in Chinese
+    at.text_input(key=quiz.answer_key(sid)).input("0")
+    at.button(key="quiz_check").click().run()
+    assert_clean(at)
+    shown = readable(at)
+    assert not english_runs(shown), english_runs(shown)[:10]
+    assert any("不正确" in s for s in shown)
+    if page == "backward":  # 0.7414 · 0.1868, the seed's ∂E/∂w5 without its last factor: a hint names it
+        at.button(key="quiz_reset").click().run()
+        at.text_input(key=quiz.answer_key(sid)).input("0.1385")
+        at.button(key="quiz_check").click().run()
+        shown = readable(at)
+        assert any("少了因子" in s for s in shown) and not english_runs(shown), english_runs(shown)[:10]
