@@ -16,14 +16,15 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 
 from bpviz import engine, numbers, quiz
-from bpviz.config import preset, preset_names
+from bpviz.config import preset, preset_names, validate
 from bpviz.ids import Phase, StepId
 from bpviz.ui import link
 from bpviz.ui import quiz as quiz_ui
 from bpviz.ui.state import AppState
 from bpviz.walkthrough import build_walkthrough
 
-from .apptest_util import assert_clean, figures, latex, live, opened, texts
+from .apptest_util import assert_clean, corpus_doc, figures, latex, live, opened, texts
+from .conftest import CORPUS
 
 PAGE_OF = {Phase.FORWARD: "forward", Phase.LOSS: "forward", Phase.BACKWARD: "backward", Phase.UPDATE: "update"}
 VIEW = {"forward": "views/forward_pass.py", "backward": "views/backward_pass.py", "update": "views/update.py"}
@@ -233,6 +234,11 @@ def test_the_update_table_hides_the_new_values_from_the_step_on():
 # ---------------------------------------------------------------- answering
 
 
+def asking(at, sid: StepId) -> bool:
+    """Whether the page asks for the step's value (its answer box is drawn)."""
+    return quiz_ui.answer_key(sid) in [el.key for el in at.text_input]
+
+
 def answer(at, sid: StepId, text: str):
     at.text_input(key=quiz_ui.answer_key(sid)).input(text)
     at.button(key="quiz_check").click().run()
@@ -247,6 +253,7 @@ def test_a_right_answer(key):
     at = open_at("seed", sid)
     typed = f"{step.value:.4f}".replace(".", ",")  # rounded as shown, with a decimal comma
     answer(at, sid, typed)
+    assert not asking(at, sid)
     assert [s.value for s in at.success] and "Right" in at.success[0].value
     assert f"{step.value:.4f}" in at.success[0].value and repr(step.value) in at.success[0].value
     assert f"Your answer: {typed} (read as {step.value:.4f})" in [el.value for el in at.get("text")]
@@ -283,7 +290,7 @@ def test_what_the_student_typed_is_plain_text():
     assert_clean(at)
     assert "not a number" in " ".join(el.value for el in at.get("text"))  # why, as plain text, under the box
     assert at.session_state["bpviz_app"].quiz_log.attempts == []  # nothing counted
-    assert at.text_input(key=quiz_ui.answer_key(sid)) is not None  # still a question
+    assert asking(at, sid)  # still a question
     typed = "０，３７７５"  # full-width, with a decimal comma: as typed, and what it was read as
     answer(at, sid, typed)
     assert "Right" in at.success[0].value
@@ -301,7 +308,7 @@ def test_skip_reveals_without_counting_and_reset_asks_again():
     assert log.score()[Phase.LOSS] == quiz.Score(right=0, answered=0, skipped=1)
     at.button(key="quiz_reset").click().run()
     assert at.session_state["bpviz_app"].quiz_log.attempts == []
-    assert at.text_input(key=quiz_ui.answer_key(sid)) is not None  # a question again
+    assert asking(at, sid)  # a question again
 
 
 def test_presentation_mode_reveals_on_a_key():
@@ -324,7 +331,7 @@ def test_the_link_carries_the_switch_never_the_answers():
     student = opened(query, VIEW["backward"])  # a new session opens the instructor's link
     assert_clean(student)
     assert student.session_state["bpviz_app"].quiz
-    assert student.text_input(key=quiz_ui.answer_key(sid)) is not None  # asked, not revealed
+    assert asking(student, sid)  # asked, not revealed
     assert not found(_walk(preset("seed")).step(sid).value, everything(student))
     off = link.to_query(AppState(scenario=preset("seed")))
     assert "quiz" not in off  # off: the link stays as it was
@@ -347,7 +354,7 @@ def test_a_slider_moved_after_the_answer_asks_again():
     answer(at, sid, "0.0822")
     live(at, "sb_w_1_0_0").set_value(0.45).run()
     assert_clean(at)
-    assert at.text_input(key=quiz_ui.answer_key(sid)) is not None
+    assert asking(at, sid)
     moved = preset("seed").with_parameters([w.copy() for w in preset("seed").weights], preset("seed").biases)
     moved.weights[1][0, 0] = 0.45
     value = _walk(moved).step(sid).value
@@ -375,3 +382,21 @@ def test_hides_is_the_one_predicate():
     mazur = AppState(scenario=preset("mazur"), quiz=True)
     fixed = _walk(mazur.scenario).step(StepId.parse("update:b:0:0"))
     assert not quiz_ui.hides(mazur, fixed)  # a bias that is not trained: nothing to predict
+
+
+@pytest.mark.parametrize("doc", sorted(p.stem for p in CORPUS.glob("*.json")))
+def test_the_quiz_on_networks_that_once_broke_something(doc):
+    """Overflow, saturation, a step beyond float64: each walkthrough page asks, checks a wrong answer and skips
+    without an error, and a step whose value is beyond float64 says there is nothing to predict."""
+    query = link.to_query(AppState(scenario=validate(corpus_doc(doc)), quiz=True))
+    for page in ("forward", "backward", "update"):
+        at = opened(query, VIEW[page])
+        assert_clean(at)
+        sid = at.session_state["bpviz_app"].steps[page]
+        if not asking(at, sid):
+            assert "Nothing to predict" in texts(at)
+            continue
+        answer(at, sid, "0")
+        at.button(key="quiz_reset").click().run()
+        at.button(key="quiz_skip").click().run()
+        assert_clean(at)

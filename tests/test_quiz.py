@@ -13,6 +13,8 @@ from bpviz.ids import Bias, Delta, Neuron, OutGrad, Phase, StepId, Weight
 from bpviz.quiz import AnswerError, Attempt, QuizLog, parse_answer
 from bpviz.walkthrough import build_walkthrough, step_order
 
+from .strategies import extreme_scenarios
+
 SEED = config.preset("seed")
 
 
@@ -194,3 +196,24 @@ def test_the_log_counts_per_phase_and_a_changed_value_is_a_new_question():
     assert log.attempt_for(changed[changed.index_of("backward:w:1:0:0")]) is None  # new numbers: ask again
     log.reset()
     assert log.attempt_for(w5) is None and all(s == quiz.Score() for s in log.score().values())
+
+
+# ---------------------------------------------------------------- extreme networks
+
+
+@settings(max_examples=40, deadline=None)
+@given(extreme_scenarios(max_hidden=2))
+def test_every_step_of_an_extreme_network_has_its_rules(scenario):
+    """Overflow, saturation, fixed biases, many samples: every step asks or says why not, every wrong answer gets a
+    hint or none (never an error), and what is hidden grows step by step."""
+    wt = walk(scenario)
+    previous = None
+    for step in wt:
+        if quiz.asks(step, scenario):
+            assert math.isfinite(step.value) and quiz.is_right(step.value, step.value)
+            for wrong in (0.0, -step.value, step.value * 10, 1e300):
+                message = quiz.hint(wt, step, wrong)
+                assert message is None or message.text("zh")
+        hidden = quiz.hidden_quantities(scenario.architecture, step.index)
+        assert step.id in hidden and (previous is None or hidden < previous)
+        previous = hidden
