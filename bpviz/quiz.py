@@ -240,12 +240,22 @@ class QuizLog:
     a slider that changes it and it is a new question (hidden again)."""
 
     attempts: list[Attempt] = field(default_factory=list)
+    unreadable: tuple[StepId, Message] | None = None  # the last answer that was not a number: its step, and why
     _latest: dict[StepId, Attempt] = field(default_factory=dict, repr=False)
 
     def record(self, attempt: Attempt) -> None:
         self.attempts.append(attempt)
         del self.attempts[:-MAX_LOG]
         self._latest[attempt.step] = attempt
+        self.unreadable = None
+
+    def refuse(self, step: StepId, why: Message) -> None:
+        """An answer to ``step`` that is not a number: nothing is counted, ``why`` is shown under its box."""
+        self.unreadable = (step, why)
+
+    def why_unreadable(self, step: StepId) -> Message | None:
+        """Why the last answer to ``step`` could not be read, if it was the last answer typed."""
+        return self.unreadable[1] if self.unreadable is not None and self.unreadable[0] == step else None
 
     def attempt_for(self, step: Step) -> Attempt | None:
         """The answer to this step as it is now (same value), or None: then the step is still a question."""
@@ -265,3 +275,4 @@ class QuizLog:
         """Forget every answer: the score starts again and every step is a question again."""
         self.attempts.clear()
         self._latest.clear()
+        self.unreadable = None

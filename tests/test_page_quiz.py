@@ -291,6 +291,9 @@ def test_what_the_student_typed_is_plain_text():
     assert "not a number" in " ".join(el.value for el in at.get("text"))  # why, as plain text, under the box
     assert at.session_state["bpviz_app"].quiz_log.attempts == []  # nothing counted
     assert asking(at, sid)  # still a question
+    at.button(key="nav_forward_next").click().run()  # the reason stays with its step
+    assert "not a number" not in " ".join(el.value for el in at.get("text"))
+    at.button(key="nav_forward_prev").click().run()
     typed = "０，３７７５"  # full-width, with a decimal comma: as typed, and what it was read as
     answer(at, sid, typed)
     assert "Right" in at.success[0].value

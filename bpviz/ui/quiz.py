@@ -85,10 +85,11 @@ def box(app: AppState, comp: Computed, step: Step | None) -> None:
     st.html(STYLE + (PRESENT_STYLE if app.present else ""))
     with st.container(key=BOX_KEY, border=True):
         asked = quiz.asks(step, app.scenario)
+        attempt = app.quiz_log.attempt_for(step) if asked else None
         if not asked:
             st.caption(t("Nothing to predict on this step: its value is given (a bias that is not trained keeps "
                          "its value, or the value is beyond float64).", app.lang))
-        elif (attempt := app.quiz_log.attempt_for(step)) is None:
+        elif attempt is None:
             _question(app, step)
         else:
             _feedback(app, comp, step, attempt)
@@ -108,7 +109,9 @@ def _question(app: AppState, step: Step) -> None:
         skip.form_submit_button(t("Skip", lang), key="quiz_skip", width="stretch", on_click=skip_step, args=args,
                                 help=t("Show the answer without counting this step. In presentation mode the key "
                                        "{key} does the same.", lang, key=REVEAL_SHORTCUT))
-    notice.message_here(app, "quiz")  # the answer could not be read: why, under the box
+    why = app.quiz_log.why_unreadable(step.id)
+    if why is not None:  # the answer could not be read: why, under the box (plain text, as every message)
+        notice.plain_box("quiz", why.text(lang))
     if app.present:
         with st.container(key=HIDDEN_KEYS):
             st.button(REVEAL_SHORTCUT, key="quiz_reveal", on_click=skip_step, args=args, shortcut=REVEAL_SHORTCUT)
@@ -197,18 +200,15 @@ def check_answer(sid: StepId, right: float) -> None:
     try:
         answer = quiz.parse_answer(text)
     except AnswerError as exc:
-        app.message, app.message_at = exc.args[0], "quiz"
+        app.quiz_log.refuse(sid, exc.args[0])
         return
-    app.message = None
     app.quiz_log.record(Attempt(sid, right, answer, text))
 
 
 def skip_step(sid: StepId, right: float) -> None:
     """Skip (or the instructor's key): show the answer, not counted as answered."""
     state.acted()
-    app = state.get()
-    app.message = None
-    app.quiz_log.record(Attempt(sid, right))
+    state.get().quiz_log.record(Attempt(sid, right))
 
 
 def reset_score() -> None:

@@ -75,7 +75,7 @@ class TrainRun:
     started_from: str
 
 
-MESSAGE_PLACES = ("sidebar", "upload", "update", "builder", "training", "quiz")
+MESSAGE_PLACES = ("sidebar", "upload", "update", "builder", "training")
 
 
 @dataclass
