@@ -183,7 +183,8 @@ def sidebar_switch(app: AppState) -> None:
     state.seed_widget("sb_quiz", app.quiz)
     st.toggle(t("Quiz: predict, then reveal", app.lang),
               help=t("On the forward, backward and update pages each value stays hidden (?) until you type your "
-                     "prediction and press Check, or Skip. The link keeps the quiz on, never your answers.", app.lang),
+                     "prediction and press Check, or Skip; in presentation mode the key {key} reveals it. The link "
+                     "keeps the quiz on, never your answers.", app.lang, key=REVEAL_SHORTCUT),
               **state.on_widget("sb_quiz", state.set_quiz))
     if app.quiz:
         st.caption(score_text(app))
