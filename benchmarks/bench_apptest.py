@@ -1,7 +1,8 @@
 """Streamlit script rerun time after a sidebar slider change, per page, via AppTest (seed and 6x8 networks).
 
 Run: ``python benchmarks/bench_apptest.py [--quick] [--json out.json] [--pages backward_pass,home] [--networks seed]
-[--profile PAGE_ID] [--profile-network 6x8]``.
+[--quiz] [--profile PAGE_ID] [--profile-network 6x8]``. ``--quiz``: with the quiz on (every slider move makes the
+step a new question: its value hidden on the page).
 
 Per network and page: all bpviz/SymPy caches are cleared, a fresh AppTest runs the app (Home), switches to the page
 and runs it (the *cold open*: the first run of this architecture builds its SymPy templates), then moves a weight
@@ -83,12 +84,12 @@ def weight_slider_key(layers: tuple[int, ...]) -> str:
     return f"sb_w_{len(layers) - 2}_{row}_0"
 
 
-def open_page(net: str, page_file: str) -> tuple[AppTest, float, float]:
+def open_page(net: str, page_file: str, quiz: bool = False) -> tuple[AppTest, float, float]:
     """A fresh AppTest with the network loaded, switched to the page; returns it, the cold first run of Home and
     the cold open time of the page (s; the same run for Home)."""
     clear_caches()
     at = AppTest.from_file(str(APP), default_timeout=600)
-    at.session_state[state.STATE_KEY] = state.AppState(scenario=NETWORKS[net]())
+    at.session_state[state.STATE_KEY] = state.AppState(scenario=NETWORKS[net](), quiz=quiz)
     t0 = time.perf_counter()
     at.run()
     cold = home = time.perf_counter() - t0
@@ -116,9 +117,9 @@ def change_weight(at: AppTest, key: str, value: float) -> float:
     return elapsed
 
 
-def bench_page(net: str, page: tuple[str, str], repeats: int) -> Row:
+def bench_page(net: str, page: tuple[str, str], repeats: int, quiz: bool = False) -> Row:
     file, title = page
-    at, home, cold = open_page(net, file)
+    at, home, cold = open_page(net, file, quiz)
     key = weight_slider_key(at.session_state[state.STATE_KEY].scenario.layers)
     first = change_weight(at, key, VALUES[0])
     for v in VALUES[1:3]:
@@ -129,7 +130,8 @@ def bench_page(net: str, page: tuple[str, str], repeats: int) -> Row:
     limit = TARGETS_MS.get(net)
     home_page = file == navigation.PAGES[0].path
     cold_text = f"cold: first run {cold:.2f} s" if home_page else f"cold: Home {home:.2f} s, page {cold:.2f} s"
-    return row(f"AppTest rerun after slider: {title}", net, times, f"median <= {limit:g} ms", limit,
+    what = f"AppTest rerun after slider: {title}" + (" (quiz on)" if quiz else "")
+    return row(what, net, times, f"median <= {limit:g} ms", limit,
                note=f"{cold_text}, first change {first * 1000:.0f} ms, script {script_ms:.0f} ms")
 
 
@@ -159,6 +161,7 @@ def main() -> None:
     parser.add_argument("--pages", help="comma-separated page ids (home, forward_pass, backward_pass, ...); "
                         "default all")
     parser.add_argument("--networks", default=",".join(NETWORKS), help="comma-separated: seed, 6x8")
+    parser.add_argument("--quiz", action="store_true", help="with the quiz on")
     parser.add_argument("--profile", metavar="PAGE_ID", help="profile one warm rerun of this page instead")
     parser.add_argument("--profile-network", default=DEEP)
     args = parser.parse_args()
@@ -172,7 +175,7 @@ def main() -> None:
     rows = []
     for net in args.networks.split(","):
         for page in chosen:
-            r = bench_page(net, page, repeats)
+            r = bench_page(net, page, repeats, args.quiz)
             print(f"{r.network:5} {page_id(page):24} median {r.median_ms:7.1f} ms  p95 {r.p95_ms:7.1f} ms  ({r.note})",
                   flush=True)
             rows.append(r)

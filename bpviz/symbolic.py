@@ -186,6 +186,11 @@ class ChainRule:
     sample: int = 0
     intermediate_latex: str = ""  # several terms: their sum on a line of its own (∂E/∂out_h1 = path 1 + path 2)
     short_latex: str = ""  # the symbolic chain in one line (without the expansion over every path)
+    question_latex: str = ""  # ``numeric_latex`` with QUESTION where its value is (the quiz asks for it)
+    product: tuple[tuple[str, float], ...] = ()  # (symbol, value) of each factor of the numeric line's product
+
+
+QUESTION = r"\boxed{\,?\,}"  # where a formula's value would be while a student predicts it
 
 
 # ---------------------------------------------------------------- numbers
@@ -775,14 +780,15 @@ def chain_rule_from(numbers: Numbers, ref: ParamRef) -> ChainRule:
         head_value = math.fsum(math.prod(f.value for f in term[:plan.prefix]) for term in terms)
         intermediate = equation(plan.head_latex, rf"{_sum(heads, INTERMEDIATE_TERMS_PER_LINE)} = "
                                                  rf"{numbers.fmt(head_value)}")
-        rhs = r" \cdot ".join([substituted(head_value, d, lang), *(substituted(f.value, d, lang)
-                                                                     for f in terms[0][plan.prefix:])])
+        product = ((plan.head_latex, head_value), *((f.symbol_latex, f.value) for f in terms[0][plan.prefix:]))
     else:
-        rhs = r" \cdot ".join(substituted(f.value, d, lang) for f in terms[0])
+        product = tuple((f.symbol_latex, f.value) for f in terms[0])
+    rhs = r" \cdot ".join(substituted(v, d, lang) for _, v in product)
     numeric = equation(plan.lhs_latex, rf"{rhs} = {numbers.fmt(value)}")
+    question = equation(plan.lhs_latex, rf"{rhs} = {QUESTION}")
     batch = ref.read(grads.dE_dW, grads.dE_db)
     return ChainRule(ref, plan.lhs_latex, plan.symbolic_latex, terms, numeric, value, plan.general_latex,
-                     batch, sc.n_samples, numbers.s, intermediate, plan.short_latex)
+                     batch, sc.n_samples, numbers.s, intermediate, plan.short_latex, question, product)
 
 
 def chain_rule(scenario, trace, grads, ref: ParamRef, decimals: int = 4, sample: int = 0,

@@ -19,12 +19,13 @@ from .functions import ACTIVATIONS, LOSSES
 from .i18n import t
 from .ids import Bias, LossShare, Net, Neuron, Out, ParamRef, Phase, StepId, TotalLoss, Weight, backward_order
 from .naming import names_for
-from .symbolic import ChainRule, Factor, Numbers, chain_rule_from, forms
+from .symbolic import QUESTION, ChainRule, Factor, Numbers, chain_rule_from, forms
 from .symbolic import substituted as _sub
 
 __all__ = ["PHASES", "Factor", "Phase", "Step", "StepId", "Walkthrough", "build_walkthrough"]
 
 PHASES = tuple(Phase)
+MAX_LISTED_SAMPLES = 8  # the total loss lists each sample's loss up to this many samples, else their sum
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Step:
     latex_intermediate: str = ""  # backward steps with several paths: their sum (∂E/∂out_h1) on its own line
     latex_short: str = ""  # backward steps: the symbolic chain in one line, where latex_symbolic expands every path
     chain: ChainRule | None = field(default=None, compare=False, repr=False)  # backward steps
+    latex_question: str = ""  # latex_numeric up to its last "=", then QUESTION: what a quiz shows before the answer
 
     @property
     def phase(self) -> Phase:
@@ -88,6 +90,11 @@ def _script(architecture: tuple) -> tuple[tuple[StepId, ...], dict[StepId, int]]
     ids += [StepId(Phase.BACKWARD, ref) for ref in order]
     ids += [StepId(Phase.UPDATE, ref) for ref in order]
     return tuple(ids), {sid: i for i, sid in enumerate(ids)}
+
+
+def step_order(architecture: tuple) -> tuple[StepId, ...]:
+    """Every step of an architecture, in the order of the walk (a step's index in it is its ``Step.index``)."""
+    return _script(architecture)[0]
 
 
 def step_ids(architecture: tuple) -> frozenset[StepId]:
@@ -220,7 +227,7 @@ class Walkthrough:
         incoming = [Weight(m - 1, j, k) for k in range(self.scenario.layers[m - 1])]
         return Step(
             **head, latex_symbolic=f"{lhs} = {rhs}",
-            latex_numeric=f"{lhs} = {tpl.fill(nums.num, nums.sub)} = {nums.fmt(value)}", value=value,
+            **_numeric(f"{lhs} = {tpl.fill(nums.num, nums.sub)}", value, nums),
             nodes=tuple(w.source for w in incoming) + (neuron,), edges=tuple(incoming),
             bias_edges=(Bias(m - 1, j),), notes=self._sample_note(),
         )
@@ -238,7 +245,7 @@ class Walkthrough:
             notes += (t("Softmax uses the net input of every neuron of the layer: the outputs sum to 1.", self.lang),)
         return Step(
             **head, latex_symbolic=f"{lhs} = {rhs}",
-            latex_numeric=f"{lhs} = {tpl.fill(nums.num, nums.sub)} = {nums.fmt(value)}", value=value,
+            **_numeric(f"{lhs} = {tpl.fill(nums.num, nums.sub)}", value, nums),
             nodes=nodes, notes=notes,
         )
 
@@ -256,26 +263,38 @@ class Walkthrough:
                         torch=t(self.loss_record.fused.pytorch, self.lang)),)  # N_ in bpviz.functions
         return Step(
             **head, latex_symbolic=f"{lhs} = {rhs}",
-            latex_numeric=f"{lhs} = {tpl.fill(nums.num, nums.sub)} = {nums.fmt(value)}", value=value,
+            **_numeric(f"{lhs} = {tpl.fill(nums.num, nums.sub)}", value, nums),
             nodes=(Neuron(self.scenario.n_layers, k),), notes=notes,
         )
 
     def _total(self, head: dict) -> Step:
+        """E_total: the sum of the output shares; with several samples the mean of the samples' losses (each the
+        sum of its shares), the losses listed (up to MAX_LISTED_SAMPLES) or their sum, so the numbers before the
+        last "=" never already are E_total (one output: the mean share would be)."""
         nm, nums = self.names, self.numbers
         K, L, n = self.scenario.layers[-1], self.scenario.n_layers, self.scenario.n_samples
         shares = " + ".join(nm.loss_share(k) for k in range(K))
-        parts = " + ".join(_sub(float(v), self.decimals, self.lang) for v in self.trace.loss_per_output)
         value = float(self.trace.loss)
         notes: tuple[str, ...] = ()
         if n > 1:
             symbolic = rf"E_{{total}} = \frac{{1}}{{{n}}} \sum_{{s=1}}^{{{n}}} \left({shares}\right)"
-            notes = (t("The total is the mean over the {n} samples; each share here is its mean over the "
-                       "samples.", self.lang, n=n),)
+            per_sample = self.trace.loss_share.sum(axis=1)
+            if n <= MAX_LISTED_SAMPLES:
+                listed = " + ".join(_sub(float(v), self.decimals, self.lang) for v in per_sample)
+                work = rf"E_{{total}} = \frac{{1}}{{{n}}} \left({listed}\right)"
+                notes = (t("The total is the mean of the {n} samples' losses; each sample's loss is the sum of its "
+                           "outputs' shares.", self.lang, n=n),)
+            else:
+                total = _sub(float(per_sample.sum()), self.decimals, self.lang)
+                work = rf"E_{{total}} = \frac{{1}}{{{n}}} \cdot {total}"
+                notes = (t("The total is the mean of the {n} samples' losses: their sum divided by {n}.", self.lang,
+                           n=n),)
         else:
             symbolic = rf"E_{{total}} = {shares}"
+            work = r"E_{total} = " + " + ".join(_sub(float(v), self.decimals, self.lang)
+                                                   for v in self.trace.loss_per_output)
         return Step(
-            **head, latex_symbolic=symbolic,
-            latex_numeric=rf"E_{{total}} = {parts} = {nums.fmt(value)}", value=value,
+            **head, latex_symbolic=symbolic, **_numeric(work, value, nums),
             nodes=tuple(Neuron(L, k) for k in range(K)), notes=notes,
         )
 
@@ -324,6 +343,7 @@ class Walkthrough:
                         self.lang, torch=t(self.loss_record.fused.pytorch, self.lang)),)  # N_ in bpviz.functions
         return Step(
             **head, latex_symbolic=chain.symbolic_latex, latex_numeric=chain.numeric_latex, value=chain.value,
+            latex_question=chain.question_latex,
             param=ref, factors=chain.terms, notes=notes, latex_general=chain.general_latex,
             latex_intermediate=chain.intermediate_latex, latex_short=chain.short_latex, chain=chain,
             **self._highlight(ref),
@@ -347,23 +367,26 @@ class Walkthrough:
         if isinstance(ref, Bias) and not upd.train_biases:
             notes += (t("Biases are fixed here (train_biases is false): {param} keeps its value.",
                         self.lang, param=nm.param(ref)),)
-            return Step(**head, latex_symbolic=rf"{{{p}}}^{{+}} = {p}",
-                        latex_numeric=rf"{{{p}}}^{{+}} = {nums.fmt(old)}", value=old, param=ref, notes=notes,
-                        **self._own(ref))
+            return Step(**head, latex_symbolic=rf"{{{p}}}^{{+}} = {p}", **_numeric(rf"{{{p}}}^{{+}}", old, nums),
+                        param=ref, notes=notes, **self._own(ref))
         if upd.update_order == "output_first" and ref.target.layer < sc.n_layers:
             notes += (t("Update order output_first: this gradient is backpropagated through the "
                         "already-updated weights of the layers above.", self.lang),)
         if sc.n_samples > 1:
             notes += (t("The gradient is the mean over the {n} samples.", self.lang, n=sc.n_samples),)
-        lr, grad = upd.learning_rate, upd.gradient(ref)
+        lr, grad = (_sub(x, self.decimals, self.lang) for x in (upd.learning_rate, upd.gradient(ref)))
         return Step(
             **head,
             latex_symbolic=rf"{{{p}}}^{{+}} = {p} - \eta \cdot \frac{{\partial E}}{{\partial {p}}}",
-            latex_numeric=rf"{{{p}}}^{{+}} = {_sub(old, self.decimals, self.lang)} - "
-                          rf"{_sub(lr, self.decimals, self.lang)} \cdot {_sub(grad, self.decimals, self.lang)} = "
-                          rf"{nums.fmt(new)}",
-            value=new, param=ref, notes=notes, **self._own(ref),
+            **_numeric(rf"{{{p}}}^{{+}} = {_sub(old, self.decimals, self.lang)} - {lr} \cdot {grad}", new, nums),
+            param=ref, notes=notes, **self._own(ref),
         )
+
+
+def _numeric(work: str, value: float, nums: Numbers) -> dict:
+    """A step's formula with numbers, ``work = value``, and the same with QUESTION for the value (``work`` ends
+    before its last "=")."""
+    return dict(latex_numeric=f"{work} = {nums.fmt(value)}", latex_question=f"{work} = {QUESTION}", value=value)
 
 
 def update_problem(update: engine.Update, names, decimals: int = 4, lang: str = "en") -> str | None:

@@ -110,8 +110,8 @@ def test_a_link_with_a_speed_not_offered_says_so_and_keeps_loop():
     assert autoplay.speed(back) == autoplay.DEFAULT_SPEED and autoplay.looping(back)
 
 
-def test_every_step_may_be_left_until_the_quiz_lands():
-    """The hook the quiz will use (a step whose answer is hidden keeps autoplay until it is revealed)."""
+def test_without_the_quiz_every_step_may_be_left():
+    """With the quiz off nothing is hidden: autoplay may leave every step of the walk."""
     app = AppState(scenario=preset("seed"))
     for page, sid in navigation.walk(compute(app)):
         assert autoplay.may_leave(app, page, sid) is True

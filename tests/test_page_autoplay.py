@@ -252,6 +252,25 @@ def test_a_step_that_may_not_be_left_holds_autoplay(runner, monkeypatch):
     assert step(at) == WALK[0] and at.session_state["bpviz_app"].playing
 
 
+def test_with_the_quiz_a_beat_reveals_the_question_and_the_next_beat_moves_on(runner):
+    """A lecture with the quiz on: the class sees each question for one beat and its answer for the next. The
+    reveal is the instructor's (shown, not counted as answered) and costs one run of the app; nothing is skipped."""
+    at = opened({"quiz": "1"}, FORWARD)
+    fragment, _ = play(at, runner)
+    app = at.session_state["bpviz_app"]
+    for n in range(1, 3):
+        runs = beat(at, runner, fragment)  # reveal
+        assert_clean(at)
+        assert [r.full for r in runs] == [False, True], runs
+        assert step(at) == WALK[n - 1]
+        attempt = app.quiz_log.attempts[-1]
+        assert attempt.step == WALK[n - 1][1] and not attempt.answered
+        runs = beat(at, runner, fragment)  # move on
+        assert [r.full for r in runs] == [False, True], runs
+        assert step(at) == WALK[n]
+    assert all(score.answered == 0 for score in app.quiz_log.score().values())
+
+
 @pytest.mark.parametrize("name", [n for n in preset_names() if n != "seed"])
 def test_autoplay_crosses_the_pages_on_every_example(runner, name):
     """Each of the builder's examples (from the sidebar's Example box): from its last forward step to the backward

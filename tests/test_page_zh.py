@@ -226,3 +226,28 @@ def test_autoplay_reads_in_chinese_playing_paused_and_at_the_end():
     assert at.session_state["bpviz_app"].playing and not last.session_state["bpviz_app"].playing
     assert last.button(key=autoplay.PLAY_KEY).label == "播放" and "循环" in last.button(key=autoplay.PLAY_KEY).help
     assert "空格键" in last.button(key=autoplay.PLAY_KEY).help and not english_runs(readable(last))
+
+
+@pytest.mark.parametrize("page", ["forward", "backward", "update"])
+def test_the_quiz_reads_in_chinese(page):
+    """The quiz box: the question, a number it cannot read, a wrong answer with its hint, the score, in Chinese."""
+    from bpviz.ui import quiz
+
+    at = opened({"lang": "zh", "quiz": "1"}, spec_at(page).path)
+    sid = at.session_state["bpviz_app"].steps[page]
+    assert not english_runs(readable(at)), english_runs(readable(at))[:10]
+    at.text_input(key=quiz.answer_key(sid)).input("abc")
+    at.button(key="quiz_check").click().run()
+    assert re.search(r"[\u4e00-\u9fff]", " ".join(el.value for el in at.get("text")))  # why, in Chinese
+    at.text_input(key=quiz.answer_key(sid)).input("0")
+    at.button(key="quiz_check").click().run()
+    assert_clean(at)
+    shown = readable(at)
+    assert not english_runs(shown), english_runs(shown)[:10]
+    assert any("不正确" in s for s in shown)
+    if page == "backward":  # 0.7414 · 0.1868, the seed's ∂E/∂w5 without its last factor: a hint names it
+        at.button(key="quiz_reset").click().run()
+        at.text_input(key=quiz.answer_key(sid)).input("0.1385")
+        at.button(key="quiz_check").click().run()
+        shown = readable(at)
+        assert any("少了因子" in s for s in shown) and not english_runs(shown), english_runs(shown)[:10]

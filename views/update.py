@@ -3,7 +3,7 @@
 import streamlit as st
 
 from bpviz.i18n import t
-from bpviz.ui import boundary, navigation, notice, state, widgets
+from bpviz.ui import boundary, navigation, notice, quiz, state, widgets
 from bpviz.ui.computed import Computed
 from bpviz.ui.state import AppState
 
@@ -34,6 +34,7 @@ def body(app: AppState, comp: Computed) -> None:
         "step size. Apply the step to continue from the new weights.", app.lang), app)
     step = navigation.step_navigator("update", app, comp)
     widgets.formula_with_sliders(app, step)
+    quiz.box(app, comp, step)
     if not app.present:
         _actions(app, comp)
     widgets.network_chart(app, comp, step, key="update_graph")

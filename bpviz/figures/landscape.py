@@ -45,9 +45,9 @@ def _y_range(E: np.ndarray, also: list[float]) -> list[float] | None:
     return [low - Y_PAD * span, high + Y_PAD * span]
 
 
-def slope_figure(curve: SlopeCurve, names: Names, style: Style, samples: int = 1) -> go.Figure:
-    """E as a function of one parameter p (the others fixed), the tangent at p₀ with slope ∂E/∂p, and where the
-    update p − η·∂E/∂p lands."""
+def slope_figure(curve: SlopeCurve, names: Names, style: Style, samples: int = 1, show_step: bool = True) -> go.Figure:
+    """E as a function of one parameter p (the others fixed), the tangent at p₀ with slope ∂E/∂p, and (``show_step``)
+    where the update p − η·∂E/∂p lands."""
     lang, p = style.lang, names.param(curve.ref)
     fig = go.Figure()
     E = np.where(np.isfinite(curve.E), curve.E, np.nan)  # a gap where float64 ends, said in words below
@@ -70,13 +70,13 @@ def slope_figure(curve: SlopeCurve, names: Names, style: Style, samples: int = 1
         hovertext=[f"{p} = {style.exact(curve.p0)}<br>E = {style.exact(curve.E0)}<br>∂E/∂{p} = "
                    f"{style.exact(curve.dE_dp)}"], hoverinfo="text",
     ))
-    if curve.lands:
+    if curve.lands and show_step:
         _step(fig, curve, p, style)
     _layout(fig, t("E as a function of {p}, the others fixed", lang, p=p),
             p, t("loss E (mean over {n} samples)", lang, n=samples) if samples > 1 else t("loss E", lang))
-    fig.update_yaxes(range=_y_range(curve.E, [curve.E0, curve.E1]))
+    fig.update_yaxes(range=_y_range(curve.E, [curve.E0, curve.E1] if show_step else [curve.E0]))
     fig.update_layout(height=SLOPE_HEIGHT, legend={"orientation": "h", "yanchor": "top", "y": LEGEND_Y, "x": 0})
-    problem = _slope_problem(curve, p, lang)
+    problem = _slope_problem(curve, p, lang, show_step)
     if problem:
         fig.add_annotation(text=problem, x=0.5, y=0.98, xref="paper", yref="paper", showarrow=False,
                            font={"size": 15, "color": PALETTE[3]}, bgcolor="rgba(255,255,255,0.9)")
@@ -103,11 +103,11 @@ def _step(fig: go.Figure, curve: SlopeCurve, p: str, style: Style) -> None:
                        font={"size": 15, "color": "#111"}, bgcolor="rgba(255,255,255,0.85)")
 
 
-def _slope_problem(curve: SlopeCurve, p: str, lang: str) -> str | None:
+def _slope_problem(curve: SlopeCurve, p: str, lang: str, show_step: bool = True) -> str | None:
     """What the chart cannot show because float64 ends, in words (None when everything is finite)."""
     if not (math.isfinite(curve.E0) and math.isfinite(curve.dE_dp)):
         return t("E or ∂E/∂{p} at the current point is beyond float64: no tangent can be drawn.", lang, p=p)
-    if not curve.lands:
+    if show_step and not curve.lands:
         return t("One update step would take {p} to {value}, beyond ±{limit:g}, the largest value a parameter may "
                  "hold: its landing point is not drawn.", lang, p=p, value=numbers.text(curve.p1, lang=lang),
                  limit=MAX_ABS_NUMBER)

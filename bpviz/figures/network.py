@@ -31,6 +31,11 @@ neuron (l + 1, j)), bias node ``"bn:l"`` (the "+1" feeding layer l + 1).
   ones); annotation ``"loss"`` is E_total (one sample) or that sample's E, ``"batch"`` the batch mean (n > 1),
   ``"legend"`` explains colours and widths.
 - ``layout.meta`` = {"mode", "sample", "highlighted_nodes", "highlighted_edges", "labelled_edges"}.
+
+``hidden`` (the quiz, :func:`bpviz.quiz.hidden_quantities`): the quantities to draw as "?" instead of their number,
+in labels and hover texts alike: a step's value by its :class:`~bpviz.ids.StepId` (net, out, loss share, total
+loss, ∂E/∂p), a neuron's δ and ∂E/∂out by :class:`~bpviz.ids.Delta` / :class:`~bpviz.ids.OutGrad`. An edge whose
+∂E/∂w is hidden is drawn grey and thin in gradients mode: its colour and width would give the sign and size away.
 """
 
 from __future__ import annotations
@@ -47,13 +52,14 @@ from .. import numbers
 from ..config import Scenario
 from ..engine import Gradients, Trace
 from ..i18n import t
-from ..ids import Bias, Neuron, ParamRef, Weight
+from ..ids import Bias, Delta, LossShare, Net, Neuron, Out, OutGrad, ParamRef, Phase, StepId, TotalLoss, Weight
 from ..naming import Names, names_for
 from ..numbers import exact
 from ..symbolic import path_colour
 from ..walkthrough import Step
 
 MODES = ("values", "gradients")
+HIDDEN = "?"  # in place of a number the quiz hides
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency
 INPUT_COLOUR = "#009E73"
@@ -231,6 +237,7 @@ class _Request:
     decimals: int
     sample: int
     lang: str
+    hidden: frozenset = frozenset()  # quantities shown as HIDDEN (the quiz)
 
     @property
     def layers(self) -> tuple[int, ...]:
@@ -254,6 +261,14 @@ class _Request:
 
     def exact(self, v: float) -> str:
         return exact(v, self.lang)
+
+    def shown(self, quantity, v: float) -> str:
+        """``v`` rounded, or HIDDEN when the quiz hides ``quantity``."""
+        return HIDDEN if quantity in self.hidden else self.fmt(v)
+
+    def shown_exact(self, quantity, v: float) -> str:
+        """``v`` in full, or HIDDEN when the quiz hides ``quantity``."""
+        return HIDDEN if quantity in self.hidden else self.exact(v)
 
 
 @dataclass(frozen=True)
@@ -449,14 +464,16 @@ def network_figure(
     lang: str = "en",
     large: bool = False,
     height: int | None = None,
+    hidden: frozenset = frozenset(),
 ) -> go.Figure:
     """The network as a Plotly figure: neurons, weighted edges, biases, targets and loss, ``step`` highlighted.
 
-    ``large``: type for a projector (no text under 20 px); ``height`` (px) overrides the architecture's height.
+    ``large``: type for a projector (no text under 20 px); ``height`` (px) overrides the architecture's height;
+    ``hidden``: the quantities drawn as "?" (see the module's docstring).
     """
     # Built on every slider move: Plotly's per-property validation was ~80% of the build time (13 ms of the seed's
     # 16), so skip it here; tests/test_figures_network.py validates the same dicts with a normal go.Figure.
-    return go.Figure(network_spec(scenario, trace, grads, step, mode, decimals, sample, lang, large, height),
+    return go.Figure(network_spec(scenario, trace, grads, step, mode, decimals, sample, lang, large, height, hidden),
                      _validate=False)
 
 
@@ -471,6 +488,7 @@ def network_spec(
     lang: str = "en",
     large: bool = False,
     height: int | None = None,
+    hidden: frozenset = frozenset(),
 ) -> dict:
     """:func:`network_figure` as Plotly's JSON form, ``{"data": [...], "layout": {...}}`` (plain lists and dicts).
 
@@ -483,7 +501,7 @@ def network_spec(
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if not 0 <= sample < scenario.n_samples:
         raise ValueError(f"sample must be in [0, {scenario.n_samples}), got {sample}")
-    req = _Request(scenario, trace, grads, names_for(scenario.layers), mode, decimals, sample, lang)
+    req = _Request(scenario, trace, grads, names_for(scenario.layers), mode, decimals, sample, lang, hidden)
     texts = _texts(req)
     geo = _geometry(req.layers, texts, _sizes(max(req.layers), large, height))
     neurons, hi = _neurons(req, geo), _highlight(step)
@@ -514,28 +532,32 @@ def _texts(req: _Request) -> _Texts:
 
     targets = tuple(
         f"t{k + 1} = {fmt(req.scenario.targets[s, k])}<br>"
-        f"{loss_share_name(k)} = {fmt(req.trace.loss_share[s, k])}"
+        f"{loss_share_name(k)} = {req.shown(StepId(Phase.LOSS, LossShare(k)), req.trace.loss_share[s, k])}"
         for k in range(req.layers[-1])
     )
     loss_name = "E_total" if names.seed_style else "E"
+    total = StepId(Phase.LOSS, TotalLoss())  # hidden with (or after) every share: this sample's sum of them too
     if req.batched:  # this sample's loss here; the batch mean goes in the top row
         sample_loss = float(req.trace.loss_share[s].sum())
         what = t("E (sample {s})", req.lang, s=s + 1)
-        loss, hover = f"<b>{what} = {fmt(sample_loss)}</b>", f"{what} = {req.exact(sample_loss)}"
+        loss = f"<b>{what} = {req.shown(total, sample_loss)}</b>"
+        hover = f"{what} = {req.shown_exact(total, sample_loss)}"
     else:
-        loss, hover = f"<b>{loss_name} = {fmt(req.trace.loss)}</b>", f"{loss_name} = {req.exact(req.trace.loss)}"
+        loss = f"<b>{loss_name} = {req.shown(total, req.trace.loss)}</b>"
+        hover = f"{loss_name} = {req.shown_exact(total, req.trace.loss)}"
     return _Texts(values, targets, loss, hover, loss_name)
 
 
 def _value_text(req: _Request, l: int, j: int) -> str:
     """The numbers under neuron (l, j): an input's value, else its δ (gradients mode) or its net and out."""
-    s, fmt = req.sample, req.fmt
+    s, n = req.sample, Neuron(l, j)
     if l == 0:
-        return fmt(req.trace.a[0][s, j])
+        return req.fmt(req.trace.a[0][s, j])
     if req.grad_mode:
-        return f"δ {fmt(req.grads.dE_dz[l][s, j])}"
+        return f"δ {req.shown(Delta(n), req.grads.dE_dz[l][s, j])}"
     net, out = (t("net", req.lang), t("out", req.lang)) if req.names.seed_style else ("z", "a")
-    return f"{net} {fmt(req.trace.z[l][s, j])}<br>{out} {fmt(req.trace.a[l][s, j])}"
+    return (f"{net} {req.shown(StepId(Phase.FORWARD, Net(n)), req.trace.z[l][s, j])}<br>"
+            f"{out} {req.shown(StepId(Phase.FORWARD, Out(n)), req.trace.a[l][s, j])}")
 
 
 # ---------------------------------------------------------------- geometry
@@ -612,7 +634,7 @@ def _neurons(req: _Request, geo: _Geometry) -> _Neurons:
     for l, n in enumerate(req.layers):
         colour = INPUT_COLOUR if l == 0 else (OUTPUT_COLOUR if l == req.L else HIDDEN_COLOUR)
         rows += [(Neuron(l, j).format(), geo.xs[l], geo.ys[l][j], req.names.node(l, j), colour,
-                  _node_hover(req.scenario, req.trace, req.grads, req.names, l, j, req.sample, req.lang))
+                  _node_hover(req, l, j))
                  for j in range(n)]
     return _Neurons(*(tuple(column) for column in zip(*rows)))
 
@@ -671,17 +693,22 @@ def _edge(req: _Request, ref: ParamRef, value: float, grad: float, route: str, s
     """The edge of parameter ``ref`` (``route``: "i1 → h1") from ``start`` to ``end``: its label (value or
     gradient, rounded) and its hover text (both in full; in a batch, also the mean gradient the update uses)."""
     pname, grad_mode = req.names.param(ref), req.mode == "gradients"
+    gradient = StepId(Phase.BACKWARD, ref)
     shown = grad if grad_mode else value
-    label = f"∂E/∂{pname} = {req.fmt(shown)}" if grad_mode else f"{pname} = {req.fmt(shown)}"
+    if grad_mode:
+        label = f"∂E/∂{pname} = {req.shown(gradient, grad)}"
+        shown = 0.0 if gradient in req.hidden else shown  # grey and thin: no sign or size given away
+    else:
+        label = f"{pname} = {req.fmt(shown)}"
     if ref.TAG == "w":
         own = t("weight {p} = {v}", req.lang, p=pname, v=req.exact(value))
     else:
         own = t("bias {p} = {v}", req.lang, p=pname, v=req.exact(value))
-    hover = f"<b>{pname}</b>: {route}<br>" + own + f"<br>∂E/∂{pname} = {req.exact(grad)}"
+    hover = f"<b>{pname}</b>: {route}<br>" + own + f"<br>∂E/∂{pname} = {req.shown_exact(gradient, grad)}"
     if req.batched:
         mean = ref.read(req.grads.dE_dW, req.grads.dE_db)
         hover += "<br>" + t("(∂E/∂ of sample {s}'s loss; the update uses the mean over the {n} samples: {m})",
-                            req.lang, s=req.sample + 1, n=req.scenario.n_samples, m=req.exact(mean))
+                            req.lang, s=req.sample + 1, n=req.scenario.n_samples, m=req.shown_exact(gradient, mean))
     return _Edge(ref, ref.format(), ref.TAG, *start, *end, float(shown), label, hover)
 
 
@@ -921,11 +948,12 @@ def _loss_annotations(req: _Request, geo: _Geometry, texts: _Texts) -> list[dict
               "hovertext": texts.loss_hover}]
     if req.batched:
         lang, name, loss = req.lang, texts.loss_name, req.trace.loss
+        total = StepId(Phase.LOSS, TotalLoss())
         batch = (t("sample {s} of {n}", lang, s=req.sample + 1, n=req.scenario.n_samples) + " · "
-                 + t("batch mean", lang) + f" <b>{name} = {req.fmt(loss)}</b>")
+                 + t("batch mean", lang) + f" <b>{name} = {req.shown(total, loss)}</b>")
         notes.append({"name": "batch", "x": 1, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "right",
                       "yanchor": "bottom", "text": batch, "showarrow": False, "font": {"size": geo.sizes.top_font},
-                      "yshift": TOP_ROW_SHIFT, "hovertext": f"{name} = {req.exact(loss)}"})
+                      "yshift": TOP_ROW_SHIFT, "hovertext": f"{name} = {req.shown_exact(total, loss)}"})
     return notes
 
 
@@ -993,30 +1021,32 @@ def _hover_points(edges: list[_Edge], labels: dict) -> np.ndarray:
     return points
 
 
-def _node_hover(scenario: Scenario, trace: Trace, grads: Gradients, names: Names, l: int, j: int, sample: int,
-                lang: str) -> str:
-    """Full-precision description of neuron (l, j) for the hover box."""
-    L = scenario.n_layers
+def _node_hover(req: _Request, l: int, j: int) -> str:
+    """Full-precision description of neuron (l, j) for the hover box ("?" for what the quiz hides)."""
+    scenario, trace, grads, names, sample, lang = req.scenario, req.trace, req.grads, req.names, req.sample, req.lang
+    L, n, full = scenario.n_layers, Neuron(l, j), req.shown_exact
     node = names.node(l, j)
     if l == 0:
         return (f"<b>{node}</b> — " + t("input {k}", lang, k=j + 1) + "<br>"
                 f"{node} = {exact(trace.a[0][sample, j], lang)}<br>"
-                f"∂E/∂{node} = {exact(grads.dE_da[0][sample, j], lang)}")
+                f"∂E/∂{node} = {full(OutGrad(n), grads.dE_da[0][sample, j])}")
     kind = t("output neuron {k}", lang, k=j + 1) if l == L else t("hidden neuron {k} of layer {l}", lang, k=j + 1, l=l)
     net, out = _plain(names, "net", l, j), _plain(names, "out", l, j)
     act = scenario.activations[l - 1]
     text = (f"<b>{node}</b> — {kind} ({act})<br>"
-            f"{net} = {exact(trace.z[l][sample, j], lang)}  (" + t("weighted sum + bias", lang) + ")<br>"
-            f"{out} = {act}({net}) = {exact(trace.a[l][sample, j], lang)}<br>"
-            f"δ = ∂E/∂{net} = {exact(grads.dE_dz[l][sample, j], lang)}<br>"
-            f"∂E/∂{out} = {exact(grads.dE_da[l][sample, j], lang)}")
-    if l == L and not math.isfinite(grads.dE_da[l][sample, j]):
+            f"{net} = {full(StepId(Phase.FORWARD, Net(n)), trace.z[l][sample, j])}  ("
+            + t("weighted sum + bias", lang) + ")<br>"
+            f"{out} = {act}({net}) = {full(StepId(Phase.FORWARD, Out(n)), trace.a[l][sample, j])}<br>"
+            f"δ = ∂E/∂{net} = {full(Delta(n), grads.dE_dz[l][sample, j])}<br>"
+            f"∂E/∂{out} = {full(OutGrad(n), grads.dE_da[l][sample, j])}")
+    if l == L and not math.isfinite(grads.dE_da[l][sample, j]) and OutGrad(n) not in req.hidden:
         text += "<br>" + t("(∂E/∂out is beyond float64 where an output rounds to exactly 0 or 1; the loss is computed "
                            "from the net, so δ above is exact)", lang)
     if l == L:
         target = f"t{j + 1}"
         text += ("<br>" + t("target {label} = {v}", lang, label=target, v=exact(scenario.targets[sample, j], lang))
-                 + "<br>" + t("loss share = {v}", lang, v=exact(trace.loss_share[sample, j], lang)))
+                 + "<br>" + t("loss share = {v}", lang,
+                              v=full(StepId(Phase.LOSS, LossShare(j)), trace.loss_share[sample, j])))
     if scenario.n_samples > 1:
         text += "<br>" + t("sample {s} of {n}", lang, s=sample + 1, n=scenario.n_samples)
     return text

@@ -19,9 +19,12 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from .. import quiz
 from ..i18n import t
 from ..ids import StepId
+from ..quiz import Attempt
 from . import state
+from .computed import compute
 from .state import AUTOPLAY_LOOP_OPTION, AUTOPLAY_SPEED_OPTION, AUTOPLAY_SPEEDS, OPTION_RULES, AppState
 
 DEFAULT_SPEED = 3  # seconds per step: time to read a formula aloud
@@ -63,15 +66,21 @@ def can_play(app: AppState, here: int, length: int) -> bool:
 
 
 def may_leave(app: AppState, page: str, sid: StepId) -> bool:
-    """Whether autoplay may move on from step ``sid`` of ``page`` now.
+    """Whether autoplay may move on from step ``sid`` of ``page`` now: not while the quiz still hides its value.
 
-    The hook for a step that keeps something hidden until the student answers (the quiz): autoplay should reveal the
-    answer, or pause, rather than skip past it silently. Called in a beat (a fragment's run); when it says no, the
-    beat moves nothing and reruns nothing, so a hook that changes what is shown (reveals the answer, so the next
-    beat may move on; or pauses with ``state.set_playing(False)``) reruns the app itself: ``st.rerun(scope="app")``.
-    No step keeps anything hidden yet: always True.
+    Autoplay never skips past a question: a beat on a hidden step reveals the answer instead (as presentation mode's
+    reveal key does: shown, not counted as answered) and reruns the app, so the class sees the question for one beat
+    and the answer for the next. Called in a beat (a fragment's run); when it says no, the beat moves nothing.
     """
-    return True
+    if not app.quiz:
+        return True
+    step = compute(app).walkthrough.step(sid)
+    if step is None or not quiz.asks(step, app.scenario) or app.quiz_log.attempt_for(step) is not None:
+        return True
+    state.acted()  # this run answers autoplay, not a link
+    app.quiz_log.record(Attempt(sid, step.value))
+    st.rerun(scope="app")
+    return False  # not reached: st.rerun raises
 
 
 # ---------------------------------------------------------------- the controls

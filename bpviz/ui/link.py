@@ -9,6 +9,8 @@ Query keys (each left out when it holds its default, so the seed on the home pag
     d        decimals
     o        display options, packed
     present  1 in presentation mode
+    quiz     1 with the quiz on (predict, then reveal); the answers and the score are the session's own, never in a
+             link: a student opening the instructor's link starts with every step hidden
     lang     the interface language
 
 *Packed* is JSON, deflated with a fixed dictionary (the seed's own document, so a scenario close to the seed takes a
@@ -45,7 +47,7 @@ assert _DICTIONARY_V1 == (
 ), "the version 1 dictionary changed: old links would no longer open"
 _SEED_DICT = validate(SEED_DOCUMENT).to_dict()
 MAX_PACKED = 20_000  # characters of one packed part (a 6×8 network takes about 6,000)
-QUERY_KEYS = ("s", "big", "st", "d", "o", "present", "lang")
+QUERY_KEYS = ("s", "big", "st", "d", "o", "present", "quiz", "lang")
 PAGE_OF_PHASE = {Phase.FORWARD: "forward", Phase.LOSS: "forward", Phase.BACKWARD: "backward", Phase.UPDATE: "update"}
 
 
@@ -110,6 +112,8 @@ def to_query(app: AppState, default_lang: str = "en") -> dict[str, str]:
         query["o"] = pack(app.options)
     if app.present:
         query["present"] = "1"
+    if app.quiz:
+        query["quiz"] = "1"
     if app.lang != default_lang:
         query["lang"] = app.lang
     return query
@@ -144,6 +148,8 @@ def from_query(query: Mapping[str, Any], default_lang: str = "en") -> tuple[AppS
         r.options(str(q["o"]))
     if "present" in q:
         app.present = str(q["present"]) == "1"
+    if "quiz" in q:
+        app.quiz = str(q["quiz"]) == "1"
     return app, r.warnings
 
 

@@ -17,7 +17,7 @@ from ..functions import targets_bounded
 from ..i18n import LANGUAGE_NAMES, LANGUAGES, t
 from ..ids import Bias, LossShare, Neuron, ParamRef, TotalLoss, Weight
 from ..naming import Names, names_for
-from . import live_slider, notice, share, state
+from . import live_slider, notice, quiz, share, state
 from .state import PRESET_OPTION, SAMPLE_OPTION, AppState
 
 PREFIX = "sb_"
@@ -121,6 +121,7 @@ def sidebar(app: AppState) -> None:
         st.toggle(t("Presentation mode", lang), help=t("Large type for a projector, the sidebar folded away; → and "
                                                         "PageDown step forward, also from a presenter clicker.", lang),
                   **state.on_widget(f"{PREFIX}present", state.set_present))
+        quiz.sidebar_switch(app)
         names = preset_names()
         state.seed_widget(PRESET_OPTION, state.example_shown(app))
         st.selectbox(t("Example", lang), names, placeholder=t("your own network", lang),

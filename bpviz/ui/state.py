@@ -35,6 +35,7 @@ from ..datasets import DATASET_NAMES, with_dataset
 from ..functions import ACTIVATION_NAMES, HIDDEN_ACTIVATIONS, LOSS_NAMES
 from ..i18n import LANGUAGES, N_, Message, t
 from ..ids import Neuron, ParamRef, Phase, StepId, parse_param
+from ..quiz import QuizLog
 from ..training import TrainResult
 
 STATE_KEY = "bpviz_app"
@@ -91,7 +92,9 @@ class AppState:
     steps: dict[str, StepId] = field(default_factory=dict)  # page -> step (stable across slider moves)
     options: dict[str, Any] = field(default_factory=dict)  # page-specific display options (see OPTION_RULES)
     present: bool = False  # presentation mode: type for the back of the room, sidebar collapsed
+    quiz: bool = False  # predict, then reveal: a step's value stays hidden until answered (bpviz/ui/quiz.py)
     # session only (not shared)
+    quiz_log: QuizLog = field(default_factory=QuizLog)  # this student's answers and score (a link opens none)
     history: list[Scenario] = field(default_factory=list)
     message: Message | None = None  # what the last action could not do (shown as plain text: it may quote the
     # user's input), translated when shown, so a language switch translates it too ...
@@ -111,6 +114,7 @@ class AppState:
             "steps": {page: sid.format() for page, sid in self.steps.items()},
             "options": dict(self.options),
             "present": self.present,
+            "quiz": self.quiz,
         }
 
     @classmethod
@@ -138,16 +142,17 @@ class AppState:
         options, problems = check_options(options)
         if problems:
             raise ScenarioError("options", problems[0])
-        present = data.get("present", False)
-        if not isinstance(present, bool):
-            raise ScenarioError("present", Message(N_("expected true or false, got {got!r}"), got=present))
+        present, quiz = data.get("present", False), data.get("quiz", False)
+        for name, flag in (("present", present), ("quiz", quiz)):
+            if not isinstance(flag, bool):
+                raise ScenarioError(name, Message(N_("expected true or false, got {got!r}"), got=flag))
         try:
             scenario = validate(data.get("scenario"))
         except ScenarioError as exc:  # name the field by its full path in the state
             path = "scenario" if exc.path == "(document)" else f"scenario.{exc.path}"
             raise ScenarioError(path, exc.message) from None
         return cls(scenario=scenario, decimals=decimals, lang=str(data.get("lang", "en")), steps=steps,
-                   options=dict(options), present=present)
+                   options=dict(options), present=present, quiz=quiz)
 
     @property
     def sample(self) -> int:
@@ -298,6 +303,7 @@ def open_link(read: Callable[[dict[str, str]], tuple[AppState, list[str]]]) -> A
         _bindings().held = {key: Held(ids) for key, ids in _browser_held().items()}
     if app is not None:
         linked.history = [*app.history, app.scenario][-UNDO_DEPTH:]  # Undo reaches what was shown before
+        linked.quiz_log = app.quiz_log  # the same student: back/forward keeps their answers
     linked.link_problems = problems
     st.session_state[STATE_KEY] = linked
     st.session_state[LINK_KEY] = query
@@ -583,6 +589,11 @@ def set_lang(value: str) -> None:
 def set_present(value: bool) -> None:
     """Presentation mode on or off."""
     get().present = bool(value)
+
+
+def set_quiz(value: bool) -> None:
+    """The quiz on or off (kept in the share link as ``quiz``; the answers stay when it is switched off)."""
+    get().quiz = bool(value)
 
 
 def set_decimals(value: int) -> None:

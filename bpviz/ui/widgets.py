@@ -10,13 +10,13 @@ import streamlit as st
 from .. import engine, gradcheck, landscape, numbers
 from ..figures.gradients import gradient_sizes_spec
 from ..figures.landscape import slope_figure
-from ..figures.network import network_spec
+from ..figures.network import HIDDEN, network_spec
 from ..gradient_sizes import DEEP_PRESETS, deep_preset_of, gradient_sizes, preset_lesson, ratio_sentence
 from ..i18n import t
-from ..ids import ParamRef
+from ..ids import Neuron, Out, ParamRef, Phase, StepId, TotalLoss
 from ..naming import names_for
 from ..walkthrough import Step
-from . import live_figure, state
+from . import live_figure, quiz, state
 from .computed import Computed
 from .navigation import presenter_controls, spec_of
 from .sidebar import focus_sliders
@@ -58,15 +58,16 @@ def inline_math(latex: str) -> str:
     return f"$\\displaystyle {latex}$"
 
 
-def render_formula(step: Step, compact: bool = False) -> None:
+def render_formula(step: Step, compact: bool = False, question: bool = False) -> None:
     """The step's title, its formula and the formula with numbers (ending in the value); with several paths their
     sum on a line of its own first. ``compact`` (presentation mode): no title (the step box names the step) and the
-    chain in one line (the factor table below expands it)."""
+    chain in one line (the factor table below expands it); ``question`` (the quiz): "?" in place of the value."""
     if not compact:
         st.markdown(f"#### {step.title}")
     symbolic = step.latex_short if compact and step.latex_short else step.latex_symbolic
+    numeric = step.latex_question if question else step.latex_numeric
     with st.container(key=FORMULA_KEY):
-        for latex in (symbolic, step.latex_intermediate, step.latex_numeric):
+        for latex in (symbolic, step.latex_intermediate, numeric):
             if latex:
                 st.markdown(inline_math(latex))
 
@@ -75,7 +76,7 @@ def formula_with_sliders(app: AppState, step: Step) -> None:
     """The formula, and beside it the sliders of the value it is about (no trip down the sidebar in a lecture)."""
     formula, sliders = st.columns(FORMULA_SPLIT, vertical_alignment="center")
     with formula:
-        render_formula(step, compact=app.present)
+        render_formula(step, compact=app.present, question=quiz.hides(app, step))
     with sliders:
         focus_sliders(app, step)
 
@@ -105,17 +106,23 @@ def network_chart(app: AppState, comp: Computed, step: Step | None, key: str, mo
     type in presentation mode)."""
     spec = network_spec(app.scenario, comp.trace, comp.grads, step, mode=mode, decimals=app.decimals,
                         sample=comp.sample, lang=app.lang, large=app.present,
-                        height=PRESENT_GRAPH_HEIGHT if app.present else None)
+                        height=PRESENT_GRAPH_HEIGHT if app.present else None, hidden=quiz.hidden(app, comp, step))
     live_figure.live_figure(spec, key=key, config=PLOT_CONFIG)
 
 
 def slope_chart(app: AppState, comp: Computed, step: Step, key: str) -> None:
     """The gradient as a slope: E along the step's parameter (the others fixed, all samples), the tangent with slope
-    ∂E/∂p, and where one update step lands."""
-    curve = landscape.slope_curve(app.scenario, step.param, grads=comp.grads)
+    ∂E/∂p, and where one update step lands. With the quiz on, not while the step's gradient is a question, and
+    without the landing point while that parameter's update step is one (p − η·∂E/∂p is its answer)."""
     st.markdown("#### " + t("The gradient is a slope", app.lang))
+    hidden = quiz.hidden(app, comp, step)
+    if step.id in hidden:
+        st.caption(t("The chart appears once you have checked your prediction (or skipped).", app.lang))
+        return
+    curve = landscape.slope_curve(app.scenario, step.param, grads=comp.grads)
     style = numbers.Style(app.decimals, app.lang)
-    fig = slope_figure(curve, names_for(app.scenario.layers), style, app.scenario.n_samples)
+    lands = StepId(Phase.UPDATE, step.param) not in hidden
+    fig = slope_figure(curve, names_for(app.scenario.layers), style, app.scenario.n_samples, show_step=lands)
     spec = fig.to_plotly_json()
     spec["layout"].pop("template", None)  # 10 kB of Plotly's defaults per move; the figure sets what it needs
     live_figure.live_figure(spec, key=key, config=PLOT_CONFIG)  # redrawn in place while a slider is dragged
@@ -123,6 +130,9 @@ def slope_chart(app: AppState, comp: Computed, step: Step, key: str) -> None:
                  "along the tangent, then lands on the curve. Where the curve bends, the tangent's prediction and "
                  "the real E after the step differ; a larger η means a longer step. (The real update moves every "
                  "parameter at once; here only this one moves.)", app.lang))
+    if not lands:
+        st.caption(t("Where the update step lands is drawn once the quiz has asked for it on the Update page.",
+                     app.lang))
 
 
 def page_header(script: str, caption: str, app: AppState, comp: Computed | None = None) -> None:
@@ -170,26 +180,29 @@ def output_metrics(app: AppState, comp: Computed) -> None:
     _show_metrics(rows, st.columns(len(rows)) if _as_metrics(app, rows) else [st.container()], app.lang)
 
 
-def _metric_rows(app: AppState, comp: Computed) -> list[tuple[str, float, str]]:
-    """(name, value, text) of every output of the sample shown, and of the total loss."""
-    s = app.scenario
+def _metric_rows(app: AppState, comp: Computed) -> list[tuple[str, float | None, str]]:
+    """(name, value, text) of every output of the sample shown, and of the total loss; (name, None, "?") for what
+    the quiz hides."""
+    s, hidden = app.scenario, quiz.hidden(app, comp)
     nm = names_for(s.layers)
-    outs = [(nm.out_text(s.n_layers, k), comp.trace.outputs[comp.sample, k]) for k in range(s.layers[-1])]
+    outs = [(nm.out_text(s.n_layers, k), comp.trace.outputs[comp.sample, k],
+             StepId(Phase.FORWARD, Out(Neuron(s.n_layers, k)))) for k in range(s.layers[-1])]
     label = (t("E total", app.lang) if s.n_samples == 1
              else t("E total (mean of {n} samples)", app.lang, n=s.n_samples))
-    return [(name, value, fmt(value, app.decimals, app.lang)) for name, value in [*outs, (label, comp.trace.loss)]]
+    return [(name, None, HIDDEN) if quantity in hidden else (name, value, fmt(value, app.decimals, app.lang))
+            for name, value, quantity in [*outs, (label, comp.trace.loss, StepId(Phase.LOSS, TotalLoss()))]]
 
 
-def _as_metrics(app: AppState, rows: list[tuple[str, float, str]]) -> bool:
+def _as_metrics(app: AppState, rows: list[tuple[str, float | None, str]]) -> bool:
     """Big metrics, one per column; else (many outputs, or a number too long for a metric) one line of text."""
     return app.scenario.layers[-1] <= MAX_OUTPUT_METRICS and all(_fits_a_metric(text) for _, _, text in rows)
 
 
-def _show_metrics(rows: list[tuple[str, float, str]], columns: list, lang: str = "en") -> None:
+def _show_metrics(rows: list[tuple[str, float | None, str]], columns: list, lang: str = "en") -> None:
     """One metric per column when there is a column for each, else the line of text in the one column."""
     if len(columns) == len(rows):
         for col, (name, value, text) in zip(columns, rows):
-            col.metric(name, text, help=numbers.exact(value, lang=lang))
+            col.metric(name, text, help=None if value is None else numbers.exact(value, lang=lang))
     else:  # generated names and numbers only (no user text)
         columns[0].markdown(" · ".join(f"{name} **{text}**" for name, _, text in rows))
 
@@ -197,7 +210,7 @@ def _show_metrics(rows: list[tuple[str, float, str]], columns: list, lang: str =
 def _fits_a_metric(text: str) -> bool:
     """Plain decimals of at most MAX_METRIC_CHARS: a metric's column at 1280 px holds that much; a wider value
     scrolls there, which cuts 1.280e+100 to "1.280e+" on screen, so powers of ten and words go in a line of text."""
-    return len(text) <= MAX_METRIC_CHARS and text.lstrip("-−").replace(".", "", 1).isdigit()
+    return text == HIDDEN or len(text) <= MAX_METRIC_CHARS and text.lstrip("-−").replace(".", "", 1).isdigit()
 
 
 # ---------------------------------------------------------------- gradient size per layer
@@ -215,6 +228,9 @@ def gradient_sizes_panel(app: AppState, comp: Computed, option: str) -> None:
                       **state.bind_option(app, option, app.scenario.n_layers >= DEEP))
     with box:
         if not box.open:
+            return
+        if any(isinstance(q, StepId) and q.phase is Phase.BACKWARD for q in quiz.hidden(app, comp)):
+            st.caption(t("The gradient sizes appear once the quiz has asked for every gradient.", lang))
             return
         sizes = gradient_sizes(comp.grads)
         style = numbers.Style(app.decimals, lang)
@@ -277,7 +293,7 @@ def table_height(n_rows: int) -> int:
 
 def parameter_table(app: AppState, comp: Computed) -> None:
     """Every parameter: before, the gradient the update used, after (w⁺ = w − η·∂E/∂w)."""
-    s, upd, d = app.scenario, comp.update, app.decimals
+    s, upd, d, hidden = app.scenario, comp.update, app.decimals, quiz.hidden(app, comp)
     nm = names_for(s.layers)
     rows = []
     # in the order of the steps: output layer first, as the seed works it
@@ -286,7 +302,8 @@ def parameter_table(app: AppState, comp: Computed) -> None:
             t("parameter", app.lang): nm.param(ref),
             t("before", app.lang): fmt(engine.value_of(s, ref), d, app.lang),
             "∂E/∂p": fmt(upd.gradient(ref), d, app.lang),
-            t("after", app.lang): fmt(engine.value_of(upd.after, ref), d, app.lang),
+            t("after", app.lang): (HIDDEN if StepId(Phase.UPDATE, ref) in hidden
+                                   else fmt(engine.value_of(upd.after, ref), d, app.lang)),
         })
     st.markdown(t("**All parameters after one step** (η = {lr})", app.lang, lr=fmt(s.learning_rate, d, app.lang)))
     if not s.train_biases:
