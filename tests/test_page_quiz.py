@@ -23,7 +23,7 @@ from bpviz.ui import quiz as quiz_ui
 from bpviz.ui.state import AppState
 from bpviz.walkthrough import build_walkthrough
 
-from .apptest_util import assert_clean, corpus_doc, figures, latex, live, opened, texts
+from .apptest_util import assert_clean, corpus_doc, figures, latex, live, opened, sizes_chart, texts
 from .conftest import CORPUS
 
 PAGE_OF = {Phase.FORWARD: "forward", Phase.LOSS: "forward", Phase.BACKWARD: "backward", Phase.UPDATE: "update"}
@@ -418,3 +418,36 @@ def test_the_quiz_on_networks_that_once_broke_something(doc):
         at.button(key="quiz_reset").click().run()
         at.button(key="quiz_skip").click().run()
         assert_clean(at)
+
+
+def _keyed(at, key: str) -> list[dict]:
+    return [f for f in figures(at) if any((tr.get("meta") or {}).get("key") == key for tr in f["data"])]
+
+
+def test_the_slope_chart_waits_for_the_question_and_keeps_the_update_hidden():
+    """On a hidden backward step there is no slope chart (its tangent is the answer); once the step is answered the
+    chart shows the curve and the tangent, but not where the update lands (p − η·∂E/∂p is the Update page's
+    question, still open)."""
+    scenario = preset("seed")
+    wt = _walk(scenario)
+    step = wt[wt.first_of(Phase.BACKWARD)]
+    new_value = engine.value_of(wt.update.after, step.param)
+    at = open_at("seed", step.id)
+    assert not _keyed(at, "curve") and not _keyed(at, "tangent")
+    at.button(key="quiz_skip").click().run()
+    assert_clean(at)
+    (chart,) = _keyed(at, "tangent")
+    assert not any((tr.get("meta") or {}).get("key") in ("landing", "step") for tr in chart["data"])
+    assert not found(new_value, everything(at)), "the update step's answer"
+    shown = AppState(scenario=scenario, quiz=False)
+    off = opened(link.to_query(shown), VIEW["backward"])
+    assert _keyed(off, "landing"), "without the quiz the landing point is drawn"
+
+
+def test_the_gradient_sizes_wait_until_every_gradient_was_asked():
+    """A deep network's gradient sizes per layer (norms over a layer's gradients) would give hidden gradients away:
+    with the quiz on the section says when it will show them instead."""
+    at = opened(quiz_link("deep_sigmoid_vanishing"), VIEW["backward"])
+    assert_clean(at)
+    assert sizes_chart(at) is None
+    assert any("every gradient" in c.value for c in at.caption)
