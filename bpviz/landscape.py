@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import MAX_ABS_NUMBER, Scenario
-from .engine import Model, backward, gradient_of, loss_shares, parameter_refs, propagate, value_of
+from .engine import Model, Update, backward, gradient_of, loss_shares, parameter_refs, propagate, step, value_of
 from .ids import Bias, ParamRef
 
 CURVE_POINTS = 201  # points of the slope chart's curve (an odd number: p₀ itself is the middle one)
@@ -59,8 +59,9 @@ class SlopeCurve:
     """E along one parameter p (the others fixed), and what one update step does there.
 
     ``p``/``E``: the curve; ``p0``/``E0`` the current point; ``dE_dp`` the slope there (the engine's batch
-    gradient, all samples); ``p1``/``E1`` where p − η·∂E/∂p lands, the other parameters unchanged (E1 is NaN when
-    p1 is beyond the ±MAX_ABS_NUMBER a parameter may hold: that step cannot be taken, see :attr:`lands`).
+    gradient, all samples); ``p1``/``E1`` where the scenario's update step takes p (p − η·∂E/∂p under simultaneous
+    updates), E there with the other parameters unchanged (E1 is NaN when p1 is beyond the ±MAX_ABS_NUMBER a parameter
+    may hold: that step cannot be taken, see :attr:`lands`).
     """
 
     ref: ParamRef
@@ -72,6 +73,8 @@ class SlopeCurve:
     learning_rate: float
     p1: float
     E1: float
+    moves: bool = True  # False: a bias the scenario does not train (p1 = p0)
+    update_order: str = "simultaneous"
 
     def tangent(self, p: np.ndarray | float) -> np.ndarray | float:
         """The tangent line at p₀: E₀ + ∂E/∂p · (p − p₀)."""
@@ -89,26 +92,30 @@ class SlopeCurve:
             math.isfinite(v) for v in (self.E0, self.dE_dp, self.p1, self.E1))
 
 
-def half_width(p0: float, step: float) -> float:
+def half_width(p0: float, step_size: float) -> float:
     """How far either side of p₀ the slope chart reaches: at least MIN_HALF_WIDTH, and 3 update steps (when finite)."""
-    reach = STEP_SPAN * abs(step) if math.isfinite(step) else 0.0
+    reach = STEP_SPAN * abs(step_size) if math.isfinite(step_size) else 0.0
     return min(max(MIN_HALF_WIDTH, reach), MAX_ABS_NUMBER)
 
 
-def slope_curve(scenario: Scenario, ref: ParamRef, points: int = CURVE_POINTS, grads=None) -> SlopeCurve:
-    """E as a function of ``ref`` around its value, with the tangent's slope and the update step's landing point."""
+def slope_curve(scenario: Scenario, ref: ParamRef, points: int = CURVE_POINTS, grads=None,
+                update: Update | None = None) -> SlopeCurve:
+    """E as a function of ``ref`` around its value, with the tangent's slope and the landing point of the scenario's
+    own update step (``update``, :func:`~bpviz.engine.step` by default: a fixed bias stays, and under output_first a
+    lower layer's step follows the deltas through the updated weights)."""
     grads = backward(scenario) if grads is None else grads
-    p0, g, lr = value_of(scenario, ref), gradient_of(grads, ref), scenario.learning_rate
-    with np.errstate(over="ignore", invalid="ignore"):
-        step = lr * g
-        p1 = p0 - step
-    h = half_width(p0, step)
+    update = step(scenario) if update is None else update
+    p0, g = value_of(scenario, ref), gradient_of(grads, ref)
+    p1 = value_of(update.after, ref)
+    h = half_width(p0, p1 - p0 if math.isfinite(p1) else math.inf)
     p = np.linspace(p0 - h, p0 + h, points)
     p[points // 2] = p0  # exactly the current point (linspace may round it)
     valid = math.isfinite(p1) and abs(p1) <= MAX_ABS_NUMBER  # a value a scenario may hold
     E_all = losses_at(scenario, [ref], np.concatenate([p, [p0, p1 if valid else p0]]))
     E1 = float(E_all[-1]) if valid else math.nan
-    return SlopeCurve(ref, p, E_all[:points], p0, float(E_all[-2]), g, lr, p1, E1)
+    moves = scenario.train_biases or not isinstance(ref, Bias)
+    return SlopeCurve(ref, p, E_all[:points], p0, float(E_all[-2]), g, scenario.learning_rate, p1, E1, moves,
+                      update.update_order)
 
 
 # ---------------------------------------------------------------- the loss landscape

@@ -262,6 +262,11 @@ class QuizLog:
         last = self._latest.get(step.id)
         return last if last is not None and last.right == step.value else None
 
+    def asked_all(self, ids) -> bool:
+        """Whether each of these steps was answered or revealed (at some value): what a summary of all their values
+        (the gradient size per layer) waits for."""
+        return all(i in self._latest for i in ids)
+
     def score(self) -> dict[Phase, Score]:
         counts = {phase: [0, 0, 0] for phase in SCORED_PHASES}
         for a in self.attempts:

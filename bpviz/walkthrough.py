@@ -389,9 +389,11 @@ def _numeric(work: str, value: float, nums: Numbers) -> dict:
     return dict(latex_numeric=f"{work} = {nums.fmt(value)}", latex_question=f"{work} = {QUESTION}", value=value)
 
 
-def update_problem(update: engine.Update, names, decimals: int = 4, lang: str = "en") -> str | None:
+def update_problem(update: engine.Update, names, decimals: int = 4, lang: str = "en",
+                   values: bool = True) -> str | None:
     """Why a gradient-descent step cannot be applied, in words: a gradient or a new value beyond float64, or new
-    values so large that the forward pass with them is; None when the step is an ordinary one."""
+    values so large that the forward pass with them is; None when the step is an ordinary one. ``values=False``:
+    without the finite new value it names (a quiz may be asking for it)."""
     fmt = numbers.Style(decimals, lang, numbers.MINUS).text
     ref = update.overflow()
     if ref is not None:
@@ -404,6 +406,10 @@ def update_problem(update: engine.Update, names, decimals: int = 4, lang: str = 
         return None
     refs = engine.parameter_refs(update.before)
     big = max(refs, key=lambda r: abs(engine.value_of(update.after, r)))
+    if not values:
+        return t("After this step {p} would be so large that the forward pass goes beyond float64 (about "
+                 "±1.8 × 10³⁰⁸), so E after the step is {e}. The step cannot be applied: a smaller η keeps it finite.",
+                 lang, p=names.param(big), e=fmt(after))
     return t("After this step {p} would be {v}: the forward pass with such weights goes beyond float64 (about "
              "±1.8 × 10³⁰⁸), so E after the step is {e}. The step cannot be applied: a smaller η keeps it finite.",
              lang, p=names.param(big), v=fmt(engine.value_of(update.after, big)), e=fmt(after))

@@ -68,11 +68,36 @@ def test_the_tangent_is_the_engines_gradient_and_the_step_lands_where_the_update
         assert (y1 - y0) / (x1 - x0) == pytest.approx(g, rel=SLOPE_TOLERANCE, abs=SLOPE_TOLERANCE)
         assert tangent["meta"]["slope"] == g
         landing = _trace(fig, "landing")
-        assert landing["x"] == [engine.value_of(s, ref) - s.learning_rate * g]
+        if not curve.moves:  # a fixed bias (Mazur's example): nothing lands anywhere
+            assert landing is None and curve.p1 == curve.p0
+            continue
+        assert landing["x"] == [engine.value_of(engine.step(s).after, ref)]  # the scenario's own update step
         assert landing["y"][0] == pytest.approx(loss_with(s, {ref: curve.p1}), rel=1e-13, abs=1e-15)
         drawn = array(_trace(fig, "curve")["x"])
         lo, hi = drawn.min(), drawn.max()
         assert lo <= curve.p1 <= hi, "the landing point is inside the chart"
+
+
+def test_the_landing_point_follows_the_scenarios_update_rules():
+    """Mazur's example: biases fixed (a bias does not move: no landing point, words instead) and output-layer-first
+    updates (a hidden weight lands where engine.step puts it, not at p − η·∂E/∂p)."""
+    s = config.preset("mazur")
+    assert not s.train_biases and s.update_order == "output_first"
+    after = engine.step(s).after
+    w1, b = Weight(0, 0, 0), Bias(0, 0)
+    curve = landscape.slope_curve(s, w1)
+    assert curve.p1 == engine.value_of(after, w1) != curve.p0 - s.learning_rate * curve.dE_dp
+    fig = slope_figure(landscape.slope_curve(s, b), names_for(s.layers), Style(), s.n_samples)
+    data = json.loads(fig.to_json())
+    assert _trace(data, "landing") is None and _trace(data, "step") is None
+    assert any("not trained" in a.text for a in fig.layout.annotations)
+
+
+def test_several_samples_say_the_slope_is_their_mean():
+    s = config.preset("xor_2_2_1")
+    curve = landscape.slope_curve(s, Weight(1, 0, 0))
+    fig = json.loads(slope_figure(curve, names_for(s.layers), Style(), s.n_samples).to_json())
+    assert "mean over the 4 samples" in _trace(fig, "tangent")["name"]
 
 
 def test_the_slope_is_the_derivative_of_the_curve_itself():
@@ -87,7 +112,7 @@ def test_the_slope_is_the_derivative_of_the_curve_itself():
 
 
 def test_seed_w5_matches_the_seeds_published_gradient():
-    """The seed's own numbers: ∂E/∂w5 = 0.082167 (the worked example), and one step with η = 0.5 lands at 0.358916."""
+    """The seed's own numbers: ∂E/∂w5 = 0.082167 (the worked example), and one step with η = 0.5 lands at 0.358916."""  # noqa: E501
     s = config.preset("seed")
     curve = landscape.slope_curve(s, Weight(1, 0, 0))
     assert curve.dE_dp == pytest.approx(0.08216704, abs=1e-8)

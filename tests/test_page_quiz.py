@@ -426,8 +426,8 @@ def _keyed(at, key: str) -> list[dict]:
 
 def test_the_slope_chart_waits_for_the_question_and_keeps_the_update_hidden():
     """On a hidden backward step there is no slope chart (its tangent is the answer); once the step is answered the
-    chart shows the curve and the tangent, but not where the update lands (p − η·∂E/∂p is the Update page's
-    question, still open)."""
+    chart shows the curve and the tangent, but not where the update lands (the Update page's question, still open)
+    until that question is answered too, whichever order the student takes them in."""
     scenario = preset("seed")
     wt = _walk(scenario)
     step = wt[wt.first_of(Phase.BACKWARD)]
@@ -439,15 +439,47 @@ def test_the_slope_chart_waits_for_the_question_and_keeps_the_update_hidden():
     (chart,) = _keyed(at, "tangent")
     assert not any((tr.get("meta") or {}).get("key") in ("landing", "step") for tr in chart["data"])
     assert not found(new_value, everything(at)), "the update step's answer"
-    shown = AppState(scenario=scenario, quiz=False)
-    off = opened(link.to_query(shown), VIEW["backward"])
-    assert _keyed(off, "landing"), "without the quiz the landing point is drawn"
+    at.switch_page(VIEW["update"]).run()
+    at.selectbox(key="nav_update_step").set_value(StepId(Phase.UPDATE, step.param)).run()
+    at.button(key="quiz_skip").click().run()
+    at.switch_page(VIEW["backward"]).run()
+    at.selectbox(key="nav_backward_step").set_value(step.id).run()
+    assert_clean(at)
+    (landing,) = _keyed(at, "landing")
+    assert found(new_value, everything(at)), "answered on the Update page: now drawn"
 
 
 def test_the_gradient_sizes_wait_until_every_gradient_was_asked():
     """A deep network's gradient sizes per layer (norms over a layer's gradients) would give hidden gradients away:
-    with the quiz on the section says when it will show them instead."""
+    with the quiz on the section says when it will show them instead, and shows them once every backward step was
+    answered or revealed (and still after going back to an earlier step)."""
     at = opened(quiz_link("deep_sigmoid_vanishing"), VIEW["backward"])
     assert_clean(at)
     assert sizes_chart(at) is None
     assert any("every gradient" in c.value for c in at.caption)
+    app = at.session_state["bpviz_app"]
+    ids = [sid for sid in _walk(preset("deep_sigmoid_vanishing")).ids() if sid.phase is Phase.BACKWARD]
+    for sid in ids[:-1]:
+        app.quiz_log.record(quiz.Attempt(sid, 0.0))
+    at.run()
+    assert sizes_chart(at) is None, "one gradient still to ask"
+    app.quiz_log.record(quiz.Attempt(ids[-1], 0.0))
+    at.selectbox(key="nav_backward_step").set_value(ids[0]).run()
+    assert_clean(at)
+    assert sizes_chart(at) is not None
+
+
+def test_the_overflow_warning_does_not_name_a_new_value_the_quiz_asks_for():
+    """A step whose new weights make the forward pass overflow: the Update page says so in words; with the quiz on
+    it leaves out the finite new value it would quote (that value is one of the page's questions)."""
+    scenario = validate(corpus_doc("step_beyond_float64"))
+    update = engine.step(scenario)
+    big = max(engine.parameter_refs(scenario), key=lambda r: abs(engine.value_of(update.after, r)))
+    new_value = engine.value_of(update.after, big)
+    assert np.isfinite(new_value) and not np.isfinite(engine.loss_value(update.after))
+    at = opened(link.to_query(AppState(scenario=scenario, quiz=True)), VIEW["update"])
+    assert_clean(at)
+    assert any("beyond float64" in w.value for w in at.warning)
+    assert not found(new_value, everything(at))
+    without = opened(link.to_query(AppState(scenario=scenario, quiz=False)), VIEW["update"])
+    assert found(new_value, everything(without)), "without the quiz the warning names it"

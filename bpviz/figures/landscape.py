@@ -24,6 +24,7 @@ from .training import PALETTE, _layout
 
 CURVE_COLOUR, TANGENT_COLOUR, STEP_COLOUR, PATH_COLOUR = PALETTE[1], PALETTE[3], PALETTE[2], "#FFFFFF"
 POINT_SIZE = 12
+NOTE_FONT = 15  # px: the words over a chart (what it cannot draw, and why)
 STEP_LABEL_OFFSET = (-60, -55)  # px from the landing point to its label "one step"
 Y_PAD = 0.12  # share of the curve's height added above and below it (the tangent is cut at that range)
 MIN_Y_SPAN = 1e-3  # a flat curve (a dead unit: ∂E/∂p = 0) still gets a visible y range, relative to |E|
@@ -60,7 +61,9 @@ def slope_figure(curve: SlopeCurve, names: Names, style: Style, samples: int = 1
         ends = np.array([curve.p[0], curve.p[-1]])
         fig.add_trace(go.Scatter(
             x=ends, y=curve.tangent(ends), mode="lines", meta={"key": "tangent", "slope": curve.dE_dp},
-            name=t("tangent, slope ∂E/∂{p} = {g}", lang, p=p, g=style.text(curve.dE_dp)),
+            name=(t("tangent, slope = ∂E/∂{p} = {g} (mean over the {n} samples)", lang, p=p, n=samples,
+                    g=style.text(curve.dE_dp)) if samples > 1 else
+                  t("tangent, slope ∂E/∂{p} = {g}", lang, p=p, g=style.text(curve.dE_dp))),
             line={"color": TANGENT_COLOUR, "width": 2, "dash": "dash"}, hoverinfo="skip",
         ))
     fig.add_trace(go.Scatter(
@@ -79,21 +82,26 @@ def slope_figure(curve: SlopeCurve, names: Names, style: Style, samples: int = 1
     problem = _slope_problem(curve, p, lang, show_step)
     if problem:
         fig.add_annotation(text=problem, x=0.5, y=0.98, xref="paper", yref="paper", showarrow=False,
-                           font={"size": 15, "color": PALETTE[3]}, bgcolor="rgba(255,255,255,0.9)")
+                           font={"size": NOTE_FONT, "color": PALETTE[3]}, bgcolor="rgba(255,255,255,0.9)")
     return fig
 
 
 def _step(fig: go.Figure, curve: SlopeCurve, p: str, style: Style) -> None:
     """The update step: along the tangent from p₀ to p₁ (what the gradient predicts), then down to E(p₁)."""
     lang = style.lang
+    if not curve.moves:  # nothing to draw: say why where the step would be
+        fig.add_annotation(text=t("{p} is not trained (fixed biases): an update step leaves it at {v}.", lang, p=p,
+                                  v=style.text(curve.p1)), x=0.5, y=0.98, xref="paper", yref="paper",
+                           showarrow=False, font={"size": NOTE_FONT}, bgcolor="rgba(255,255,255,0.9)")
+        return
     fig.add_trace(go.Scatter(
         x=[curve.p0, curve.p1, curve.p1], y=[curve.E0, curve.tangent(curve.p1), curve.E1], mode="lines",
         meta={"key": "step"}, line={"color": STEP_COLOUR, "width": 3}, hoverinfo="skip", showlegend=False,
     ))
     fig.add_trace(go.Scatter(
         x=[curve.p1], y=[curve.E1], mode="markers", meta={"key": "landing"},
-        name=t("after one step {p} − η·∂E/∂{p} = {v}: E = {e}", lang, p=p, v=style.text(curve.p1),
-                e=style.text(curve.E1)),
+        name=t("after one update step: {p} = {v}, E = {e}", lang, p=p, v=style.text(curve.p1),
+               e=style.text(curve.E1)),
         marker={"size": POINT_SIZE, "color": STEP_COLOUR, "symbol": "diamond", "line": {"width": 2, "color": "#111"}},
         hovertext=[f"{p} = {style.exact(curve.p1)}<br>E = {style.exact(curve.E1)}<br>η = "
                    f"{style.exact(curve.learning_rate)}"], hoverinfo="text",

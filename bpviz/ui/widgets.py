@@ -10,12 +10,13 @@ import streamlit as st
 from .. import engine, gradcheck, landscape, numbers
 from ..figures.gradients import gradient_sizes_spec
 from ..figures.landscape import slope_figure
+from ..figures.large import large_type
 from ..figures.network import HIDDEN, network_spec
 from ..gradient_sizes import DEEP_PRESETS, deep_preset_of, gradient_sizes, preset_lesson, ratio_sentence
 from ..i18n import t
 from ..ids import Neuron, Out, ParamRef, Phase, StepId, TotalLoss
 from ..naming import names_for
-from ..walkthrough import Step
+from ..walkthrough import Step, update_problem
 from . import live_figure, quiz, state
 from .computed import Computed
 from .navigation import presenter_controls, spec_of
@@ -112,27 +113,32 @@ def network_chart(app: AppState, comp: Computed, step: Step | None, key: str, mo
 
 def slope_chart(app: AppState, comp: Computed, step: Step, key: str) -> None:
     """The gradient as a slope: E along the step's parameter (the others fixed, all samples), the tangent with slope
-    ∂E/∂p, and where one update step lands. With the quiz on, not while the step's gradient is a question, and
-    without the landing point while that parameter's update step is one (p − η·∂E/∂p is its answer)."""
-    st.markdown("#### " + t("The gradient is a slope", app.lang))
-    hidden = quiz.hidden(app, comp, step)
-    if step.id in hidden:
-        st.caption(t("The chart appears once you have checked your prediction (or skipped).", app.lang))
+    ∂E/∂p, and where the update step lands. With the quiz on, not while the step's gradient is a question, and
+    without the landing point while that parameter's update step is one (its new value is that step's answer)."""
+    lang = app.lang
+    st.markdown("#### " + t("The gradient is a slope", lang))
+    if quiz.hides(app, step):
+        st.caption(t("The chart appears once you have checked your prediction (or skipped).", lang))
         return
-    curve = landscape.slope_curve(app.scenario, step.param, grads=comp.grads)
-    style = numbers.Style(app.decimals, app.lang)
-    lands = StepId(Phase.UPDATE, step.param) not in hidden
-    fig = slope_figure(curve, names_for(app.scenario.layers), style, app.scenario.n_samples, show_step=lands)
+    curve = landscape.slope_curve(app.scenario, step.param, grads=comp.grads, update=comp.update)
+    lands = not app.quiz or not quiz.hides(app, comp.walkthrough.step(StepId(Phase.UPDATE, step.param)))
+    fig = slope_figure(curve, names_for(app.scenario.layers), numbers.Style(app.decimals, lang),
+                       app.scenario.n_samples, show_step=lands)
     spec = fig.to_plotly_json()
     spec["layout"].pop("template", None)  # 10 kB of Plotly's defaults per move; the figure sets what it needs
-    live_figure.live_figure(spec, key=key, config=PLOT_CONFIG)  # redrawn in place while a slider is dragged
+    # redrawn in place while a slider is dragged; large type in presentation mode
+    live_figure.live_figure(large_type(spec) if app.present else spec, key=key, config=PLOT_CONFIG)
     st.caption(t("The slope of the dashed tangent is the gradient. Gradient descent steps against it: by η·∂E/∂p "
                  "along the tangent, then lands on the curve. Where the curve bends, the tangent's prediction and "
-                 "the real E after the step differ; a larger η means a longer step. (The real update moves every "
-                 "parameter at once; here only this one moves.)", app.lang))
+                 "the real E after the step differ; a larger η means a longer step.", lang) + " " + (
+        t("Here only this parameter moves; the real update moves every parameter at once, so E after it is "
+          "another number (the Update page).", lang) if app.scenario.update_order == "simultaneous" else
+        t("Under the output-layer-first order a lower layer's step uses the deltas through the already updated "
+          "weights, so it is not exactly η·∂E/∂p; the point shows where this parameter really goes, the others "
+          "unchanged.", lang)))
     if not lands:
-        st.caption(t("Where the update step lands is drawn once the quiz has asked for it on the Update page.",
-                     app.lang))
+        st.caption(t("Where the update step lands is drawn once you have answered the Update page's question for "
+                     "this parameter.", lang))
 
 
 def page_header(script: str, caption: str, app: AppState, comp: Computed | None = None) -> None:
@@ -229,7 +235,7 @@ def gradient_sizes_panel(app: AppState, comp: Computed, option: str) -> None:
     with box:
         if not box.open:
             return
-        if any(isinstance(q, StepId) and q.phase is Phase.BACKWARD for q in quiz.hidden(app, comp)):
+        if app.quiz and not app.quiz_log.asked_all(comp.phase_ids((Phase.BACKWARD,))):
             st.caption(t("The gradient sizes appear once the quiz has asked for every gradient.", lang))
             return
         sizes = gradient_sizes(comp.grads)
@@ -237,7 +243,8 @@ def gradient_sizes_panel(app: AppState, comp: Computed, option: str) -> None:
         lesson = preset_lesson(app.scenario, comp.trace, sizes, style)
         if lesson:
             st.info(lesson)
-        live_figure.live_figure(gradient_sizes_spec(app.scenario, comp.grads, lang), key=f"{option}_chart",
+        spec = gradient_sizes_spec(app.scenario, comp.grads, lang)
+        live_figure.live_figure(large_type(spec) if app.present else spec, key=f"{option}_chart",
                                 config=PLOT_CONFIG)
         ratio = ratio_sentence(sizes, style)
         st.caption(t("Per layer: the size of the gradient of all its weights, and the mean size of its neurons' "
@@ -282,8 +289,11 @@ def loss_before_after(app: AppState, comp: Computed) -> None:
                 delta=fmt(e_after - comp.trace.loss, app.decimals, app.lang) if finite else None,
                 delta_color="inverse",
                 help=numbers.exact(e_after, lang=app.lang))
-    if comp.walkthrough.update_problem:  # words for what overflowed, where the numbers would be
-        st.warning(comp.walkthrough.update_problem)
+    problem = comp.walkthrough.update_problem
+    if problem and app.quiz:  # the new values are the Update page's questions: the words without them
+        problem = update_problem(comp.update, comp.walkthrough.names, app.decimals, app.lang, values=False)
+    if problem:  # words for what overflowed, where the numbers would be
+        st.warning(problem)
 
 
 def table_height(n_rows: int) -> int:
