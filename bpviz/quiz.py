@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from . import engine
+from . import engine, numbers
 from .config import Scenario
 from .functions import ACTIVATIONS
 from .i18n import N_, Message
@@ -30,7 +30,7 @@ from .ids import Bias, Delta, Net, Neuron, Out, OutGrad, Phase, StepId
 from .walkthrough import Step, Walkthrough, step_order
 
 RELATIVE_TOLERANCE = 1e-2
-ABSOLUTE_TOLERANCE = 5e-4
+SHOWN_DECIMALS = 4  # the absolute floor is half a unit in the last place the number rule shows at 4 decimals
 MAX_ANSWER_CHARS = 40
 MAX_LOG = 10_000  # answers kept per session (a student's whole term fits; a runaway script does not grow forever)
 POWERS_OF_TEN = (1, 2, 3)  # a slip of the decimal point: the answer is the value times 10^±k
@@ -72,8 +72,12 @@ def parse_answer(text: str) -> float:
 
 
 def tolerance(right: float) -> float:
-    """How far an answer may be from ``right`` and still count: 1 % of |right|, at least 0.0005."""
-    return max(RELATIVE_TOLERANCE * abs(right), ABSOLUTE_TOLERANCE)
+    """How far an answer may be from ``right`` and still count: 1 % of |right|, at least half a unit in the last
+    place the page shows it with (0.7414: 0.00005; 0.000439: 0.0000005), so typing what is shown always counts.
+
+    Not a fixed 0.0005 (the issue's example): that made 0, and the wrong sign, right for every gradient under
+    0.0005, the seed's ∂E/∂w1 = 0.000439 and every first-layer gradient of the vanishing example among them."""
+    return max(RELATIVE_TOLERANCE * abs(right), 0.5 * 10.0 ** -numbers.places(right, SHOWN_DECIMALS))
 
 
 def is_right(answer: float, right: float) -> bool:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from bpviz import config, engine, quiz
+from bpviz import config, engine, numbers, quiz
 from bpviz.ids import Bias, Delta, Neuron, OutGrad, Phase, StepId, Weight
 from bpviz.quiz import AnswerError, Attempt, QuizLog, parse_answer
 from bpviz.walkthrough import build_walkthrough, step_order
@@ -72,19 +72,23 @@ def test_any_text_is_a_finite_number_or_an_answer_error(text):
 # ---------------------------------------------------------------- grading
 
 
-@pytest.mark.parametrize(("right", "tol"), [(0.0822, 0.000822), (1000.0, 10.0), (0.000439, 5e-4), (0.0, 5e-4),
-                                            (-0.3775, 0.003775), (0.05, 5e-4)])
-def test_tolerance_is_one_percent_or_half_a_thousandth(right, tol):
+@pytest.mark.parametrize(("right", "tol"), [(0.0822, 0.000822), (1000.0, 10.0), (0.000439, 4.39e-6), (0.0, 5e-5),
+                                            (-0.3775, 0.003775), (0.05, 5e-4), (0.002, 2e-5), (0.004, 4e-5), (1.7e-5, 1.7e-7)])
+def test_tolerance_is_one_percent_or_half_a_unit_of_the_last_place_shown(right, tol):
     assert quiz.tolerance(right) == pytest.approx(tol, rel=1e-12)
     inside, outside = tol * 0.999, tol * 1.001
     assert quiz.is_right(right + inside, right) and quiz.is_right(right - inside, right)
     assert not quiz.is_right(right + outside, right) and not quiz.is_right(right - outside, right)
 
 
-def test_the_seeds_rounded_values_count_as_right():
-    for step in walk():
-        assert quiz.is_right(float(f"{step.value:.4f}"), step.value), step.key  # what a careful student types
-        assert not quiz.is_right(-step.value, step.value) or abs(step.value) <= 2.5e-4, step.key
+@pytest.mark.parametrize("name", ["seed", "deep_sigmoid_vanishing", "xor_2_4_1", "softmax_3class"])
+def test_what_the_page_shows_counts_as_right_and_zero_or_the_wrong_sign_does_not(name):
+    for step in walk(config.preset(name)):
+        shown = numbers.text(step.value, 4)  # what a careful student types: the number as the page shows it
+        assert quiz.is_right(quiz.parse_answer(shown), step.value), (step.key, shown)
+        if step.value != 0:
+            assert not quiz.is_right(-step.value, step.value), step.key
+            assert not quiz.is_right(0.0, step.value), step.key
 
 
 # ---------------------------------------------------------------- which steps ask, what is hidden

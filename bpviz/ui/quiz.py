@@ -163,7 +163,8 @@ def _score_row(app: AppState, asked: Step | None) -> None:
     tolerance, text, reset = (st.columns(SCORE_COLUMNS, vertical_alignment="center") if asked is not None
                               else (None, *st.columns(SCORE_COLUMNS[1:], vertical_alignment="center")))
     if asked is not None:
-        tolerance.caption(t("Counted right within ±{tol} of the value: a hundredth of it, at least 0.0005.", app.lang,
+        tolerance.caption(t("Counted right within ±{tol} of the value: a hundredth of it, at least half a unit of its "
+                            "last digit shown.", app.lang,
                             tol=_number(quiz.tolerance(asked.value), app)))
     text.markdown(score_text(app))
     reset.button(t("Reset", app.lang), key="quiz_reset", on_click=reset_score, width="stretch", type="tertiary",
