@@ -73,7 +73,8 @@ def test_any_text_is_a_finite_number_or_an_answer_error(text):
 
 
 @pytest.mark.parametrize(("right", "tol"), [(0.0822, 0.000822), (1000.0, 10.0), (0.000439, 4.39e-6), (0.0, 5e-5),
-                                            (-0.3775, 0.003775), (0.05, 5e-4), (0.002, 2e-5), (0.004, 4e-5), (1.7e-5, 1.7e-7)])
+                                            (-0.3775, 0.003775), (0.05, 5e-4), (0.002, 2e-5), (0.004, 4e-5),
+                                            (1.7e-5, 1.7e-7)])
 def test_tolerance_is_one_percent_or_half_a_unit_of_the_last_place_shown(right, tol):
     assert quiz.tolerance(right) == pytest.approx(tol, rel=1e-12)
     inside, outside = tol * 0.999, tol * 1.001

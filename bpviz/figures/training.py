@@ -33,21 +33,26 @@ MAX_SAMPLES_SHOWN = 6
 SURFACE_TINT = 0.45  # the plane is a light tint of the class colour, so the full-colour points stand out on it
 
 
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 18}, "automargin": True},
-        font=FONT,
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        margin={"l": 70, "r": 20, "t": 60, "b": 60},
-        legend={"font": {"size": 15}},
-        hoverlabel={"font": {"size": 15}},
-    )
+def base_layout(title: str, x_title: str, y_title: str) -> dict:
+    """The layout every chart of a run shares (Plotly's JSON form): title, projector-sized type, light grid."""
     # automargin: a half-width column at 1280 px clipped the y title beside wide tick labels such as 10⁻¹
-    fig.update_xaxes(title=x_title, showgrid=True, gridcolor="#E5E5E5", zeroline=False, linecolor="#444",
-                     ticks="outside", automargin=True)
-    fig.update_yaxes(title=y_title, showgrid=True, gridcolor="#E5E5E5", zeroline=False, linecolor="#444",
-                     ticks="outside", automargin=True)
+    axis = {"showgrid": True, "gridcolor": "#E5E5E5", "zeroline": False, "linecolor": "#444", "ticks": "outside",
+            "automargin": True}
+    return {
+        "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 18}, "automargin": True},
+        "font": dict(FONT),
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "margin": {"l": 70, "r": 20, "t": 60, "b": 60},
+        "legend": {"font": {"size": 15}},
+        "hoverlabel": {"font": {"size": 15}},
+        "xaxis": {"title": {"text": x_title}, **axis},
+        "yaxis": {"title": {"text": y_title}, **axis},
+    }
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+    fig.update_layout(base_layout(title, x_title, y_title))
     return fig
 
 

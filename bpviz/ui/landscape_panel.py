@@ -7,17 +7,19 @@ import streamlit as st
 
 from .. import engine, landscape, numbers
 from ..config import Scenario
-from ..figures.landscape import landscape_figure
+from ..figures.landscape import landscape_spec
+from ..figures.large import large_type
 from ..i18n import N_, t
 from ..ids import ParamRef, parse_param
 from ..naming import names_for
 from ..training import TrainResult
-from . import state
+from . import live_figure, state
 from .state import AppState
 
 X_OPTION, Y_OPTION, AT_OPTION = "train_land_x", "train_land_y", "train_land_at"
 HELD_AT = {"start": N_("the current weights (where training starts)"), "end": N_("the end of the training run")}
 PLOT_CONFIG = {"displayModeBar": False}
+CHOOSER_COLUMNS = (1, 1, 2)  # x axis | y axis | room (a parameter's name is short)
 
 
 def _chosen(app: AppState, refs: list[ParamRef], defaults: tuple[ParamRef, ParamRef]) -> tuple[ParamRef, ParamRef]:
@@ -33,7 +35,7 @@ def _choose(app: AppState, refs: list[ParamRef], pair: tuple[ParamRef, ParamRef]
     """Two selectors, one per axis (each offers every parameter but the other axis's)."""
     names = names_for(app.scenario.layers)
     texts = {r.format(): names.param(r) for r in refs}
-    left, right, _ = st.columns([1, 1, 2])
+    left, right, _ = st.columns(CHOOSER_COLUMNS)
     for column, key, label, own, other in ((left, X_OPTION, t("x axis", app.lang), pair[0], pair[1]),
                                            (right, Y_OPTION, t("y axis", app.lang), pair[1], pair[0])):
         state.seed_widget(key, own.format())
@@ -60,9 +62,9 @@ def landscape_panel(app: AppState, result: TrainResult | None) -> None:
     held: Scenario = result.final if ran and at == "end" else s
     path = result.params[:, [refs.index(r) for r in pair]] if ran else None
     land = landscape.landscape(held, pair, path)
-    fig = landscape_figure(land, names_for(s.layers), numbers.Style(app.decimals, lang),
-                           t(HELD_AT[at], lang))  # marked with N_ above
-    st.plotly_chart(fig, key="train_landscape", config=PLOT_CONFIG)
+    spec = landscape_spec(land, names_for(s.layers), numbers.Style(app.decimals, lang),
+                          t(HELD_AT[at], lang))  # marked with N_ above
+    live_figure.live_figure(large_type(spec) if app.present else spec, key="train_landscape", config=PLOT_CONFIG)
     st.caption(t("Each contour line joins points of equal loss. The arrow points along −∇E, downhill, the direction "
                  "one gradient-descent step takes in these two parameters; it crosses the contours at right angles "
                  "when both axes have the same scale.", lang))

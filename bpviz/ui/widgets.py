@@ -9,7 +9,7 @@ import streamlit as st
 
 from .. import engine, gradcheck, landscape, numbers
 from ..figures.gradients import gradient_sizes_spec
-from ..figures.landscape import slope_figure
+from ..figures.landscape import slope_spec
 from ..figures.large import large_type
 from ..figures.network import HIDDEN, network_spec
 from ..gradient_sizes import DEEP_PRESETS, deep_preset_of, gradient_sizes, preset_lesson, ratio_sentence
@@ -122,10 +122,8 @@ def slope_chart(app: AppState, comp: Computed, step: Step, key: str) -> None:
         return
     curve = landscape.slope_curve(app.scenario, step.param, grads=comp.grads, update=comp.update)
     lands = not app.quiz or not quiz.hides(app, comp.walkthrough.step(StepId(Phase.UPDATE, step.param)))
-    fig = slope_figure(curve, names_for(app.scenario.layers), numbers.Style(app.decimals, lang),
-                       app.scenario.n_samples, show_step=lands)
-    spec = fig.to_plotly_json()
-    spec["layout"].pop("template", None)  # 10 kB of Plotly's defaults per move; the figure sets what it needs
+    spec = slope_spec(curve, names_for(app.scenario.layers), numbers.Style(app.decimals, lang),
+                      app.scenario.n_samples, show_step=lands)
     # redrawn in place while a slider is dragged; large type in presentation mode
     live_figure.live_figure(large_type(spec) if app.present else spec, key=key, config=PLOT_CONFIG)
     st.caption(t("The slope of the dashed tangent is the gradient. Gradient descent steps against it: by η·∂E/∂p "
