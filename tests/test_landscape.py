@@ -130,7 +130,7 @@ def test_the_range_holds_three_steps_either_side():
     assert curve.p0 - curve.p[0] >= landscape.STEP_SPAN * step - 1e-12
 
 
-@pytest.mark.parametrize("name", ["seed", "xor_2_4_1", "relu_dead_units", "softmax_3class"])
+@pytest.mark.parametrize("name", config.preset_names())
 def test_the_landscape_grid_is_the_engines_loss_and_spans_the_path(name):
     s = config.preset(name)
     result = training.train(s, 300, record_every=10)
