@@ -20,6 +20,7 @@ from typing import Any
 
 LANGUAGES = ("en", "zh")
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}  # each in its own language: how a reader finds theirs
+LANGUAGE_SHORT = {"en": "EN", "zh": "中文"}  # the same where a button is narrow (presentation mode's row)
 DOMAIN = "bpviz"
 LOCALE_DIR = Path(__file__).parent / "locale"
 KEYWORDS = {"t": None, "tn": (1, 2), "N_": None, "Nn_": (1, 2)}  # for Babel's extractor: the message argument(s)

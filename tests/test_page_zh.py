@@ -132,7 +132,8 @@ def test_presentation_mode_switches_language_with_one_click():
     at.button(key="present_lang").click().run()
     assert_clean(at)
     assert at.session_state["bpviz_app"].lang == "zh"
-    assert at.button(key="present_lang").label == "English"  # the way back, in its own language
+    assert at.button(key="present_lang").label == "EN"  # the way back, in its own language (short: a narrow button)
+    assert "English" in at.button(key="present_lang").help
 
 
 def test_a_link_without_lang_opens_in_the_readers_language():

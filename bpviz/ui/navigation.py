@@ -12,15 +12,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from ..i18n import LANGUAGE_NAMES, LANGUAGES, N_, t
+from ..i18n import LANGUAGE_NAMES, LANGUAGE_SHORT, LANGUAGES, N_, t
 from ..ids import Phase, StepId
 from . import autoplay, share, state
 from .computed import Computed
 from .state import AppState
 
 VIEWS = "views"  # the folder of page scripts, relative to app.py
-NAV_COLUMNS = (1, 6, 1)  # Prev | chooser | Next
-PRESENT_NAV_COLUMNS = (1, 3, 1, 1, 1, 1, 1)  # ... | Play | language | leave | QR code (Prev/Next as wide as before)
+NAV_COLUMNS = (3, 14, 3)  # Prev | chooser | Next ("◀ 上一步 ←" needs about 110 px at 1280)
+# Prev | chooser | Next | Play | language | leave | QR code, per language: at 1280 px with 24 px type every label fits
+# whole ("◀ 上一步" is wider than "◀ Prev", "Backward: gradient of w5" wider than "反向传播：w5 的梯度"; checked by eye)
+PRESENT_NAV_COLUMNS = {"en": (7, 18, 7, 7, 6, 6, 6), "zh": (8, 17, 8, 7, 6, 6, 5)}
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ def step_navigator(page: str, app: AppState, comp: Computed):
     moves = {-1: here > 0, +1: here < len(sequence) - 1}
     key = f"nav_{page}_step"
     state.seed_widget(key, cur)
-    columns = st.columns(PRESENT_NAV_COLUMNS if app.present else NAV_COLUMNS, vertical_alignment="bottom")
+    columns = st.columns(PRESENT_NAV_COLUMNS[app.lang] if app.present else NAV_COLUMNS, vertical_alignment="bottom")
     c_prev, c_sel, c_next = columns[:3]
     for column, delta, label, shortcut in ((c_prev, -1, "◀ " + t("Prev", app.lang), "Left"),
                                             (c_next, +1, t("Next", app.lang) + " ▶", "Right")):
@@ -173,7 +175,7 @@ def _move(sequence: list[tuple[str, StepId]], here: int, delta: int) -> None:
 def presenter_controls(app: AppState, lang_column, leave_column, qr_column) -> None:
     """Presentation mode's language switch, its way out (the sidebar is folded away) and its QR code button."""
     other = next(code for code in LANGUAGES if code != app.lang)  # two languages: one click switches
-    lang_column.button(LANGUAGE_NAMES[other], **state.on_click("present_lang", state.set_lang, other),
+    lang_column.button(LANGUAGE_SHORT[other], **state.on_click("present_lang", state.set_lang, other),
                        icon=":material/translate:", width="stretch",
                        help=t("Show the interface in {language}", app.lang, language=LANGUAGE_NAMES[other]))
     leave_column.button(t("Exit", app.lang), **state.on_click("present_off", state.set_present, False),

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bpviz.i18n import LANGUAGE_NAMES, LANGUAGES, t
+from bpviz.i18n import LANGUAGE_NAMES, LANGUAGE_SHORT, LANGUAGES, t
 from bpviz.ids import Phase
 from bpviz.walkthrough import build_walkthrough
 
@@ -210,7 +210,7 @@ def test_presentation_mode_button_switches_language_and_back(page_factory, serve
     page = page_factory(1280, 800)
     open_url(page, f"{server_url}/backward?present=1&st={WALK_EN[W1].id}", "Backward pass")
     button = page.locator(".st-key-present_lang button:visible")
-    assert button.inner_text().strip().endswith(LANGUAGE_NAMES["zh"]), button.inner_text()
+    assert button.inner_text().strip().endswith(LANGUAGE_SHORT["zh"]), button.inner_text()
     assert step_box(page) == f"{W1_NUMBER} · {WALK_EN[W1].title}"
     before = numbers(katex(page))
     assert any(f.endswith(f"={DE_DW1}") for f in katex(page)), katex(page)
@@ -219,7 +219,7 @@ def test_presentation_mode_button_switches_language_and_back(page_factory, serve
     assert query(page).get("present") == ["1"]
     assert step_box(page) == f"{W1_NUMBER} · {WALK_ZH[W1].title}"
     assert numbers(katex(page)) == before
-    assert button.inner_text().strip().endswith(LANGUAGE_NAMES["en"]), button.inner_text()
+    assert button.inner_text().strip().endswith(LANGUAGE_SHORT["en"]), button.inner_text()
     assert page.locator(".st-key-present_off button:visible").inner_text().strip().endswith(t("Exit", "zh"))
     assert_healthy(page, server_url)
 
@@ -227,7 +227,7 @@ def test_presentation_mode_button_switches_language_and_back(page_factory, serve
     assert query(page).get("present") == ["1"]
     assert step_box(page) == f"{W1_NUMBER} · {WALK_EN[W1].title}"
     assert numbers(katex(page)) == before
-    assert button.inner_text().strip().endswith(LANGUAGE_NAMES["zh"]), button.inner_text()
+    assert button.inner_text().strip().endswith(LANGUAGE_SHORT["zh"]), button.inner_text()
     assert_healthy(page, server_url)
 
 
