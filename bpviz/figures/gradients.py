@@ -23,10 +23,10 @@ from ..engine import Gradients
 from ..gradient_sizes import GradientSizes, delta_mean_symbol, gradient_sizes, weight_norm_symbol
 from ..i18n import t
 from ..numbers import columns, exact, non_finite
+from .training import base_layout
 
 WEIGHT_COLOUR, DELTA_COLOUR = "#0072B2", "#E69F00"  # Okabe-Ito blue and orange
 NOTE_COLOUR = "#D55E00"
-FONT = {"size": 16, "color": "#111111"}
 HEIGHT = 400  # px: the chart, the lesson above it and the caption below fit one 1280×800 screen
 MARGIN = {"l": 70, "r": 40, "t": 90, "b": 95}  # above the plot the title and the legend, below it the ticks
 # (two lines: "layer 7 / (output)") and the axis title
@@ -133,24 +133,16 @@ def gradient_sizes_spec(scenario: Scenario, grads: Gradients, lang: str = "en") 
     ticks = [t("layer {l}", lang, l=l) for l in layers]
     ticks[-1] += "<br>" + t("(output)", lang)  # on a line of its own: one tick's width is the room between two
     annotations, extra = _notes(sizes, lang)
-    yaxis = {"type": "log", "exponentformat": "power", "title": {"text": t("size (log scale)", lang)},
-             "showgrid": True, "gridcolor": "#E5E5E5", "linecolor": "#444", "ticks": "outside", "automargin": True}
+    layout = base_layout(t("Gradient size per layer (log scale)", lang),
+                         t("← the backward pass: from the output layer (right) back to layer 1 (left)", lang),
+                         t("size (log scale)", lang))
+    layout.update(height=HEIGHT + extra, margin={**MARGIN, "b": MARGIN["b"] + extra}, annotations=annotations,
+                  legend={**layout["legend"], "orientation": "h", "x": 0, "y": 1.02, "xanchor": "left",
+                          "yanchor": "bottom"})
+    layout["xaxis"].update(tickvals=layers, ticktext=ticks, range=[0.6, L + 0.4], showgrid=False,
+                           ticklabeloverflow="allow", tickangle=0)
+    layout["yaxis"].update(type="log", exponentformat="power")
     span = _y_range(sizes)
     if span is not None:
-        yaxis.update(range=span[0], dtick=span[1])
-    layout = {
-        "title": {"text": t("Gradient size per layer (log scale)", lang), "x": 0.01, "xanchor": "left",
-                  "font": {"size": 18}},
-        "font": FONT, "height": HEIGHT + extra, "margin": {**MARGIN, "b": MARGIN["b"] + extra},
-        "paper_bgcolor": "white", "plot_bgcolor": "white",
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom",
-                   "font": {"size": 15}},
-        "hoverlabel": {"font": {"size": 15}},
-        "xaxis": {"tickvals": layers, "ticktext": ticks, "range": [0.6, L + 0.4], "showgrid": False,
-                  "linecolor": "#444", "ticks": "outside", "automargin": True, "ticklabeloverflow": "allow",
-                  "tickangle": 0, "title": {"text": t("← the backward pass: from the output layer (right) back to "
-                                                       "layer 1 (left)", lang)}},
-        "yaxis": yaxis,
-        "annotations": annotations,
-    }
+        layout["yaxis"].update(range=span[0], dtick=span[1])
     return {"data": data, "layout": layout}

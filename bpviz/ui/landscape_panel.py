@@ -15,10 +15,10 @@ from ..naming import names_for
 from ..training import TrainResult
 from . import live_figure, state
 from .state import AppState
+from .widgets import PLOT_CONFIG
 
 X_OPTION, Y_OPTION, AT_OPTION = "train_land_x", "train_land_y", "train_land_at"
 HELD_AT = {"start": N_("the current weights (where training starts)"), "end": N_("the end of the training run")}
-PLOT_CONFIG = {"displayModeBar": False}
 CHOOSER_COLUMNS = (1, 1, 2)  # x axis | y axis | room (a parameter's name is short)
 
 
@@ -55,10 +55,9 @@ def landscape_panel(app: AppState, result: TrainResult | None) -> None:
     _choose(app, refs, pair)
     at = "start"
     if ran:
-        state.seed_widget(AT_OPTION, app.options.get(AT_OPTION, "end"))
         at = st.radio(t("Other parameters fixed at", lang), list(HELD_AT), horizontal=True,
                       format_func=lambda k: t(HELD_AT[k], lang),  # marked with N_ above
-                      **state.on_widget(AT_OPTION, state.set_option, AT_OPTION))
+                      **state.bind_option(app, AT_OPTION, "end"))
     held: Scenario = result.final if ran and at == "end" else s
     path = result.params[:, [refs.index(r) for r in pair]] if ran else None
     land = landscape.landscape(held, pair, path)
