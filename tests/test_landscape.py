@@ -232,3 +232,18 @@ def _assert_finite_or_gap(fig: dict) -> None:
             if axis in tr:
                 values = array(tr[axis]).astype(float)
                 assert not np.isinf(values).any(), (tr["meta"], axis)
+
+
+def test_a_landing_point_beyond_float64_is_said_to_be_so():
+    """Found by the page fuzzer: output-first updates through weights of 1e6 give a new value that is undefined (NaN);
+    the chart names float64 beside the word, as every place that shows one must."""
+    doc = {"layers": [3, 1, 1, 1, 1, 2], "activations": ["identity"] * 5, "loss": "mse",
+           "weights": [[[0.0, 0.0, 0.0]], [[1e6]], [[1.0]], [[1.0]], [[0.0], [1e6]]],
+           "biases": [[16.0], [0.0], [0.0], [0.0], [0.0, 0.0]], "inputs": [0.0, 0.0, 0.0], "targets": [0.0, 0.0],
+           "learning_rate": 0.5, "train_biases": False, "update_order": "output_first"}
+    s = config.validate(doc)
+    with np.errstate(all="ignore"):
+        curve = landscape.slope_curve(s, Weight(0, 0, 0))
+    assert not np.isfinite(curve.p1)
+    notes = " ".join(a.text for a in slope_figure(curve, names_for(s.layers), Style(), 1).layout.annotations)
+    assert "float64" in notes and numbers.text(curve.p1) in notes

@@ -130,6 +130,9 @@ def _slope_problem(curve: SlopeCurve, p: str, lang: str, show_step: bool = True)
     """What the chart cannot show because float64 ends, in words (None when everything is finite)."""
     if not (math.isfinite(curve.E0) and math.isfinite(curve.dE_dp)):
         return t("E or ∂E/∂{p} at the current point is beyond float64: no tangent can be drawn.", lang, p=p)
+    if show_step and not math.isfinite(curve.p1):
+        return t("One update step would take {p} beyond float64 ({value}): its landing point is not drawn.", lang,
+                 p=p, value=numbers.text(curve.p1, lang=lang))
     if show_step and not curve.lands:
         return t("One update step would take {p} to {value}, beyond ±{limit:g}, the largest value a parameter may "
                  "hold: its landing point is not drawn.", lang, p=p, value=numbers.text(curve.p1, lang=lang),
